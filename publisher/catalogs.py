@@ -1,0 +1,129 @@
+"""Layout strings through gettext catalogs.
+
+Catalogs are ``.po`` files beside the layouts
+(``layouts/locale/<lang>/LC_MESSAGES/messages.po``), extracted from the Jinja2
+templates with Babel's extractor (``publisher catalogs``) and compiled in
+memory at build time: no ``.mo`` file is kept.  The project's catalogs are
+merged over the built-in ones.  A string missing from a language's catalog
+falls back to English and is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOMAIN = "messages"
+
+
+@dataclass
+class Catalog:
+    """Translations for one language, with a record of what was missing."""
+
+    lang: str
+    messages: dict[str, str]
+    fallback: dict[str, str]
+    files: list[Path]
+    missing: set[str] = field(default_factory=set)
+
+    def gettext(self, message: str) -> str:
+        translated = self.messages.get(message)
+        if translated:
+            return translated
+        self.missing.add(message)
+        return self.fallback.get(message) or message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+def catalog_files(layout_dirs: list[Path], lang: str) -> list[Path]:
+    """The .po files for ``lang`` (or its base language), lowest priority first."""
+    base = lang.split("_")[0]
+    found = []
+    for folder in reversed(layout_dirs):
+        for code in dict.fromkeys((base, lang)):
+            path = folder / "locale" / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+            if path.is_file():
+                found.append(path)
+    return found
+
+
+def read_messages(path: Path) -> dict[str, str]:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    messages = {}
+    for message in catalog:
+        if message.id and message.string and not message.fuzzy:
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            value = message.string if isinstance(message.string, str) else message.string[0]
+            messages[key] = value
+    return messages
+
+
+def load_catalog(layout_dirs: list[Path], lang: str, fallback_lang: str = "en") -> Catalog:
+    files = catalog_files(layout_dirs, lang)
+    messages: dict[str, str] = {}
+    for path in files:
+        messages.update(read_messages(path))
+    fallback: dict[str, str] = {}
+    for path in catalog_files(layout_dirs, fallback_lang):
+        fallback.update(read_messages(path))
+    return Catalog(lang, messages, fallback, files)
+
+
+def languages(layout_dirs: list[Path]) -> list[str]:
+    """Languages that have a catalog."""
+    codes = set()
+    for folder in layout_dirs:
+        for path in (folder / "locale").glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
+            codes.add(path.parent.parent.name)
+    return sorted(codes)
+
+
+def extract(layout_dir: Path) -> list[tuple[str, int, str]]:
+    """(file, line, message) for every translatable string in the templates."""
+    from babel.messages.extract import extract_from_dir
+
+    method_map = [("**.html", "jinja2"), ("**.txt", "jinja2")]
+    options = {"**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = []
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(layout_dir), method_map=method_map, options_map=options
+    ):
+        found.append((filename, lineno, message if isinstance(message, str) else message[0]))
+    return found
+
+
+def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
+    """Rewrite messages.pot and merge it into each language's .po.
+
+    Returns, per language, the messages that still need a translation.
+    """
+    from babel.messages.catalog import Catalog as BabelCatalog
+    from babel.messages.pofile import read_po, write_po
+
+    template = BabelCatalog(project="publisher layouts", fuzzy=False)
+    for filename, lineno, message in extract(layout_dir):
+        template.add(message, locations=[(filename, lineno)])
+    pot = layout_dir / "locale" / f"{DOMAIN}.pot"
+    pot.parent.mkdir(parents=True, exist_ok=True)
+    with pot.open("wb") as handle:
+        write_po(handle, template, omit_header=True, sort_output=True)
+    untranslated = {}
+    for lang in langs:
+        path = layout_dir / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+        else:
+            catalog = BabelCatalog(locale=lang, fuzzy=False)
+        catalog.update(template, no_fuzzy_matching=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, omit_header=True, sort_output=True,
+                     ignore_obsolete=True, include_previous=False)
+        untranslated[lang] = [m.id for m in catalog if m.id and not m.string]
+    return untranslated

@@ -1,0 +1,190 @@
+"""The command line: each command parses its arguments and calls the library.
+
+Exit status: 0 when everything built, 1 when any source failed, 2 for usage
+errors.  Problems are printed as ``file:line: message``; a traceback only
+with ``--debug``.  Nothing heavy is imported before a command runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .defaults import DEFAULTS
+
+
+def _parse_as_of(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date-time; write e.g. 2018-06-15T10:00:00+02:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class _Context:
+    def __init__(self, debug: bool):
+        self.debug = debug
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="publisher")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Markdown press releases to localised, accessible PDFs."""
+    ctx.obj = _Context(debug)
+    logging.basicConfig(format="%(message)s",
+                        level=logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR if not debug else logging.DEBUG)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project directory (default: the current directory).")
+@click.option("--as-of", "as_of", default=None, metavar="DATETIME",
+              help="Reference time for embargoes (default: now).")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@click.pass_obj
+def build(obj: _Context, paths, project, as_of, strict) -> None:
+    """Build every release (or the given sources) into build/."""
+    from .build import build as run_build
+
+    moment = _parse_as_of(as_of)
+    project = project or Path(".")
+    reporter = _Reporter(sys.stdout.isatty())
+    with _guard(obj.debug):
+        with reporter:
+            result = run_build(project, list(paths) or None, as_of=moment,
+                               on_output=reporter.output)
+    reporter.summary(result, project)
+    if not result.ok or (strict and result.warnings):
+        sys.exit(1)
+
+
+@main.group()
+def new() -> None:
+    """Create a new source, ready to edit."""
+
+
+@new.command("release")
+@click.option("--lang", default=None, help="Language code (default: the site's).")
+@click.option("--title", required=True, help="Headline of the release.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Release date (default: today).")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.pass_obj
+def new_release(obj: _Context, lang, title, date, project) -> None:
+    """Write sources/releases/<year>/<date>-<slug>.<lang>.md."""
+    from .new import new_release as create
+
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise click.BadParameter(f"{date!r} is not a date; write YYYY-MM-DD",
+                                 param_hint="--date") from None
+    with _guard(obj.debug):
+        path = create(project or Path("."), title=title, lang=lang, date=day)
+    click.echo(f"created {path}")
+
+
+@main.command()
+@click.option("--lang", "langs", multiple=True,
+              help="Also create a catalog for this language (repeatable).")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.pass_obj
+def catalogs(obj: _Context, langs, project) -> None:
+    """Extract layout strings and update every language's .po catalog."""
+    from .catalogs import languages, update
+
+    root = (project or Path(".")).resolve()
+    layouts = root / str(DEFAULTS["layouts_dir"])
+    with _guard(obj.debug):
+        todo = update(layouts, sorted(set(languages([layouts])) | set(langs)))
+    for lang, missing in todo.items():
+        state = f"{len(missing)} to translate" if missing else "complete"
+        click.echo(f"layouts/locale/{lang}/LC_MESSAGES/messages.po: {state}")
+
+
+class _guard:
+    """Turn PublisherError into file:line messages and exit 1 (2 for usage)."""
+
+    def __init__(self, debug: bool):
+        self.debug = debug
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from .errors import PublisherError, UsageError
+
+        if exc is None or not isinstance(exc, Exception) or self.debug:
+            return False
+        if isinstance(exc, PublisherError):
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(2 if isinstance(exc, UsageError) else 1)
+        click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                   err=True)
+        sys.exit(1)
+
+
+class _Reporter:
+    """Progress on a terminal (rich), one line per output otherwise."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+        self.progress = None
+
+    def __enter__(self):
+        if self.tty:
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("building…", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.stop()
+        return False
+
+    def output(self, output, source, problems) -> None:
+        line = f"built  {_shown(output.path)}  ({output.pages} p.)" if output else \
+            f"FAILED {source}"
+        if self.progress:
+            self.progress.console.print(line)
+            self.progress.update(self.task, description=f"building… {source}")
+        else:
+            click.echo(line)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+
+    def summary(self, result, project) -> None:
+        if not result.outputs and not result.failed:
+            for problem in result.problems:
+                click.echo(str(problem), err=True)
+        built, failed = len(result.outputs), len(result.failed)
+        warnings = len(result.warnings)
+        message = f"{built} built, {failed} failed"
+        if warnings:
+            message += f", {warnings} warning{'s' if warnings != 1 else ''}"
+        click.echo(message, err=not result.ok)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

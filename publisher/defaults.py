@@ -1,0 +1,35 @@
+"""The one table of defaults, shared by the Python API and the command line.
+
+CLI options default to "not given" (``None``); :func:`resolve` fills what is
+missing from the project's ``site.yaml`` and then from :data:`DEFAULTS`, so the
+project's settings always win over the toolkit's.
+"""
+
+from __future__ import annotations
+
+DEFAULTS: dict[str, object] = {
+    # where things are, relative to the project directory
+    "sources_dir": "sources",
+    "releases_dir": "sources/releases",
+    "layouts_dir": "layouts",
+    "fonts_dir": "fonts",
+    "build_dir": "build",
+    "site_file": "sources/site.yaml",
+    "contacts_file": "sources/contacts.yaml",
+    # content defaults
+    "layout": "release",
+    "default_lang": "en",
+    "page_size": "A4",
+    "country": None,  # region used to read national phone numbers
+    # rendering
+    "pdf_variant": "pdf/ua-1",  # tagged, with /Lang and the title as window title
+    "fallback_lang": "en",  # layout strings missing from a catalog fall back to it
+}
+
+
+def resolve(given: dict[str, object], site: dict[str, object] | None = None) -> dict[str, object]:
+    """Options in force: ``given`` (not None) beats ``site`` beats DEFAULTS."""
+    options = dict(DEFAULTS)
+    for source in (site or {}, given):
+        options.update({k: v for k, v in source.items() if v is not None and k in DEFAULTS})
+    return options

@@ -1,0 +1,208 @@
+"""Stage 1 — load: read site.yaml, contacts.yaml and release sources.
+
+:func:`load` returns a :class:`Project`.  Problems in site.yaml or
+contacts.yaml concern every release and are raised as one
+:class:`~publisher.errors.ConfigError`; a broken release only marks that
+release as failed (its ``problems``), so the others still build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import schema
+from .defaults import DEFAULTS
+from .errors import ConfigError, Problem, display_path
+from .yamlfile import Located, YamlSyntaxError, parse_yaml
+
+LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,4})?)$")
+
+
+@dataclass
+class Release:
+    """One language version of one release, as read from its source file."""
+
+    path: Path
+    file: str  # path shown to people
+    id: str  # file name without language and .md
+    stem: str  # file name without .md (output name)
+    lang: str | None = None
+    meta: dict = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1  # line of the source where the body starts
+    located: Located | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Project:
+    root: Path
+    site: dict
+    site_located: Located | None
+    contacts: dict[str, dict]
+    contacts_located: Located | None
+    releases: list[Release]
+
+    def path(self, key: str) -> Path:
+        return self.root / str(DEFAULTS[key])
+
+
+def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
+    """Read the project at ``root``; only the release files in ``paths`` if given."""
+    root = Path(root).resolve()
+    problems: list[Problem] = []
+    site, site_loc = _load_mapping(root / str(DEFAULTS["site_file"]), root, schema.SITE_FIELDS,
+                                   "site", problems, required=True)
+    contacts, contacts_loc = _load_contacts(root, problems)
+    if problems:
+        raise ConfigError(problems)
+    site.setdefault("default_lang", None)
+    files = _release_files(root, paths)
+    releases = [load_release(path, root, site) for path in files]
+    _check_contact_refs(releases, contacts)
+    return Project(root, site, site_loc, contacts, contacts_loc, releases)
+
+
+def _release_files(root: Path, paths) -> list[Path]:
+    releases_dir = root / str(DEFAULTS["releases_dir"])
+    if paths is None:
+        return sorted(releases_dir.rglob("*.md"))
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if not path.is_absolute():
+            path = (Path.cwd() / path) if (Path.cwd() / path).exists() else root / path
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.md")))
+        else:
+            files.append(path.resolve())
+    return files
+
+
+def _read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(shown, None, "file not found; check the path"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, None, f"not UTF-8 text ({exc.reason}); save it as UTF-8"))
+    return None
+
+
+def _load_mapping(path, root, fields, kind, problems, required=False):
+    shown = display_path(path, root)
+    if not path.exists():
+        if required:
+            problems.append(Problem(shown, None, f"{kind} file not found; create it "
+                                                 "(see the sample project)"))
+        return {f.name: f.default for f in fields}, None
+    text = _read_text(path, shown, problems)
+    if text is None:
+        return {}, None
+    try:
+        located = parse_yaml(text, shown)
+    except YamlSyntaxError as exc:
+        problems.append(exc.problem)
+        return {}, None
+    values, found = schema.validate(located.data, located, fields, kind)
+    problems.extend(found)
+    return values, located
+
+
+def _load_contacts(root: Path, problems: list[Problem]):
+    path = root / str(DEFAULTS["contacts_file"])
+    shown = display_path(path, root)
+    if not path.exists():
+        return {}, None
+    text = _read_text(path, shown, problems)
+    if text is None:
+        return {}, None
+    try:
+        located = parse_yaml(text, shown)
+    except YamlSyntaxError as exc:
+        problems.append(exc.problem)
+        return {}, None
+    data = located.data or {}
+    if not isinstance(data, dict):
+        problems.append(located.problem((), "expected a mapping of contact id to contact"))
+        return {}, located
+    contacts = {}
+    for cid, entry in data.items():
+        values, found = schema.validate(entry, located, schema.CONTACT_FIELDS, "contact", (cid,))
+        problems.extend(found)
+        values["id"] = str(cid)
+        values["file"], values["line"] = shown, located.line(cid)
+        contacts[str(cid)] = values
+    return contacts, located
+
+
+def split_front_matter(text: str):
+    """Return (yaml_text, body, body_first_line) or None without front matter."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
+    return None
+
+
+def load_release(path: Path, root: Path, site: dict) -> Release:
+    """Read one release source; problems are recorded, never raised."""
+    shown = display_path(path, root)
+    name = path.name[:-3] if path.name.endswith(".md") else path.name
+    match = LANG_SUFFIX.match(name)
+    release = Release(path=path, file=shown, id=match["stem"] if match else name, stem=name)
+    if path.suffix != ".md":
+        release.problems.append(Problem(shown, None, "a release source must end in .md"))
+        return release
+    text = _read_text(path, shown, release.problems)
+    if text is None:
+        return release
+    split = split_front_matter(text)
+    if split is None:
+        release.problems.append(Problem(
+            shown, 1, "no front matter; start the file with a '---' line, the YAML keys "
+                      "(title, date, …) and a closing '---' line"))
+        return release
+    yaml_text, release.body, release.body_line = split
+    try:
+        located = parse_yaml(yaml_text, shown, line_offset=1)
+    except YamlSyntaxError as exc:
+        release.problems.append(exc.problem)
+        return release
+    release.located = located
+    meta, problems = schema.validate(located.data, located, schema.FRONT_MATTER_FIELDS,
+                                     "front matter")
+    release.meta = meta
+    release.problems.extend(problems)
+    file_lang = match["lang"].replace("-", "_") if match else None
+    if file_lang:
+        try:
+            file_lang = schema.language(file_lang, located, ())
+        except schema.Invalid as exc:
+            release.problems.append(Problem(shown, None, f"file name language: {exc.message}"))
+            file_lang = None
+    lang = meta.get("lang")
+    if lang and file_lang and lang != file_lang:
+        release.problems.append(located.problem(
+            ("lang",), f"'lang: {lang}' disagrees with the file name's '.{file_lang}.md'; "
+                       "make them the same"))
+    release.lang = lang or file_lang or site.get("default_lang")
+    if not release.lang and not any(p.message.startswith("'lang'") for p in release.problems):
+        release.problems.append(located.problem(
+            (), "no language: add 'lang: fr' to the front matter or name the file ….fr.md"))
+    return release
+
+
+def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> None:
+    for release in releases:
+        for index, ref in enumerate(release.meta.get("contacts") or []):
+            if isinstance(ref, str) and ref not in contacts:
+                hint = schema.suggest(ref, contacts)
+                fix = hint or (
+                    "add it to sources/contacts.yaml" if contacts else "create sources/contacts.yaml")
+                release.problems.append(release.located.problem(
+                    ("contacts", index), f"unknown contact id '{ref}'; {fix}"))

@@ -1,0 +1,251 @@
+"""Stage 2 — localise: a loaded release becomes text in its language.
+
+Dates, numbers and currencies come from Babel, phone numbers from
+phonenumbers, quotes and spaces from :mod:`publisher.typography`.  The result
+is a :class:`Localised` release that templates can print as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .errors import Problem
+from .fonts import coverage, describe, uncovered
+from .load import Project, Release
+from .markdown import render_body
+from .resources import RefusedResource, ResourcePolicy
+from .typography import typographer
+
+
+@dataclass
+class Contact:
+    id: str
+    name: str
+    role: str
+    phone: str
+    phone_uri: str
+    email: str
+    organisation: str
+
+
+@dataclass
+class Figure:
+    label: str
+    value: str
+
+
+@dataclass
+class Localised:
+    release: Release
+    lang: str
+    title: str
+    subtitle: str
+    date: dt.date
+    date_long: str
+    place: str
+    embargo: str  # formatted, empty when not under embargo at the reference time
+    body_html: str
+    lede: str
+    figures: list[Figure]
+    contacts: list[Contact]
+    about: dict | None
+    tags: list[str]
+    created: str  # W3C date-time for the PDF metadata
+    problems: list[Problem] = field(default_factory=list)
+
+
+def localise(release: Release, project: Project, *, as_of: dt.datetime,
+             policy: ResourcePolicy, font_dirs: tuple[Path, ...]) -> Localised:
+    """Localise one release; its problems are collected in ``.problems``."""
+    from babel.dates import format_date
+
+    lang = release.lang
+    meta = release.meta
+    typo = typographer(lang)
+    problems: list[Problem] = []
+
+    def resolve(ref: str, line: int):
+        try:
+            return policy.resolve_reference(ref, release.path.parent)
+        except RefusedResource as exc:
+            return Problem(release.file, line, str(exc))
+
+    body = render_body(release.body, typo, source=release.path, shown=release.file,
+                       first_line=release.body_line, resolve_resource=resolve)
+    problems.extend(body.problems)
+
+    contacts = [
+        _contact(ref, index, release, project, problems)
+        for index, ref in enumerate(meta.get("contacts") or [])
+    ]
+    about = _about(project.site.get("about") or {}, lang)
+    embargo = meta.get("embargo")
+    localised = Localised(
+        release=release,
+        lang=lang,
+        title=typo.text(meta["title"]),
+        subtitle=typo.text(meta.get("subtitle") or ""),
+        date=meta["date"],
+        date_long=format_date(meta["date"], "long", locale=lang),
+        place=typo.text(meta.get("dateline") or ""),
+        embargo=format_embargo(embargo, lang) if embargo and embargo > as_of else "",
+        body_html=body.html,
+        lede=typo.text(body.first_paragraph),
+        figures=[_figure(f, lang, typo) for f in meta.get("figures") or []],
+        contacts=[c for c in contacts if c is not None],
+        about={"title": typo.text(about["title"]), "text": typo.text(about["text"])}
+        if about else None,
+        tags=list(meta.get("tags") or []),
+        created=creation_date(meta["date"]),
+        problems=problems,
+    )
+    problems.extend(_glyph_problems(release, project, localised, coverage(font_dirs)))
+    return localised
+
+
+def creation_date(date: dt.date) -> str:
+    """PDF creation date: SOURCE_DATE_EPOCH when set, else the release date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    else:
+        moment = dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def source_epoch(date: dt.date) -> int:
+    """The epoch used for timestamps inside fonts: same rule as creation_date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return int(epoch)
+    return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def format_embargo(moment: dt.datetime, lang: str) -> str:
+    """Date and time in the embargo's own UTC offset, as the locale writes them."""
+    from babel.dates import format_date, format_time, get_datetime_format, get_timezone_gmt
+
+    zone = moment.tzinfo
+    date = format_date(moment, "long", locale=lang)
+    time = format_time(moment, "short", tzinfo=zone, locale=lang)
+    gmt = get_timezone_gmt(moment, locale=lang)
+    return get_datetime_format("long", locale=lang).replace("'", "").format(
+        f"{time} ({gmt})", date)
+
+
+def format_figure(value: Decimal, unit: str | None, lang: str) -> str:
+    from babel import Locale
+    from babel.numbers import format_currency, format_decimal, format_percent, list_currencies
+
+    unit = (unit or "").strip()
+    if unit == "%":
+        return format_percent(value / 100, locale=lang, decimal_quantization=False)
+    if unit.upper() in list_currencies() and len(unit) == 3:
+        pattern = None
+        if value == value.to_integral_value():
+            standard = Locale.parse(lang).currency_formats["standard"].pattern
+            pattern = re.sub(r"\.0+", "", standard)
+        return format_currency(value, unit.upper(), locale=lang, format=pattern,
+                               currency_digits=pattern is None)
+    number = format_decimal(value, locale=lang, decimal_quantization=False)
+    return f"{number}\u00a0{unit}" if unit else number
+
+
+def _figure(figure: dict, lang: str, typo) -> Figure:
+    return Figure(typo.text(figure["label"]), format_figure(figure["value"], figure.get("unit"),
+                                                            lang))
+
+
+def pick_language(values: dict, lang: str):
+    """The entry of ``values`` for ``lang``, its base language, '*' or None."""
+    base = lang.split("_")[0]
+    for key in (lang, base, "*"):
+        if key in values:
+            return values[key]
+    return None
+
+
+def _about(about: dict, lang: str):
+    return pick_language(about, lang)
+
+
+def _contact(ref, index, release: Release, project: Project, problems) -> Contact | None:
+    import phonenumbers
+
+    if isinstance(ref, str):
+        entry = project.contacts.get(ref)
+        if entry is None:
+            return None  # reported by load
+        file, line = entry["file"], entry["line"]
+    else:
+        entry = ref
+        file, line = release.file, release.located.line("contacts", index)
+    roles = entry.get("role") or {}
+    role = pick_language(roles, release.lang) or ""
+    if roles and not role:
+        problems.append(Problem(
+            file, line, f"contact '{entry.get('id', entry['name'])}' has no role in "
+                        f"'{release.lang}'; add 'role: {{{release.lang}: …}}'",
+            severity="warning"))
+    phone_text, phone_uri = entry.get("phone") or "", ""
+    if phone_text:
+        try:
+            number = phonenumbers.parse(phone_text, project.site.get("country"))
+            if not phonenumbers.is_valid_number(number):
+                raise phonenumbers.NumberParseException(1, "not a valid number")
+            phone_text = phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            phone_uri = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
+        except phonenumbers.NumberParseException:
+            country = project.site.get("country")
+            hint = (f"write it in international form (+33 1 23 45 67 89)" if not country
+                    else f"check the digits or write it in international form; national "
+                         f"numbers are read as {country} numbers (site.yaml 'country')")
+            problems.append(Problem(file, line, f"phone number '{phone_text}' of "
+                                                f"'{entry['name']}' is not valid; {hint}"))
+    return Contact(
+        id=str(entry.get("id") or entry["name"]),
+        name=entry["name"],
+        role=typographer(release.lang).text(role),
+        phone=phone_text,
+        phone_uri=phone_uri,
+        email=entry.get("email") or "",
+        organisation=entry.get("organisation") or "",
+    )
+
+
+def _glyph_problems(release: Release, project: Project, localised: Localised,
+                    covered: frozenset[int]) -> list[Problem]:
+    """Name every character that no shipped font can draw, where it comes from."""
+    problems = []
+    try:
+        lines = release.path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for number, line in enumerate(lines, start=1):
+        missing = uncovered(line, covered)
+        if missing:
+            problems.append(Problem(
+                release.file, number,
+                f"no shipped font has {describe(missing)}; add a font that covers them to "
+                "fonts/ (with its licence) or remove them"))
+    extra = [(c.name + c.role, c) for c in localised.contacts]
+    for text, contact in extra:
+        missing = uncovered(text, covered)
+        entry = project.contacts.get(contact.id)
+        if missing and entry:
+            problems.append(Problem(entry["file"], entry["line"],
+                                    f"no shipped font has {describe(missing)}; add a font "
+                                    "that covers them to fonts/"))
+    if localised.about:
+        missing = uncovered(localised.about["title"] + localised.about["text"], covered)
+        if missing and project.site_located:
+            problems.append(project.site_located.problem(
+                ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
+                            "them to fonts/"))
+    return problems

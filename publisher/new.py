@@ -1,0 +1,49 @@
+"""``publisher new release``: a correctly named source, ready to edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from .defaults import DEFAULTS
+from .errors import Problem, UsageError
+
+
+def slugify(title: str, limit: int = 60) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "release"
+
+
+def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -> Path:
+    """Write ``sources/releases/<year>/<date>-<slug>.<lang>.md`` and return its path."""
+    from .load import load
+    from .schema import Invalid, language
+
+    root = Path(project).resolve()
+    loaded = load(root, paths=[])  # site.yaml and contacts.yaml only
+    site = loaded.site
+    try:
+        lang = language(lang or site.get("default_lang") or DEFAULTS["default_lang"], None, ())
+    except Invalid as exc:
+        raise UsageError(Problem("--lang", None, exc.message)) from None
+    folder = root / str(DEFAULTS["releases_dir"]) / f"{date:%Y}"
+    path = folder / f"{date.isoformat()}-{slugify(title)}.{lang}.md"
+    if path.exists():
+        raise UsageError(Problem(str(path.relative_to(root)), None,
+                                 "already exists; choose another title or edit that file"))
+    front = {"title": title, "date": date.isoformat()}
+    text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+    text += "dateline: \n"
+    contacts = list(loaded.contacts)
+    text += f"contacts: [{', '.join(contacts)}]\n" if contacts else "contacts: []\n"
+    text += "tags: []\n---\n\nFirst paragraph: who, what, when, where, why.\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    from .write import write
+
+    write(path, text.encode("utf-8"))
+    return path.relative_to(root)

@@ -1,0 +1,275 @@
+"""One typed schema for site.yaml, contacts.yaml and release front matter.
+
+Each field carries its type (a checker that converts the YAML value or raises
+:class:`Invalid`), whether it is required, its default and a docstring.  The
+:func:`validate` function collects every problem with its YAML line instead of
+stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import Problem
+from .yamlfile import Located
+
+
+class Invalid(Exception):
+    """A value does not fit its field; the message says how to fix it."""
+
+    def __init__(self, message: str, path: tuple = ()):
+        self.message = message
+        self.path = path
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    check: Callable[[object, Located, tuple], object]
+    doc: str
+    required: bool = False
+    default: object = None
+
+
+# --- checkers --------------------------------------------------------------
+
+
+def text(value, located, path):
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise Invalid("expected text; put it in quotes if it looks like something else")
+    return str(value).strip()
+
+
+def date(value, located, path):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(f"{value!r} is not an ISO 8601 date; write it as YYYY-MM-DD, e.g. 2018-06-15") from None
+
+
+def datetime_with_offset(value, located, path):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        raise Invalid("an embargo needs a time and an offset, e.g. 2018-06-15T10:00:00+02:00")
+    if not isinstance(value, dt.datetime):
+        try:
+            value = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise Invalid(
+                f"{value!r} is not an ISO 8601 date-time; write e.g. 2018-06-15T10:00:00+02:00"
+            ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid("the date-time has no UTC offset; add one, e.g. 2018-06-15T10:00:00+02:00")
+    return value
+
+
+def language(value, located, path):
+    from babel import Locale, UnknownLocaleError
+
+    code = text(value, located, path)
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise Invalid(
+            f"unknown language {code!r}; use a code Babel knows, such as fr, en, ru or pt_BR"
+        ) from None
+    return str(locale)
+
+
+def text_list(value, located, path):
+    if isinstance(value, str):
+        return [value.strip()]
+    if not isinstance(value, list):
+        raise Invalid("expected a list, e.g. [space, climate]")
+    return [text(v, located, path + (i,)) for i, v in enumerate(value)]
+
+
+def per_language(value, located, path):
+    """Text, or a mapping of language code to text."""
+    if isinstance(value, dict):
+        return {str(k).replace("-", "_"): text(v, located, path + (k,)) for k, v in value.items()}
+    return {"*": text(value, located, path)}
+
+
+def email(value, located, path):
+    value = text(value, located, path)
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise Invalid(f"{value!r} is not an e-mail address")
+    return value
+
+
+def colour(value, located, path):
+    value = text(value, located, path)
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
+        raise Invalid(f"{value!r} is not a colour; write it as #rrggbb")
+    return value
+
+
+def mapping_of(fields: list[Field], kind: str):
+    def check(value, located, path):
+        if not isinstance(value, dict):
+            raise Invalid(f"expected a mapping of {kind} fields")
+        values, problems = validate(value, located, fields, kind, path)
+        if problems:
+            raise _Many(problems)
+        return values
+
+    return check
+
+
+def list_of(item_check, kind: str):
+    def check(value, located, path):
+        if not isinstance(value, list):
+            raise Invalid(f"expected a list of {kind}")
+        out, problems = [], []
+        for i, item in enumerate(value):
+            try:
+                out.append(item_check(item, located, path + (i,)))
+            except Invalid as exc:
+                problems.append(located.problem(exc.path or path + (i,), exc.message))
+            except _Many as many:
+                problems.extend(many.problems)
+        if problems:
+            raise _Many(problems)
+        return out
+
+    return check
+
+
+class _Many(Exception):
+    def __init__(self, problems):
+        self.problems = problems
+
+
+# --- schemas ---------------------------------------------------------------
+
+CONTACT_FIELDS = [
+    Field("name", text, "Full name as printed.", required=True),
+    Field("role", per_language, "Role, as text or per language: {fr: …, en: …}."),
+    Field("phone", text, "Phone number, national or international form."),
+    Field("email", email, "E-mail address."),
+    Field("organisation", text, "Organisation id or name the contact works for."),
+]
+
+
+def contact_ref(value, located, path):
+    """A contact id from contacts.yaml, or an inline contact mapping."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return mapping_of(CONTACT_FIELDS, "contact")(value, located, path)
+    raise Invalid("a contact is an id from contacts.yaml or a mapping with name, phone, email")
+
+
+def figure(value, located, path):
+    fields = [
+        Field("label", text, "What the figure counts.", required=True),
+        Field("value", number, "The number.", required=True),
+        Field("unit", text, "A currency code (EUR), % or free text (km)."),
+    ]
+    return mapping_of(fields, "figure")(value, located, path)
+
+
+def number(value, located, path):
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, bool):
+        raise Invalid("expected a number")
+    try:
+        return Decimal(str(value).replace("_", ""))
+    except InvalidOperation:
+        raise Invalid(f"{value!r} is not a number; write it with a dot for decimals: 1500000.50") from None
+
+
+ABOUT_FIELDS = [
+    Field("title", text, "Heading of the boilerplate, e.g. À propos du CNES.", required=True),
+    Field("text", text, "The boilerplate paragraph.", required=True),
+]
+
+def about(value, located, path):
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping of language code to {title, text}")
+    check = mapping_of(ABOUT_FIELDS, "about")
+    return {str(k).replace("-", "_"): check(v, located, path + (k,)) for k, v in value.items()}
+
+
+SITE_FIELDS = [
+    Field("name", text, "Short name of the organisation (printed in the header).", required=True),
+    Field("legal_name", text, "Full legal name."),
+    Field("logo", text, "Logo image, relative to sources/."),
+    Field("address", text, "Postal address printed in the footer of the first page."),
+    Field("website", text, "Web address printed in the header."),
+    Field("default_lang", language, "Language of sources that do not say theirs."),
+    Field("country", text, "ISO country code used to read national phone numbers (FR)."),
+    Field("page_size", text, "CSS page size: A4, letter, …", default="A4"),
+    Field("colours", mapping_of([
+        Field("primary", colour, "Main brand colour."),
+        Field("accent", colour, "Accent colour."),
+        Field("text", colour, "Body text colour."),
+    ], "colour"), "Brand colours as #rrggbb.", default={}),
+    Field("about", about, "Per language: {title, text} of the About boilerplate.", default={}),
+    Field("allowed_hosts", text_list, "Hosts whose https:// resources layouts may load.",
+          default=[]),
+]
+FRONT_MATTER_FIELDS = [
+    Field("title", text, "Headline of the release.", required=True),
+    Field("subtitle", text, "Second part of the title."),
+    Field("date", date, "Release date, ISO 8601 (2018-06-15).", required=True),
+    Field("lang", language, "Language; may be given by the file name (….fr.md) instead."),
+    Field("dateline", text, "Place the release is issued from (Paris)."),
+    Field("contacts", list_of(contact_ref, "contacts"), "Contact ids or inline contacts.",
+          default=[]),
+    Field("tags", text_list, "Keywords, also written to the PDF metadata.", default=[]),
+    Field("embargo", datetime_with_offset, "Not to be published before (with UTC offset)."),
+    Field("figures", list_of(figure, "figures"), "Key figures: {label, value, unit}.",
+          default=[]),
+    Field("layout", text, "Layout directory under layouts/.", default="release"),
+]
+
+
+def validate(data, located: Located, fields: list[Field], kind: str, path: tuple = ()):
+    """Check ``data`` against ``fields``; return (values, problems)."""
+    values: dict = {}
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        return values, [located.problem(path, f"expected a mapping of {kind} fields")]
+    known = {f.name: f for f in fields}
+    for key in data:
+        if key not in known:
+            hint = difflib.get_close_matches(str(key), known, n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(known)
+            problems.append(located.problem(path + (key,), f"unknown {kind} key '{key}'; {fix}"))
+    for f in fields:
+        if key_missing(data, f.name):
+            if f.required:
+                problems.append(
+                    located.problem(path, f"{kind} is missing the required key '{f.name}' "
+                                          f"({f.doc.rstrip('.')})")
+                )
+            values[f.name] = f.default
+            continue
+        try:
+            values[f.name] = f.check(data[f.name], located, path + (f.name,))
+        except Invalid as exc:
+            problems.append(located.problem(exc.path or path + (f.name,),
+                                            f"'{f.name}': {exc.message}"))
+        except _Many as many:
+            problems.extend(many.problems)
+    return values, problems
+
+
+def key_missing(data: dict, name: str) -> bool:
+    return name not in data or data[name] is None
+
+
+def suggest(word: str, choices) -> str:
+    hint = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{hint[0]}'?" if hint else ""

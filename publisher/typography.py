@@ -1,0 +1,141 @@
+"""Each language's typography, applied to running text.
+
+Quotes follow each language's usage as recorded in CLDR (« » in French and
+Russian, “ ” in English, „ “ in German…); French adds its spaces: a narrow no-break space
+before ; ! ? and inside « », a no-break space before :.  URLs, e-mail
+addresses and code are never touched: callers pass only text, and text that
+looks like an address is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+PROTECTED = re.compile(
+    r"(?:(?:https?|ftp|mailto|tel|file|data):\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+)
+_OPENING_CONTEXT = set(" \t\n\u00a0\u202f([{\u2014\u2013-/«„“‘‚") | {""}
+_WORDISH = re.compile(r"[\w\u00bb\u201d\u2019)\].…%°\u20ac$£]")
+
+
+# (outer open, outer close, inner open, inner close), by language
+QUOTES = {
+    "en": ("\u201c", "\u201d", "\u2018", "\u2019"),
+    "fr": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
+    "de": ("\u201e", "\u201c", "\u201a", "\u2018"),
+    "es": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
+    "it": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
+    "ru": ("\u00ab", "\u00bb", "\u201e", "\u201c"),
+    "uk": ("\u00ab", "\u00bb", "\u201e", "\u201c"),
+    "pl": ("\u201e", "\u201d", "\u00ab", "\u00bb"),
+    "pt": ("\u201c", "\u201d", "\u2018", "\u2019"),
+    "nl": ("\u2018", "\u2019", "\u201c", "\u201d"),
+    "el": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
+}
+QUOTES_BY_LOCALE = {"pt_PT": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
+                    "de_CH": ("\u00ab", "\u00bb", "\u2039", "\u203a")}
+
+
+class Typographer:
+    """Typography of one language; :meth:`apply` works on a list of segments."""
+
+    def __init__(self, lang: str):
+        from babel import Locale
+
+        locale = Locale.parse(lang)
+        self.lang = str(locale)
+        quotes = QUOTES_BY_LOCALE.get(self.lang) or QUOTES.get(locale.language, QUOTES["en"])
+        self.quotes, self.inner_quotes = quotes[:2], quotes[2:]
+        self.french = locale.language == "fr"
+        # Canadian French keeps no space before ; ! ?
+        self.french_thin = self.french and locale.territory != "CA"
+
+    def apply(self, segments: list[str], before: str = "") -> list[str]:
+        """Typeset consecutive text segments that read as one run of text.
+
+        ``before`` is the character that precedes the first segment, so that a
+        quote or a '!' right after bold text is still handled correctly.
+        """
+        out = []
+        state = {"double": 0, "single": 0}
+        prev = before[-1:] if before else ""
+        for index, segment in enumerate(segments):
+            follow = next((s[0] for s in segments[index + 1:] if s), "")
+            out.append(self._segment(segment, prev, state, follow))
+            if segment:
+                prev = segment[-1]
+        return out
+
+    def text(self, value: str) -> str:
+        return self.apply([value])[0]
+
+    def _segment(self, segment: str, prev: str, state: dict, follow: str) -> str:
+        pieces = []
+        position = 0
+        for match in PROTECTED.finditer(segment):
+            pieces.append((segment[position:match.start()], True))
+            pieces.append((match.group(), False))
+            position = match.end()
+        pieces.append((segment[position:], True))
+        result = []
+        for index, (piece, typeset) in enumerate(pieces):
+            if typeset and piece:
+                after = next((p[0] for p, _ in pieces[index + 1:] if p), follow)
+                piece = self._typeset(piece, prev, state, after)
+            result.append(piece)
+            if piece:
+                prev = piece[-1]
+        return "".join(result)
+
+    def _typeset(self, s: str, prev: str, state: dict, follow: str) -> str:
+        s = re.sub(r"(?<!-)---(?!-)", "\u2014", s)
+        s = re.sub(r"(?<!-)--(?!-)", "\u2013", s)
+        s = s.replace("...", "\u2026")
+        chars = []
+        for index, char in enumerate(s):
+            before = chars[-1] if chars else prev
+            after = s[index + 1] if index + 1 < len(s) else follow
+            if char == '"':
+                opening = before in _OPENING_CONTEXT and after not in ("", " ")
+                if opening:
+                    depth = state["double"]
+                    chars.append(self.quotes[0] if depth % 2 == 0 else self.inner_quotes[0])
+                    state["double"] += 1
+                else:
+                    state["double"] = max(0, state["double"] - 1)
+                    depth = state["double"]
+                    chars.append(self.quotes[1] if depth % 2 == 0 else self.inner_quotes[1])
+            elif char == "'":
+                if before in _OPENING_CONTEXT and after.isalnum() and not before.isalnum():
+                    state["single"] += 1
+                    chars.append(self.inner_quotes[0])
+                elif state["single"] and not after.isalnum():
+                    state["single"] -= 1
+                    chars.append(self.inner_quotes[1])
+                else:
+                    chars.append("\u2019")
+            else:
+                chars.append(char)
+        s = "".join(chars)
+        if self.french:
+            s = self._french_spaces(s, prev)
+        return s
+
+    def _french_spaces(self, s: str, prev: str) -> str:
+        lead = "a" if prev and _WORDISH.match(prev) else " "
+        s = lead + s
+        if self.french_thin:
+            s = re.sub(r"(?<=[\w»\u201d\u2019)\]…%])[ \u00a0\u202f]?([;!?])", NNBSP + r"\1", s)
+        s = re.sub(r"(?<=[\w»\u201d\u2019)\]…%])[ \u00a0\u202f]?:(?!\d)", NBSP + ":", s)
+        s = re.sub(r"«[ \u00a0\u202f]*", "«" + NNBSP, s)
+        s = re.sub(r"[ \u00a0\u202f]*»", NNBSP + "»", s)
+        return s[1:]
+
+
+@lru_cache(maxsize=64)
+def typographer(lang: str) -> Typographer:
+    return Typographer(lang)

@@ -1,0 +1,89 @@
+"""YAML read safely, with the line of every value kept for error messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from .errors import Problem
+
+Path_ = tuple  # a key path such as ("contacts", 1, "email")
+
+
+@dataclass
+class Located:
+    """Parsed YAML data plus the 1-based line and column of every key path."""
+
+    data: object
+    file: str
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    line_offset: int = 0
+
+    def line(self, *path) -> int:
+        """Line of ``path``, or of its nearest parent that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.marks:
+                return self.marks[path][0] + self.line_offset
+            path = path[:-1]
+        return self.marks.get((), (1, 1))[0] + self.line_offset
+
+    def col(self, *path) -> int | None:
+        mark = self.marks.get(tuple(path))
+        return mark[1] if mark else None
+
+    def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
+        return Problem(self.file, self.line(*path), message, severity=severity)
+
+
+def _walk(node, path, marks):
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, path + (key,), marks)
+            # the key's own line is more useful than the value's for scalars
+            if isinstance(value_node, yaml.ScalarNode):
+                marks[path + (key,)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), marks)
+
+
+def parse_yaml(text: str, file: str, line_offset: int = 0) -> Located:
+    """Parse ``text`` with PyYAML's safe loader.
+
+    Raises :class:`ValueError` subclasses are never leaked: a syntax error comes
+    back as a :class:`~publisher.errors.Problem` inside ``YamlSyntaxError``.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Located({}, file, {(): (1, 1)}, line_offset)
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = (mark.line + 1 + line_offset) if mark else line_offset + 1
+        col = mark.column + 1 if mark else None
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlSyntaxError(
+            Problem(file, line, f"invalid YAML: {what}; check indentation, colons and quotes",
+                    col=col)
+        ) from None
+    finally:
+        loader.dispose()
+    marks: dict = {}
+    _walk(node, (), marks)
+    return Located(data, file, marks, line_offset)
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
