@@ -154,7 +154,7 @@ def _build_release(release, loaded, session: Session, as_of, target: Path,
         except Exception as exc:  # RefusedResource
             line = loaded.site_located.line("logo") if loaded.site_located else None
             return None, problems + [Problem("sources/site.yaml", line, f"logo: {exc}")]
-    composed = compose(localised, session.composer, loaded.site,
+    composed = compose(localised, session.composer,
                        layout=release.meta.get("layout") or session.options["layout"],
                        page_size=loaded.site.get("page_size") or session.options["page_size"],
                        logo_url=logo_url)

@@ -115,6 +115,22 @@ def catalogs(obj: _Context, langs, project) -> None:
         click.echo(f"layouts/locale/{lang}/LC_MESSAGES/messages.po: {state}")
 
 
+@main.command()
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--page", default=1, show_default=True, help="Page number, from 1.")
+@click.option("--width", default=900, show_default=True, help="Width of the image in pixels.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="PNG file to write.")
+@click.pass_obj
+def preview(obj: _Context, pdf, page, width, output) -> None:
+    """Rasterise one page of a PDF to PNG (for READMEs, e-mails, reviews)."""
+    from .preview import preview as make_preview
+
+    with _guard(obj.debug):
+        make_preview(pdf, output, page=page, width=width)
+    click.echo(f"wrote {output}")
+
+
 class _guard:
     """Turn PublisherError into file:line messages and exit 1 (2 for usage)."""
 

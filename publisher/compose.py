@@ -86,19 +86,19 @@ class Composer:
         return html, path
 
 
-def compose(localised: Localised, composer: Composer, site: dict, *, layout: str,
+def compose(localised: Localised, composer: Composer, *, layout: str,
             page_size: str, logo_url: str | None) -> Composed:
     """Merge ``localised`` into ``layouts/<layout>/<layout>.html``."""
     context = {
         "release": localised,
-        "site": site,
+        "site": localised.site,
         "lang": localised.lang,
         "html_lang": localised.lang.replace("_", "-"),
         "direction": _direction(localised.lang),
         "page_size": page_size,
         "logo_url": logo_url,
         "colours": {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f",
-                    **(site.get("colours") or {})},
+                    **(localised.site.get("colours") or {})},
         "font_faces": font_face_css(composer.font_dirs),
     }
     name = f"{layout}/{layout}.html"

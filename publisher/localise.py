@@ -56,6 +56,7 @@ class Localised:
     about: dict | None
     tags: list[str]
     created: str  # W3C date-time for the PDF metadata
+    site: dict  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -102,6 +103,9 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
         if about else None,
         tags=list(meta.get("tags") or []),
         created=creation_date(meta["date"]),
+        site={**project.site, **{key: typo.text(project.site[key])
+                                 for key in ("name", "legal_name", "address")
+                                 if project.site.get(key)}},
         problems=problems,
     )
     problems.extend(_glyph_problems(release, project, localised, coverage(font_dirs)))

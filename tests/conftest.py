@@ -1,0 +1,85 @@
+"""Shared fixtures: a pinned environment and throw-away copies of the sample project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_STEM = "2018-06-15-cnes-roscosmos"
+EPOCH = "1529020800"  # 2018-06-15T00:00:00Z
+
+# Pinned before any test runs: time zone, locale, reproducible timestamps.
+os.environ["TZ"] = "UTC"
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+time.tzset()
+
+
+class ProjectDir:
+    """A copy of the sample project's sources in a temporary folder."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def read(self, relative: str) -> str:
+        return (self.root / relative).read_text(encoding="utf-8")
+
+    def release(self, lang: str = "fr") -> Path:
+        return self.root / "sources/releases/2018" / f"{SAMPLE_STEM}.{lang}.md"
+
+    def pdf(self, stem: str) -> Path:
+        return self.root / "build/releases" / f"{stem}.pdf"
+
+    def build(self, *paths, **kwargs):
+        from publisher.build import build
+
+        return build(self.root, list(paths) or None, **kwargs)
+
+
+@pytest.fixture
+def project(tmp_path) -> ProjectDir:
+    """The sample project's sources; layouts and fonts come from the toolkit."""
+    shutil.copytree(REPO / "sources", tmp_path / "sources")
+    return ProjectDir(tmp_path)
+
+
+@pytest.fixture
+def only_fr(project) -> ProjectDir:
+    """The sample project with the French release only (one render per build)."""
+    for lang in ("en", "ru"):
+        project.release(lang).unlink()
+    return project
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """The sample project built once for the whole session."""
+    from publisher.build import build
+
+    root = tmp_path_factory.mktemp("sample")
+    shutil.copytree(REPO / "sources", root / "sources")
+    result = build(root)
+    return ProjectDir(root), result
+
+
+def release_text(**front) -> str:
+    """A minimal valid release source with the given front matter overrides."""
+    body = front.pop("body", "Premier paragraphe du communiqué.\n")
+    fields = {"title": "Titre", "date": "2018-06-20", **front}
+    lines = ["---"]
+    for key, value in fields.items():
+        if value is not None:
+            lines.append(f"{key}: {value}")
+    lines += ["---", "", body]
+    return "\n".join(lines)
