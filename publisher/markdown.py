@@ -28,8 +28,15 @@ class BodyResult:
 def parser(allow_html: bool = False) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
     md.enable("table")
+    # every image reference is checked against the project's resource policy
+    # (with a message), rather than silently dropped by markdown-it
+    md.validateLink = _valid_link
     md.use(footnote_plugin)
     return md
+
+
+def _valid_link(url: str) -> bool:
+    return not url.strip().lower().startswith(("javascript:", "vbscript:"))
 
 
 _PARSER = None

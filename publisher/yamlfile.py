@@ -38,21 +38,26 @@ class Located:
 
 
 def _walk(node, path, marks):
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    """Record where each key path starts: a mapping entry at its key's line."""
+    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
-            marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, path + (key,), marks)
-            # the key's own line is more useful than the value's for scalars
-            if isinstance(value_node, yaml.ScalarNode):
-                marks[path + (key,)] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
+            child = path + (key_node.value,)
+            marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, marks)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, path + (index,), marks)
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, but dates stay text: the schema reads them with line numbers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def parse_yaml(text: str, file: str, line_offset: int = 0) -> Located:
@@ -61,7 +66,7 @@ def parse_yaml(text: str, file: str, line_offset: int = 0) -> Located:
     Raises :class:`ValueError` subclasses are never leaked: a syntax error comes
     back as a :class:`~publisher.errors.Problem` inside ``YamlSyntaxError``.
     """
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

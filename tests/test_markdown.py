@@ -1,0 +1,41 @@
+"""Bodies: CommonMark with tables and footnotes, typography on text only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher.markdown import render_body
+from publisher.typography import typographer
+
+
+def _render(body: str, lang: str = "fr"):
+    return render_body(body, typographer(lang), source=Path("x.md"), shown="x.md",
+                       first_line=10, resolve_resource=lambda ref, line: f"file:///p/{ref}")
+
+
+def test_code_and_links_keep_their_characters():
+    result = _render('Voir `a -- "b"` et <https://example.org/a--b> ou [ici](https://x.org/?q="1") !')
+    assert "<code>a -- &quot;b&quot;</code>" in result.html
+    assert 'href="https://example.org/a--b">https://example.org/a--b</a>' in result.html
+    assert "\u202f!" in result.html
+
+
+def test_tables_and_footnotes():
+    body = "| a | b |\n|---|---|\n| 1 | 2 |\n\nTexte[^1].\n\n[^1]: Une note.\n"
+    html = _render(body).html
+    assert "<table>" in html and "<td>2</td>" in html
+    assert 'class="footnote-ref"' in html and "Une note." in html
+
+
+def test_raw_html_is_off():
+    assert "<script>" not in _render("<script>alert(1)</script>\n").html
+
+
+def test_headings_start_below_the_title():
+    assert "<h2>Contexte</h2>" in _render("# Contexte\n").html
+
+
+def test_image_without_alt_text_is_reported_at_its_line():
+    result = _render("Premier.\n\n![](photo.jpg)\n")
+    assert [(p.file, p.line) for p in result.problems] == [("x.md", 12)]
+    assert "no alt text" in result.problems[0].message
