@@ -1,0 +1,84 @@
+"""The command line, through click's CliRunner and one real subprocess."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from conftest import SAMPLE_STEM
+
+from publisher.cli import main
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_build_prints_one_line_per_output_and_exits_0(only_fr):
+    result = _run("build", "--project", str(only_fr.root))
+    assert result.exit_code == 0, result.output
+    assert f"built  {only_fr.pdf(f'{SAMPLE_STEM}.fr')}  (2 p.)" in result.output
+    assert "1 built, 0 failed" in result.output
+
+
+def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
+    source = only_fr.release("fr")
+    source.write_text(source.read_text(encoding="utf-8").replace("title:", "titel:"))
+    result = _run("build", "--project", str(only_fr.root))
+    assert result.exit_code == 1
+    assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2: unknown front matter key 'titel'; "
+            "did you mean 'title'?") in result.output
+    assert "Traceback" not in result.output
+    assert "0 built, 1 failed" in result.output
+
+
+def test_usage_errors_exit_2(project):
+    assert _run("build", "--as-of", "yesterday", "--project", str(project.root)).exit_code == 2
+    assert _run("build", "--no-such-option").exit_code == 2
+    assert _run("new", "release", "--title", "x", "--lang", "xx",
+                "--project", str(project.root)).exit_code == 2
+
+
+def test_new_release_writes_a_named_source_that_builds(only_fr):
+    result = _run("new", "release", "--lang", "fr", "--title", "Lancement réussi d'Ariane 5 !",
+                  "--date", "2018-07-25", "--project", str(only_fr.root))
+    assert result.exit_code == 0, result.output
+    path = only_fr.root / "sources/releases/2018/2018-07-25-lancement-reussi-d-ariane-5.fr.md"
+    assert path.is_file()
+    text = path.read_text(encoding="utf-8")
+    assert "title: Lancement réussi d'Ariane 5 !" in text
+    assert "contacts: [pascale-bresson, raphael-sart]" in text
+    build = only_fr.build(path)
+    assert build.ok, [str(p) for p in build.problems]
+
+
+def test_new_release_defaults_to_today_and_the_site_language(project):
+    result = _run("new", "release", "--title", "Essai", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    today = dt.date.today()
+    assert (project.root / f"sources/releases/{today:%Y}/{today.isoformat()}-essai.fr.md").exists()
+    again = _run("new", "release", "--title", "Essai", "--project", str(project.root))
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_preview_writes_a_png_of_the_page(sample_build, tmp_path):
+    project, _ = sample_build
+    out = tmp_path / "page.png"
+    result = _run("preview", str(project.pdf(f"{SAMPLE_STEM}.fr")), "--width", "300",
+                  "--output", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 300
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom publisher.cli import main\n"
+            "CliRunner().invoke(main, ['--help'])\n"
+            "print(sorted(m for m in ('weasyprint', 'babel', 'pypdf', 'markdown_it')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
