@@ -190,7 +190,7 @@ def load_release(path: Path, root: Path, site: dict) -> Release:
         release.problems.append(located.problem(
             ("lang",), f"'lang: {lang}' disagrees with the file name's '.{file_lang}.md'; "
                        "make them the same"))
-    release.lang = lang or file_lang or site.get("default_lang")
+    release.lang = lang or file_lang
     if not release.lang and not any(p.message.startswith("'lang'") for p in release.problems):
         release.problems.append(located.problem(
             (), "no language: add 'lang: fr' to the front matter or name the file ….fr.md"))

@@ -136,3 +136,11 @@ def test_bad_source_never_costs_a_good_output(only_fr):
     assert sorted(result.failed) == sorted([BAD, f"sources/releases/2018/{SAMPLE_STEM}.fr.md"])
     assert good.read_bytes() == before
     assert not list(good.parent.glob(".*.tmp"))
+
+
+def test_language_is_required_when_the_file_name_has_none(project):
+    project.write("sources/releases/2018/sans-langue.md", release_text())
+    result = project.build(project.root / "sources/releases/2018/sans-langue.md")
+    [problem] = result.errors
+    assert problem.file == "sources/releases/2018/sans-langue.md"
+    assert "add 'lang: fr' to the front matter or name the file" in problem.message

@@ -85,6 +85,8 @@ def test_tagged_with_language_title_and_metadata(sample_build, lang):
     assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
     roles = struct_roles(project.pdf(f"{SAMPLE_STEM}.{lang}"))
     assert {"/H1", "/P", "/L", "/LI"} <= set(roles), roles
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfuaid:part="1"' in xmp  # identified as PDF/UA-1
     meta = pdf.metadata
     assert meta.author == "Centre national d\u2019études spatiales"
     assert meta.title and meta.subject
