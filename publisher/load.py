@@ -202,7 +202,7 @@ def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> N
         for index, ref in enumerate(release.meta.get("contacts") or []):
             if isinstance(ref, str) and ref not in contacts:
                 hint = schema.suggest(ref, contacts)
-                fix = hint or (
-                    "add it to sources/contacts.yaml" if contacts else "create sources/contacts.yaml")
+                where = "sources/contacts.yaml"
+                fix = hint or (f"add it to {where}" if contacts else f"create {where}")
                 release.problems.append(release.located.problem(
                     ("contacts", index), f"unknown contact id '{ref}'; {fix}"))

@@ -207,7 +207,7 @@ def _contact(ref, index, release: Release, project: Project, problems) -> Contac
             phone_uri = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
         except phonenumbers.NumberParseException:
             country = project.site.get("country")
-            hint = (f"write it in international form (+33 1 23 45 67 89)" if not country
+            hint = ("write it in international form (+33 1 23 45 67 89)" if not country
                     else f"check the digits or write it in international form; national "
                          f"numbers are read as {country} numbers (site.yaml 'country')")
             problems.append(Problem(file, line, f"phone number '{phone_text}' of "

@@ -125,6 +125,6 @@ def _typeset_inline(children, typographer: Typographer) -> None:
     # softbreaks split runs only as a space would: keep them in the sequence
     segments = [t.content if t is not None else " " for t in texts]
     out = typographer.apply(segments)
-    for token, value in zip(texts, out):
+    for token, value in zip(texts, out, strict=True):
         if token is not None:
             token.content = value

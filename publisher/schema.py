@@ -53,7 +53,9 @@ def date(value, located, path):
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise Invalid(f"{value!r} is not an ISO 8601 date; write it as YYYY-MM-DD, e.g. 2018-06-15") from None
+        raise Invalid(
+            f"{value!r} is not an ISO 8601 date; write it as YYYY-MM-DD, e.g. 2018-06-15"
+        ) from None
 
 
 def datetime_with_offset(value, located, path):
@@ -186,7 +188,9 @@ def number(value, located, path):
     try:
         return Decimal(str(value).replace("_", ""))
     except InvalidOperation:
-        raise Invalid(f"{value!r} is not a number; write it with a dot for decimals: 1500000.50") from None
+        raise Invalid(
+            f"{value!r} is not a number; write it with a dot for decimals: 1500000.50"
+        ) from None
 
 
 ABOUT_FIELDS = [

@@ -14,7 +14,8 @@ def _render(body: str, lang: str = "fr"):
 
 
 def test_code_and_links_keep_their_characters():
-    result = _render('Voir `a -- "b"` et <https://example.org/a--b> ou [ici](https://x.org/?q="1") !')
+    result = _render('Voir `a -- "b"` et <https://example.org/a--b> ou '
+                     '[ici](https://x.org/?q="1") !')
     assert "<code>a -- &quot;b&quot;</code>" in result.html
     assert 'href="https://example.org/a--b">https://example.org/a--b</a>' in result.html
     assert "\u202f!" in result.html
