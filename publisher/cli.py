@@ -44,7 +44,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(format="%(message)s",
                         level=logging.DEBUG if debug else logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR if not debug else logging.DEBUG)
 
 
 @main.command()

@@ -66,7 +66,10 @@ class Renderer:
         fetcher = make_fetcher(policy, refused)
         collect = _Collect()
         logger = logging.getLogger("weasyprint")
+        saved = logger.level, logger.propagate
         logger.addHandler(collect)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False  # reported as problems below, not printed
         try:
             options = {
                 "pdf_identifier": hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
@@ -83,6 +86,7 @@ class Renderer:
                                                   f"{type(exc).__name__}: {exc}")) from exc
         finally:
             logger.removeHandler(collect)
+            logger.level, logger.propagate = saved
         problems = [Problem(file, None, f"refused resource: {message}") for message in refused]
         if problems:
             raise RenderError(problems)

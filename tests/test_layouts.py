@@ -102,3 +102,21 @@ def test_stylesheet_reaching_outside_the_project_is_refused(project):
     assert "file:///etc/passwd" in messages and "outside the project" in messages
     assert "https://example.com/x.png" in messages and "network resource" in messages
     assert set(Path(project.root).rglob("*.pdf")) == before
+
+
+def test_css_the_renderer_ignores_is_reported_and_strict_fails(project):
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    project.write("layouts/release/release.html",
+                  (LAYOUTS / "release/release.html").read_text(encoding="utf-8"))
+    project.write("layouts/release/release.css", "h1 { colour: red; }\n")
+    path = project.write(SOURCE.format(lang="fr"), release_text())
+    result = project.build(path)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert "colour" in warning.message and "1:6" in warning.message
+    strict = CliRunner().invoke(main, ["build", "--strict", "--project", str(project.root),
+                                       str(path)])
+    assert strict.exit_code == 1

@@ -57,3 +57,34 @@ def test_embargo_and_figures_in_the_pdf(project):
     after = dt.datetime(2018, 6, 20, 8, 0, tzinfo=dt.timezone.utc)
     result = project.build(path, as_of=after)
     assert "Ne pas publier" not in text(result.outputs[0].path)
+
+
+def test_inline_contact_and_image_with_alt_text(project):
+    from pdfread import links, reader
+
+    project.write("sources/releases/2018/signature.svg",
+                  '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+                  '<rect width="40" height="20" fill="#0b3a6e"/></svg>')
+    contact = ('[{name: Anna Petrova, role: {en: Press attaché}, phone: "+7 495 123-45-67", '
+               'email: anna@example.org}]')
+    path = project.write(SOURCE.format(lang="en"), release_text(
+        contacts=contact, body="Signed today.\n\n![The two heads of agency signing](signature.svg)\n"))
+    result = project.build(path)
+    assert result.problems == []
+    pdf = result.outputs[0].path
+    content = text(pdf)
+    assert "Anna Petrova" in content and "+7 495 123-45-67" in content
+    assert "tel:+7-495-123-45-67" in links(pdf)
+    figures = []
+
+    def walk(node):
+        node = node.get_object()
+        if node.get("/S") == "/Figure":
+            figures.append(str(node.get("/Alt")))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if hasattr(kid, "get_object") and hasattr(kid.get_object(), "get"):
+                walk(kid)
+
+    walk(reader(pdf).trailer["/Root"]["/StructTreeRoot"])
+    assert "The two heads of agency signing" in figures
