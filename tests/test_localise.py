@@ -67,8 +67,8 @@ def test_inline_contact_and_image_with_alt_text(project):
                   '<rect width="40" height="20" fill="#0b3a6e"/></svg>')
     contact = ('[{name: Anna Petrova, role: {en: Press attaché}, phone: "+7 495 123-45-67", '
                'email: anna@example.org}]')
-    path = project.write(SOURCE.format(lang="en"), release_text(
-        contacts=contact, body="Signed today.\n\n![The two heads of agency signing](signature.svg)\n"))
+    body = "Signed today.\n\n![The two heads of agency signing](signature.svg)\n"
+    path = project.write(SOURCE.format(lang="en"), release_text(contacts=contact, body=body))
     result = project.build(path)
     assert result.problems == []
     pdf = result.outputs[0].path
