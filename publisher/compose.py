@@ -86,25 +86,47 @@ class Composer:
         return html, path
 
 
-def compose(localised: Localised, composer: Composer, *, layout: str,
-            page_size: str, logo_url: str | None) -> Composed:
-    """Merge ``localised`` into ``layouts/<layout>/<layout>.html``."""
-    context = {
-        "release": localised,
-        "site": localised.site,
-        "lang": localised.lang,
-        "html_lang": localised.lang.replace("_", "-"),
-        "direction": _direction(localised.lang),
+def base_context(site: dict, lang: str, composer: Composer, *, page_size: str,
+                 logo_url: str | None, meta: dict, profile: dict | None = None) -> dict:
+    """What every layout gets: the site, language, fonts, colours, page set-up."""
+    profile = profile or {}
+    colours = {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f",
+               **(site.get("colours") or {}), **profile.get("colours", {})}
+    return {
+        "site": site,
+        "lang": lang,
+        "html_lang": lang.replace("_", "-"),
+        "direction": _direction(lang),
         "page_size": page_size,
+        "bleed": profile.get("bleed"),
         "logo_url": logo_url,
-        "colours": {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f",
-                    **(localised.site.get("colours") or {})},
+        "colours": colours,
         "font_faces": font_face_css(composer.font_dirs),
+        "meta": meta,
     }
-    name = f"{layout}/{layout}.html"
-    html, path = composer.render(name, localised.lang, context)
-    return Composed(html, path.parent.as_uri() + "/", localised.title,
-                    composer.catalog(localised.lang))
+
+
+def release_meta(localised: Localised) -> dict:
+    site = localised.site
+    return {"title": localised.title, "author": site.get("legal_name") or site["name"],
+            "subject": localised.subtitle, "keywords": localised.tags,
+            "created": localised.created}
+
+
+def compose(localised: Localised, composer: Composer, *, layout: str,
+            page_size: str, logo_url: str | None, profile: dict | None = None) -> Composed:
+    """Merge ``localised`` into ``layouts/<layout>/<layout>.html``."""
+    context = base_context(localised.site, localised.lang, composer, page_size=page_size,
+                           logo_url=logo_url, meta=release_meta(localised), profile=profile)
+    context["release"] = localised
+    return compose_document(composer, f"{layout}/{layout}.html", localised.lang, context,
+                            localised.title)
+
+
+def compose_document(composer: Composer, name: str, lang: str, context: dict,
+                     title: str) -> Composed:
+    html, path = composer.render(name, lang, context)
+    return Composed(html, path.parent.as_uri() + "/", title, composer.catalog(lang))
 
 
 def counter_content(text: str):

@@ -37,6 +37,18 @@ class Release:
 
 
 @dataclass
+class Kit:
+    """A press kit definition, sources/kits/<slug>.yaml."""
+
+    path: Path
+    file: str
+    slug: str
+    meta: dict = field(default_factory=dict)
+    located: Located | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
 class Project:
     root: Path
     site: dict
@@ -44,6 +56,7 @@ class Project:
     contacts: dict[str, dict]
     contacts_located: Located | None
     releases: list[Release]
+    kits: list[Kit] = field(default_factory=list)
 
     def path(self, key: str) -> Path:
         return self.root / str(DEFAULTS[key])
@@ -60,9 +73,26 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
         raise ConfigError(problems)
     site.setdefault("default_lang", None)
     files = _release_files(root, paths)
-    releases = [load_release(path, root, site) for path in files]
+    releases = [load_release(path, root) for path in files]
     _check_contact_refs(releases, contacts)
-    return Project(root, site, site_loc, contacts, contacts_loc, releases)
+    kits = [load_kit(path, root) for path in sorted((root / "sources" / "kits").glob("*.yaml"))]
+    return Project(root, site, site_loc, contacts, contacts_loc, releases, kits)
+
+
+def load_kit(path: Path, root: Path) -> Kit:
+    """Read one kit definition; problems are recorded, never raised."""
+    kit = Kit(path=path, file=display_path(path, root), slug=path.stem)
+    text = _read_text(path, kit.file, kit.problems)
+    if text is None:
+        return kit
+    try:
+        kit.located = parse_yaml(text, kit.file)
+    except YamlSyntaxError as exc:
+        kit.problems.append(exc.problem)
+        return kit
+    kit.meta, problems = schema.validate(kit.located.data, kit.located, schema.KIT_FIELDS, "kit")
+    kit.problems.extend(problems)
+    return kit
 
 
 def _release_files(root: Path, paths) -> list[Path]:
@@ -149,7 +179,7 @@ def split_front_matter(text: str):
     return None
 
 
-def load_release(path: Path, root: Path, site: dict) -> Release:
+def load_release(path: Path, root: Path) -> Release:
     """Read one release source; problems are recorded, never raised."""
     shown = display_path(path, root)
     name = path.name[:-3] if path.name.endswith(".md") else path.name

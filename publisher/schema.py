@@ -158,7 +158,9 @@ CONTACT_FIELDS = [
     Field("role", per_language, "Role, as text or per language: {fr: …, en: …}."),
     Field("phone", text, "Phone number, national or international form."),
     Field("email", email, "E-mail address."),
-    Field("organisation", text, "Organisation id or name the contact works for."),
+    Field("organisation", text, "Organisation id (see site.yaml 'organisations') or name."),
+    Field("sort_name", text, "How the name sorts, e.g. 'Le Gall, Jean-Yves' (default: "
+                             "family name taken as the last word)."),
 ]
 
 
@@ -205,6 +207,46 @@ def about(value, located, path):
     return {str(k).replace("-", "_"): check(v, located, path + (k,)) for k, v in value.items()}
 
 
+def _mapping(value, what):
+    if not isinstance(value, dict):
+        raise Invalid(f"expected {what}")
+    return value
+
+
+def profile(value, located, path):
+    value = text(value, located, path)
+    if value not in ("screen", "print"):
+        raise Invalid(f"unknown profile '{value}'; use screen or print")
+    return value
+
+
+def boolean(value, located, path):
+    if not isinstance(value, bool):
+        raise Invalid("expected true or false")
+    return value
+
+
+def cmyk(value, located, path):
+    if (not isinstance(value, list) or len(value) != 4
+            or not all(isinstance(x, (int, float)) and 0 <= x <= 100 for x in value)):
+        raise Invalid("expected four percentages [C, M, Y, K], e.g. [100, 70, 0, 40]")
+    return [float(x) for x in value]
+
+
+def release_selection(value, located, path):
+    """A list of release ids, or a selector mapping {tags, from, to}."""
+    if isinstance(value, list):
+        return {"ids": text_list(value, located, path)}
+    if isinstance(value, dict):
+        fields = [
+            Field("tags", text_list, "Releases with any of these tags.", default=[]),
+            Field("from", date, "First release date included."),
+            Field("to", date, "Last release date included."),
+        ]
+        return mapping_of(fields, "release selector")(value, located, path)
+    raise Invalid("expected a list of release ids or a selector {tags, from, to}")
+
+
 SITE_FIELDS = [
     Field("name", text, "Short name of the organisation (printed in the header).", required=True),
     Field("legal_name", text, "Full legal name."),
@@ -222,6 +264,46 @@ SITE_FIELDS = [
     Field("about", about, "Per language: {title, text} of the About boilerplate.", default={}),
     Field("allowed_hosts", text_list, "Hosts whose https:// resources layouts may load.",
           default=[]),
+    Field("organisations", lambda v, loc, p: {
+        str(k): per_language(item, loc, p + (k,))
+        for k, item in _mapping(v, "a mapping of organisation id to name").items()},
+        "Organisation ids used by contacts → display name (text or per language).",
+        default={}),
+    Field("profile", profile, "Output profile: screen (tagged, accessible) or print.",
+          default="screen"),
+    Field("print", mapping_of([
+        Field("bleed", text, "Bleed around the trimmed page, e.g. 3mm.", default="3mm"),
+        Field("colours", lambda v, loc, p: {
+            str(k): cmyk(item, loc, p + (k,))
+            for k, item in _mapping(v, "a mapping of colour name to [C, M, Y, K]").items()},
+            "Brand colours as CMYK percentages: primary: [100, 70, 0, 40].", default={}),
+        Field("min_dpi", number, "Warn about raster images under this resolution.",
+              default=300),
+    ], "print"), "Settings of the print profile.", default={}),
+    Field("email", mapping_of([
+        Field("assets_url", text, "Absolute URL where the e-mail's images are published; "
+                                  "without it, images are embedded as data: URIs."),
+    ], "email"), "Settings of the newsletter's e-mail edition.", default={}),
+]
+
+
+KIT_FIELDS = [
+    Field("title", per_language, "Title, as text or per language.", required=True),
+    Field("subtitle", per_language, "Subtitle, as text or per language.", default={}),
+    Field("lang", lambda v, loc, p: [language(x, loc, p) for x in text_list(v, loc, p)],
+          "One language or a list: one kit per language.", required=True),
+    Field("date", date, "Date printed on the cover.", required=True),
+    Field("cover", text, "Cover image, relative to the kit file."),
+    Field("intro", per_language, "Introduction in Markdown, as text or per language.",
+          default={}),
+    Field("releases", release_selection, "Release ids in order, or a selector "
+                                         "{tags, from, to}.",
+          required=True),
+    Field("contacts_appendix", boolean, "Add the contacts appendix (default true).",
+          default=True),
+    Field("attachments", text_list, "Files to embed in the PDF, relative to the kit file.",
+          default=[]),
+    Field("profile", profile, "Output profile: screen or print (default: the site's)."),
 ]
 FRONT_MATTER_FIELDS = [
     Field("title", text, "Headline of the release.", required=True),
