@@ -58,6 +58,7 @@ class Localised:
     created: str  # W3C date-time for the PDF metadata
     site: dict  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
+    anchor: str = ""  # id of the release inside a kit or newsletter
 
 
 def localise(release: Release, project: Project, *, as_of: dt.datetime,
@@ -253,3 +254,26 @@ def _glyph_problems(release: Release, project: Project, localised: Localised,
                 ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
                             "them to fonts/"))
     return problems
+
+
+def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_line: int,
+                      policy: ResourcePolicy) -> tuple[str, list[Problem]]:
+    """Markdown written outside a release (a kit's intro) as HTML in ``lang``."""
+
+    def resolve(ref: str, line: int):
+        try:
+            return policy.resolve_reference(ref, source.parent)
+        except RefusedResource as exc:
+            return Problem(shown, line, str(exc))
+
+    body = render_body(text, typographer(lang), source=source, shown=shown,
+                       first_line=first_line, resolve_resource=resolve)
+    return body.html, body.problems
+
+
+def month_title(month: dt.date, lang: str, start_of_line: bool = False) -> str:
+    """'juin 2018', 'June 2018', 'июнь 2018 г.' — capitalised when it starts a line."""
+    from babel.dates import format_skeleton
+
+    text = format_skeleton("yMMMM", month, locale=lang)
+    return text[:1].upper() + text[1:] if start_of_line else text

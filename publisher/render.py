@@ -4,19 +4,44 @@ One :class:`Renderer` per process holds the WeasyPrint ``FontConfiguration``
 and image cache, reused for every document.  Resources go through the
 project's :class:`~publisher.resources.ResourcePolicy`; a refused resource,
 a missing image or a CSS problem is reported, never silently dropped.
+
+Two profiles: ``screen`` (the default) is a tagged PDF identified as PDF/UA-1;
+``print`` is PDF/X-4 with bleed, crop marks, TrimBox and BleedBox, brand
+colours in CMYK, and a warning for raster images under the print resolution.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import logging
 import os
+import re
+import uuid
 from dataclasses import dataclass, field
 
 from .compose import Composed
 from .errors import Problem, RenderError
 from .resources import ResourcePolicy, make_fetcher
+
+PROFILES = {
+    "screen": {"pdf_variant": "pdf/ua-1"},
+    "print": {"pdf_variant": "pdf/x-4"},
+}
+
+
+def profile_settings(name: str, site: dict) -> dict:
+    """Everything a profile changes, with the site's print settings applied."""
+    settings = {"name": name, **PROFILES[name]}
+    if name == "print":
+        options = site.get("print") or {}
+        settings["bleed"] = options.get("bleed") or "3mm"
+        settings["min_dpi"] = float(options.get("min_dpi") or 300)
+        settings["colours"] = {
+            key: "device-cmyk({})".format(" ".join(f"{v / 100:g}" for v in values))
+            for key, values in (options.get("colours") or {}).items()}
+    return settings
 
 
 @dataclass
@@ -51,17 +76,19 @@ def _source_date(epoch: int):
 class Renderer:
     """WeasyPrint with one font configuration and image cache for the process."""
 
-    def __init__(self, pdf_variant: str | None = "pdf/ua-1"):
+    def __init__(self):
         from weasyprint.text.fonts import FontConfiguration
 
         self.font_config = FontConfiguration()
         self.image_cache: dict = {}
-        self.pdf_variant = pdf_variant
 
     def render(self, composed: Composed, policy: ResourcePolicy, *, identifier: str,
-               epoch: int, file: str) -> Rendered:
+               epoch: int, file: str, profile: dict | None = None, attachments=(),
+               page_labels: bool = False) -> Rendered:
         from weasyprint import HTML
+        from weasyprint import Attachment as WeasyAttachment
 
+        profile = profile or profile_settings("screen", {})
         refused: list[str] = []
         fetcher = make_fetcher(policy, refused)
         collect = _Collect()
@@ -70,17 +97,23 @@ class Renderer:
         logger.addHandler(collect)
         logger.setLevel(logging.WARNING)
         logger.propagate = False  # reported as problems below, not printed
+        moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
+        digest = hashlib.sha256(identifier.encode()).hexdigest()
         try:
             options = {
-                "pdf_identifier": hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
-                "pdf_variant": self.pdf_variant,
+                "pdf_identifier": digest[:32].encode(),
+                "pdf_variant": profile["pdf_variant"],
                 "cache": self.image_cache,
+                "attachments": [
+                    WeasyAttachment(string=a.data, name=a.name, description=a.description,
+                                    created=moment, modified=moment)
+                    for a in attachments],
             }
             with _source_date(epoch):
                 document = HTML(string=composed.html, base_url=composed.base_url,
                                 url_fetcher=fetcher).render(font_config=self.font_config,
                                                             **options)
-                pdf = document.write_pdf(**options)
+                pdf = document.write_pdf(finisher=_finisher(digest, page_labels), **options)
         except Exception as exc:  # WeasyPrint failures are reported, not raised raw
             raise RenderError(Problem(file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
@@ -90,4 +123,53 @@ class Renderer:
         problems = [Problem(file, None, f"refused resource: {message}") for message in refused]
         if problems:
             raise RenderError(problems)
-        return Rendered(pdf, len(document.pages), collect.messages)
+        warnings = collect.messages
+        if profile.get("min_dpi"):
+            warnings += low_resolution_images(document, profile["min_dpi"])
+        return Rendered(pdf, len(document.pages), warnings)
+
+
+def _finisher(digest: str, page_labels: bool):
+    """Page labels, and a stable XMP document id instead of a random one."""
+    import pydyf
+
+    stable = f"xmp.did:{uuid.UUID(digest[:32])}".encode()
+
+    def finish(document, pdf):
+        if page_labels:
+            pdf.catalog["PageLabels"] = pydyf.Dictionary({
+                "Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])})
+        for obj in pdf.objects:
+            if isinstance(obj, pydyf.Stream) and obj.extra.get("Type") == "/Metadata":
+                obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, bytes(chunk))
+                              if isinstance(chunk, (bytes, bytearray)) else chunk
+                              for chunk in obj.stream]
+
+    return finish
+
+
+def low_resolution_images(document, min_dpi: float) -> list[str]:
+    """Raster images whose printed size gives fewer than ``min_dpi`` pixels per inch."""
+    from weasyprint.images import RasterImage
+
+    found = []
+
+    def walk(box, page_number):
+        image = getattr(box, "replacement", None)
+        if isinstance(image, RasterImage) and box.width:
+            pixels = image.width if hasattr(image, "width") else None
+            pixels = pixels or getattr(image, "_intrinsic_width", None)
+            if pixels:
+                dpi = pixels / (box.width / 96)
+                if dpi < min_dpi - 0.5:
+                    name = getattr(box.element, "get", lambda *_: None)("src") or "image"
+                    name = name if not name.startswith("data:") else "an embedded image"
+                    found.append(f"image {name.rsplit('/', 1)[-1]} on page {page_number} is "
+                                 f"{dpi:.0f} dpi at its printed size; print needs "
+                                 f"{min_dpi:.0f}: use a larger image or print it smaller")
+        for child in getattr(box, "children", []) or []:
+            walk(child, page_number)
+
+    for number, page in enumerate(document.pages, start=1):
+        walk(page._page_box, number)
+    return found

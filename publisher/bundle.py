@@ -1,0 +1,330 @@
+"""Stage 5 — bundle: releases gathered into press kits and monthly newsletters.
+
+A bundle is everything a collection needs before it is composed as one
+document: the releases in the bundle's language and order, the releases left
+out (and why), the contacts appendix (each person once, grouped by
+organisation and sorted as names sort), and the files to attach — vCards
+for the contacts, the kit's own attachments.  Composing the whole collection
+as one HTML document lets WeasyPrint number pages continuously, resolve the
+table of contents, make the bookmarks and tag every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .errors import Problem
+from .load import Kit, Project, Release
+from .localise import Contact, Localised, pick_language
+
+
+@dataclass
+class Attachment:
+    name: str
+    data: bytes
+    description: str
+
+
+@dataclass
+class ContactGroup:
+    organisation: str
+    contacts: list[Contact]
+
+
+@dataclass
+class Bundle:
+    kind: str  # "kit" or "newsletter"
+    name: str  # kit slug or newsletter month (YYYY-MM)
+    lang: str
+    releases: list[Localised]
+    left_out: list[str] = field(default_factory=list)  # names of releases not included
+    contacts: list[ContactGroup] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def release_index(project: Project) -> dict[str, dict[str, Release]]:
+    """Release id → language → release, for releases that loaded cleanly."""
+    index: dict[str, dict[str, Release]] = {}
+    for release in project.releases:
+        if release.lang and not any(p.severity == "error" for p in release.problems):
+            index.setdefault(release.id, {})[release.lang] = release
+    return index
+
+
+def select_kit_releases(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[list[str],
+                                                                                  list[Problem]]:
+    """The kit's release ids, in order: its list, or what its selector matches."""
+    selection = kit.meta["releases"]
+    problems = []
+    if "ids" in selection:
+        ids = []
+        for position, rid in enumerate(selection["ids"]):
+            if rid not in index:
+                from .schema import suggest
+
+                hint = suggest(rid, index) or "check the release's file name"
+                problems.append(kit.located.problem(("releases", position),
+                                                    f"no release with id '{rid}'; {hint}"))
+            else:
+                ids.append(rid)
+        return ids, problems
+    tags = set(selection.get("tags") or [])
+    start, end = selection.get("from"), selection.get("to")
+    matches = []
+    for rid, versions in index.items():
+        any_version = next(iter(versions.values()))
+        day = any_version.meta["date"]
+        release_tags = {t for r in versions.values() for t in r.meta.get("tags") or []}
+        if tags and not tags & release_tags:
+            continue
+        if (start and day < start) or (end and day > end):
+            continue
+        matches.append((day, rid))
+    if not matches:
+        problems.append(kit.located.problem(("releases",), "the selector matches no release; "
+                                                           "check its tags and dates",
+                                            severity="warning"))
+    return [rid for _day, rid in sorted(matches)], problems
+
+
+def contact_key(contact: Contact) -> str:
+    return contact.id or f"{contact.name}|{contact.email}".casefold()
+
+
+def contact_groups(releases: list[Localised], project: Project, lang: str) -> list[ContactGroup]:
+    """Every contact of ``releases`` once, grouped by organisation, sorted as names sort."""
+    from pyuca import Collator
+
+    collator = _collator(Collator)
+    seen: dict[str, Contact] = {}
+    for release in releases:
+        for contact in release.contacts:
+            seen.setdefault(contact_key(contact), contact)
+    groups: dict[str, list[Contact]] = {}
+    for contact in seen.values():
+        groups.setdefault(organisation_name(contact.organisation, project, lang), []).append(
+            contact)
+    return [
+        ContactGroup(name, sorted(members, key=lambda c: collator.sort_key(
+            sort_name(c, project))))
+        for name, members in sorted(groups.items(), key=lambda item: collator.sort_key(item[0]))
+    ]
+
+
+_COLLATOR = None
+
+
+def _collator(factory):
+    global _COLLATOR
+    if _COLLATOR is None:
+        _COLLATOR = factory()
+    return _COLLATOR
+
+
+def organisation_name(organisation: str, project: Project, lang: str) -> str:
+    names = (project.site.get("organisations") or {}).get(organisation)
+    if names:
+        return pick_language(names, lang) or next(iter(names.values()))
+    return organisation or project.site["name"]
+
+
+def sort_name(contact: Contact, project: Project) -> str:
+    entry = project.contacts.get(contact.id) or {}
+    if entry.get("sort_name"):
+        return entry["sort_name"]
+    given, _, family = contact.name.rpartition(" ")
+    return f"{family}, {given}" if given else family
+
+
+def vcard(contact: Contact, organisation: str) -> str:
+    """A vCard 3.0 for one contact (CRLF line ends, values escaped)."""
+
+    def esc(value: str) -> str:
+        return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+                .replace("\n", "\\n"))
+
+    given, _, family = contact.name.rpartition(" ")
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{esc(contact.name)}",
+             f"N:{esc(family)};{esc(given)};;;", f"ORG:{esc(organisation)}"]
+    if contact.role:
+        lines.append(f"TITLE:{esc(contact.role)}")
+    if contact.phone:
+        lines.append(f"TEL;TYPE=WORK,VOICE:{contact.phone}")
+    if contact.email:
+        lines.append(f"EMAIL;TYPE=INTERNET,WORK:{contact.email}")
+    lines.append("END:VCARD")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def vcard_attachments(groups: list[ContactGroup]) -> list[Attachment]:
+    from .new import slugify
+
+    attachments = []
+    for group in groups:
+        for contact in group.contacts:
+            attachments.append(Attachment(
+                name=f"{slugify(contact.name)}.vcf",
+                data=vcard(contact, group.organisation).encode("utf-8"),
+                description=f"{contact.name} ({group.organisation})"))
+    return attachments
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def issue_number(project: Project, month: str) -> int:
+    """Issue numbers count months from the first month that has a release."""
+    months = sorted({month_of(r.meta["date"]) for r in project.releases if r.meta.get("date")})
+    if not months:
+        return 1
+    first_year, first_month = map(int, months[0].split("-"))
+    year, number = map(int, month.split("-"))
+    return (year - first_year) * 12 + (number - first_month) + 1
+
+
+def newsletter_languages(project: Project, month: str) -> list[str]:
+    return sorted({r.lang for r in project.releases
+                   if r.lang and r.meta.get("date") and month_of(r.meta["date"]) == month})
+
+
+def newsletter_months(project: Project) -> list[tuple[str, str]]:
+    """(month, language) pairs present in the sources."""
+    return sorted({(month_of(r.meta["date"]), r.lang) for r in project.releases
+                   if r.lang and r.meta.get("date")})
+
+
+def _version(versions: dict[str, Release], lang: str) -> Release | None:
+    if lang in versions:
+        return versions[lang]
+    base = lang.split("_")[0]
+    return next((r for code, r in sorted(versions.items()) if code.split("_")[0] == base), None)
+
+
+def _name_of(versions: dict[str, Release], project: Project) -> str:
+    default = project.site.get("default_lang")
+    release = versions.get(default) or versions[sorted(versions)[0]]
+    return f"{release.meta['title']} ({release.id})"
+
+
+def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = False):
+    """Localise the releases ``ids`` in ``lang``; say which were left out and why.
+
+    ``where(rid)`` gives the (file, line) that left-out messages point at.
+    """
+    index = release_index(builder.project)
+    localised, left_out, problems, embargoed = [], [], [], []
+    for rid in ids:
+        versions = index.get(rid, {})
+        release = _version(versions, lang)
+        file, line = where(rid)
+        if release is None:
+            left_out.append(_name_of(versions, builder.project))
+            problems.append(Problem(file, line, f"release '{rid}' has no '{lang}' version; "
+                                                f"left out of the {lang} edition",
+                                    severity="warning"))
+            continue
+        result = builder.localise(release)
+        if any(p.severity == "error" for p in result.problems):
+            left_out.append(_name_of(versions, builder.project))
+            problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has errors; "
+                                                "left out until they are fixed",
+                                    severity="warning"))
+            continue
+        if skip_embargoed and result.embargo:
+            embargoed.append(f"{release.file} (embargo: {result.embargo})")
+            continue
+        result.anchor = f"release-{rid}"
+        localised.append(result)
+    return localised, left_out, problems, embargoed
+
+
+def kit_text(value: dict, lang: str) -> str:
+    return pick_language(value or {}, lang) or ""
+
+
+def build_kit(builder, kit: Kit, lang: str):
+    """Bundle, compose and render one kit in one language."""
+    from babel.dates import format_date
+
+    from .compose import base_context, compose_document
+    from .localise import creation_date, localise_markdown, source_epoch
+    from .resources import RefusedResource
+    from .typography import typographer
+
+    project = builder.project
+    index = release_index(project)
+    ids, problems = select_kit_releases(kit, index)
+    positions = {rid: i for i, rid in enumerate((kit.meta["releases"] or {}).get("ids", []))}
+
+    def where(rid):
+        path = ("releases", positions[rid]) if rid in positions else ("releases",)
+        return kit.file, kit.located.line(*path)
+
+    releases, left_out, found, _ = gather(builder, ids, lang, where=where)
+    problems += found
+    typo = typographer(lang)
+    profile = builder.profile(kit.meta.get("profile"))
+    date = kit.meta["date"]
+    intro_html = ""
+    intro = kit_text(kit.meta.get("intro"), lang)
+    if intro:
+        intro_html, found = localise_markdown(
+            intro, lang, source=kit.path, shown=kit.file,
+            first_line=kit.located.line("intro") + 1, policy=builder.session.policy)
+        problems += found
+    cover_url = None
+    if kit.meta.get("cover"):
+        try:
+            cover_url = builder.session.policy.resolve_reference(kit.meta["cover"],
+                                                                 kit.path.parent)
+        except RefusedResource as exc:
+            problems.append(kit.located.problem(("cover",), f"cover: {exc}"))
+    attachments = []
+    for position, name in enumerate(kit.meta.get("attachments") or []):
+        try:
+            url = builder.session.policy.resolve_reference(name, kit.path.parent)
+            from urllib.request import url2pathname
+            from urllib.parse import urlsplit
+
+            path = url2pathname(urlsplit(url).path)
+            with open(path, "rb") as handle:
+                attachments.append(Attachment(name.rsplit("/", 1)[-1], handle.read(), name))
+        except (RefusedResource, OSError) as exc:
+            problems.append(kit.located.problem(("attachments", position), f"attachment: {exc}"))
+    if any(p.severity == "error" for p in problems):
+        return None, problems, []
+    groups = contact_groups(releases, project, lang) if kit.meta["contacts_appendix"] else []
+    attachments = vcard_attachments(groups) + attachments
+    site = releases[0].site if releases else project.site
+    title = typo.text(kit_text(kit.meta["title"], lang) or kit.slug)
+    meta = {"title": title, "author": site.get("legal_name") or site["name"],
+            "subject": typo.text(kit_text(kit.meta.get("subtitle"), lang)),
+            "keywords": sorted({t for r in releases for t in r.tags}),
+            "created": creation_date(date)}
+    context = base_context(site, lang, builder.session.composer, page_size=builder.page_size(),
+                           logo_url=builder.logo_url(), meta=meta, profile=profile)
+    context.update(
+        kit={"title": title, "subtitle": meta["subject"],
+             "date_long": format_date(date, "long", locale=lang), "intro_html": intro_html,
+             "cover_url": cover_url, "cover_alt": title},
+        releases=releases, left_out=left_out, contacts=groups,
+        about=releases[0].about if releases else None)
+    composed = compose_document(builder.session.composer, "kit/kit.html", lang, context, title)
+    target = builder.target("kits", f"{kit.slug}.{lang}.pdf", profile)
+    sources = [kit.file] + [r.release.file for r in releases] + ["sources/site.yaml"]
+    if groups:
+        sources.append("sources/contacts.yaml")
+    output, found = builder.render_and_write(
+        composed, target, identifier=f"kit/{kit.slug}/{lang}", epoch=source_epoch(date),
+        file=kit.file, sources=sources, profile=profile, attachments=attachments,
+        page_labels=True)
+    notes = [f"{target.name}: left out {name}" for name in left_out]
+    return output, problems + found, notes
+
+
+def build_newsletter(builder, month: str, lang: str):
+    """The newsletter of ``month`` in ``lang``: PDF, e-mail HTML and plain text."""
+    raise NotImplementedError
