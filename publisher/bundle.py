@@ -186,14 +186,14 @@ def issue_number(project: Project, month: str) -> int:
 
 
 def newsletter_languages(project: Project, month: str) -> list[str]:
-    return sorted({r.lang for r in project.releases
-                   if r.lang and r.meta.get("date") and month_of(r.meta["date"]) == month})
+    return sorted({lang for m, lang in newsletter_months(project) if m == month})
 
 
 def newsletter_months(project: Project) -> list[tuple[str, str]]:
-    """(month, language) pairs present in the sources."""
-    return sorted({(month_of(r.meta["date"]), r.lang) for r in project.releases
-                   if r.lang and r.meta.get("date")})
+    """(month, language) pairs of the releases that loaded cleanly."""
+    return sorted({(month_of(r.meta["date"]), lang)
+                   for versions in release_index(project).values()
+                   for lang, r in versions.items()})
 
 
 def _version(versions: dict[str, Release], lang: str) -> Release | None:
@@ -265,6 +265,10 @@ def build_kit(builder, kit: Kit, lang: str):
 
     releases, left_out, found, _ = gather(builder, ids, lang, where=where)
     problems += found
+    if not releases:
+        problems.append(kit.located.problem(
+            ("lang",), f"none of the kit's releases can be included in '{lang}'; add "
+                       f"translations or remove '{lang}' from the kit's languages"))
     typo = typographer(lang)
     profile = builder.profile(kit.meta.get("profile"))
     date = kit.meta["date"]
@@ -327,4 +331,160 @@ def build_kit(builder, kit: Kit, lang: str):
 
 def build_newsletter(builder, month: str, lang: str):
     """The newsletter of ``month`` in ``lang``: PDF, e-mail HTML and plain text."""
-    raise NotImplementedError
+    from .compose import base_context, compose_document
+    from .localise import creation_date, month_title, source_epoch
+    from .write import write
+
+    project = builder.project
+    index = release_index(project)
+    ids = sorted((versions[next(iter(versions))].meta["date"], rid)
+                 for rid, versions in index.items()
+                 if month_of(next(iter(versions.values())).meta["date"]) == month)
+    ids = [rid for _day, rid in ids]
+
+    def where(rid):
+        release = _version(index[rid], lang) or next(iter(index[rid].values()))
+        return release.file, None
+
+    releases, _left_out, problems, embargoed = gather(builder, ids, lang, where=where,
+                                                      skip_embargoed=True)
+    # releases missing in this language are simply not part of this edition
+    problems = [p for p in problems if "has no" not in p.message]
+    notes = [f"newsletter {month}.{lang}: left out under embargo at "
+             f"{builder.as_of.isoformat()}: {entry}" for entry in embargoed]
+    if not releases:
+        return [], problems + [Problem(f"newsletter {month}", None,
+                                       f"no release to publish in '{lang}' for {month}",
+                                       severity="warning")], notes
+    first = dt.date.fromisoformat(f"{month}-01")
+    catalog = builder.session.composer.catalog(lang)
+    # the edition's title ("Lettre d'information — juin 2018") is written by the layout
+    edition = {"month": month_title(first, lang), "number": issue_number(project, month),
+               "month_line": month_title(first, lang, start_of_line=True)}
+    title = f"{month} ({lang})"
+    groups = contact_groups(releases, project, lang)
+    site = releases[0].site
+    last_day = max(r.date for r in releases)
+    meta = {"author": site.get("legal_name") or site["name"],
+            "subject": ", ".join(r.title for r in releases),
+            "keywords": sorted({t for r in releases for t in r.tags}),
+            "created": creation_date(last_day)}
+    profile = builder.profile()
+    context = base_context(site, lang, builder.session.composer, page_size=builder.page_size(),
+                           logo_url=builder.logo_url(), meta=meta, profile=profile)
+    context.update(edition=edition, releases=releases, contacts=groups,
+                   about=releases[0].about)
+    sources = [r.release.file for r in releases] + ["sources/site.yaml",
+                                                    "sources/contacts.yaml"]
+    composed = compose_document(builder.session.composer, "newsletter/newsletter.html", lang,
+                                context, title)
+    name = f"{month}.{lang}"
+    pdf_output, found = builder.render_and_write(
+        composed, builder.target("newsletters", f"{name}.pdf", profile),
+        identifier=f"newsletter/{name}", epoch=source_epoch(last_day),
+        file=f"newsletter {month}", sources=sources, profile=profile, page_labels=True)
+    problems += found
+    if profile["name"] == "print":
+        return [pdf_output], problems, notes
+    # the e-mail edition: one self-contained HTML file and its plain-text part
+    email = email_assets(project, builder.session.policy)
+    for release in releases:
+        release.email_body = email.rewrite(release.body_html)
+        release.text = html_to_text(release.body_html)
+    context["email_logo"] = email.url_for(builder.logo_url()) if builder.logo_url() else None
+    html, _ = builder.session.composer.render("newsletter/email.html", lang, context)
+    html = inline_css(html)
+    text, _ = builder.session.composer.render("newsletter/email.txt", lang, context)
+    problems += builder.catalog_problems(catalog)
+    outputs = [pdf_output]
+    for suffix, data in (("html", html), ("txt", text)):
+        target = builder.build_dir / "newsletters" / f"{name}.{suffix}"
+        from .build import Output
+
+        outputs.append(Output(target, sources, write(target, data.encode("utf-8"))))
+    return outputs, problems, notes
+
+
+def inline_css(html: str) -> str:
+    """Every rule of the e-mail's <style> moved into style attributes (css-inline)."""
+    import css_inline
+
+    inliner = css_inline.CSSInliner(keep_style_tags=False, keep_link_tags=False,
+                                    load_remote_stylesheets=False)
+    return inliner.inline(html)
+
+
+class email_assets:
+    """Images of the e-mail edition: absolute links under site.yaml's
+    ``email.assets_url``, or ``data:`` URIs when none is set."""
+
+    def __init__(self, project: Project, policy):
+        self.root = project.root / "sources"
+        self.base = ((project.site.get("email") or {}).get("assets_url") or "").rstrip("/")
+        self.policy = policy
+
+    def url_for(self, file_url: str) -> str:
+        import base64
+        import mimetypes
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        from pathlib import Path
+
+        path = Path(url2pathname(urlsplit(file_url).path))
+        if self.base:
+            try:
+                return f"{self.base}/{path.relative_to(self.root).as_posix()}"
+            except ValueError:
+                pass
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+    def rewrite(self, html: str) -> str:
+        import re
+
+        return re.sub(r'src="(file://[^"]+)"', lambda m: f'src="{self.url_for(m[1])}"', html)
+
+
+def html_to_text(html: str, width: int = 72) -> str:
+    """A release body as plain text: paragraphs wrapped, links spelled out."""
+    import textwrap
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.blocks, self.current, self.href = [], [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.href = dict(attrs).get("href")
+            elif tag == "li":
+                self.current.append("- ")
+            elif tag in ("br",):
+                self.current.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag == "a" and self.href:
+                text = "".join(self.current)
+                label = self.href.removeprefix("mailto:").removeprefix("tel:")
+                if not text.rstrip().endswith(label):
+                    self.current.append(f" <{self.href}>")
+                self.href = None
+            if tag in ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"):
+                self.flush()
+
+        def handle_data(self, data):
+            self.current.append(data)
+
+        def flush(self):
+            text = " ".join("".join(self.current).split())
+            if text:
+                self.blocks.append(textwrap.fill(text, width, break_long_words=False,
+                                                 break_on_hyphens=False))
+            self.current = []
+
+    parser = Text()
+    parser.feed(html)
+    parser.flush()
+    return "\n\n".join(parser.blocks) + "\n"

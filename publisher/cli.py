@@ -34,6 +34,15 @@ class _Context:
         self.debug = debug
 
 
+_PROFILE = click.option("--profile", type=click.Choice(["screen", "print"]), default=None,
+                        help="screen: tagged, accessible PDF (default); print: PDF/X-4 with "
+                             "bleed and crop marks, written under build/print/.")
+_AS_OF = click.option("--as-of", "as_of", default=None, metavar="DATETIME",
+                      help="Reference time for embargoes (default: now).")
+_PROJECT = click.option("--project", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="Project directory (default: the current one).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="publisher")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
@@ -48,24 +57,62 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project directory (default: the current directory).")
-@click.option("--as-of", "as_of", default=None, metavar="DATETIME",
-              help="Reference time for embargoes (default: now).")
+@_PROJECT
+@_AS_OF
+@_PROFILE
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 @click.pass_obj
-def build(obj: _Context, paths, project, as_of, strict) -> None:
-    """Build every release (or the given sources) into build/."""
+def build(obj: _Context, paths, project, as_of, profile, strict) -> None:
+    """Build every release, kit and newsletter (or only the given sources) into build/."""
     from .build import build as run_build
 
     moment = _parse_as_of(as_of)
-    project = project or Path(".")
+    _run(obj, strict, lambda on_output: run_build(
+        project or Path("."), list(paths) or None, as_of=moment, profile=profile,
+        on_output=on_output))
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--lang", default=None, help="Only this language (default: all the kit's).")
+@_PROJECT
+@_AS_OF
+@_PROFILE
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@click.pass_obj
+def kit(obj: _Context, slug, lang, project, as_of, profile, strict) -> None:
+    """Build the press kit sources/kits/SLUG.yaml into build/kits/."""
+    from .build import build_kit
+
+    _run(obj, strict, lambda on_output: build_kit(
+        project or Path("."), slug, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
+        on_output=on_output))
+
+
+@main.command()
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--lang", default=None, help="Only this language (default: all present).")
+@_PROJECT
+@_AS_OF
+@_PROFILE
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@click.pass_obj
+def newsletter(obj: _Context, month, lang, project, as_of, profile, strict) -> None:
+    """Build the newsletter of MONTH (PDF, e-mail HTML, text) into build/newsletters/."""
+    from .build import build_newsletter
+
+    _run(obj, strict, lambda on_output: build_newsletter(
+        project or Path("."), month, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
+        on_output=on_output))
+
+
+def _run(obj: _Context, strict: bool, action) -> None:
+    """Run a build action with progress, print its summary, exit 0, 1 or 2."""
     reporter = _Reporter(sys.stdout.isatty())
     with _guard(obj.debug):
         with reporter:
-            result = run_build(project, list(paths) or None, as_of=moment,
-                               on_output=reporter.output)
-    reporter.summary(result, project)
+            result = action(reporter.output)
+    reporter.summary(result)
     if not result.ok or (strict and result.warnings):
         sys.exit(1)
 
@@ -176,8 +223,11 @@ class _Reporter:
         return False
 
     def output(self, output, source, problems) -> None:
-        line = f"built  {_shown(output.path)}  ({output.pages} p.)" if output else \
-            f"FAILED {source}"
+        if output is None:
+            line = f"FAILED {source}"
+        else:
+            pages = f"  ({output.pages} p.)" if output.pages else ""
+            line = f"built  {_shown(output.path)}{pages}"
         if self.progress:
             self.progress.console.print(line)
             self.progress.update(self.task, description=f"building… {source}")
@@ -186,10 +236,12 @@ class _Reporter:
         for problem in problems:
             click.echo(f"  {problem}", err=True)
 
-    def summary(self, result, project) -> None:
+    def summary(self, result) -> None:
         if not result.outputs and not result.failed:
             for problem in result.problems:
                 click.echo(str(problem), err=True)
+        for note in result.notes:
+            click.echo(f"note: {note}")
         built, failed = len(result.outputs), len(result.failed)
         warnings = len(result.warnings)
         message = f"{built} built, {failed} failed"

@@ -44,10 +44,14 @@ class Composer:
 
             self._env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader([str(d) for d in self.layout_dirs]),
-                autoescape=True,
+                # HTML is always escaped; plain-text editions (.txt) are not HTML
+                autoescape=jinja2.select_autoescape(disabled_extensions=("txt",),
+                                                    default=True),
                 undefined=jinja2.StrictUndefined,
                 extensions=["jinja2.ext.i18n"],
                 keep_trailing_newline=True,
+                trim_blocks=True,
+                lstrip_blocks=True,
             )
             self._env.filters["counter_content"] = counter_content
             self._env.filters["css_string"] = css_string

@@ -59,6 +59,8 @@ class Localised:
     site: dict  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
     anchor: str = ""  # id of the release inside a kit or newsletter
+    email_body: str = ""  # body with images as e-mail-ready URLs (newsletter e-mail)
+    text: str = ""  # body as plain text (newsletter plain-text part)
 
 
 def localise(release: Release, project: Project, *, as_of: dt.datetime,

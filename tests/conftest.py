@@ -56,9 +56,12 @@ def project(tmp_path) -> ProjectDir:
 
 @pytest.fixture
 def only_fr(project) -> ProjectDir:
-    """The sample project with the French release only (one render per build)."""
+    """The sample project in French only (the release, its kit, its newsletter)."""
     for lang in ("en", "ru"):
         project.release(lang).unlink()
+    kit = project.root / "sources/kits/cnes-roscosmos-2018.yaml"
+    kit.write_text(kit.read_text(encoding="utf-8").replace("lang: [fr, en, ru]", "lang: fr"),
+                   encoding="utf-8")
     return project
 
 

@@ -20,7 +20,8 @@ def test_build_prints_one_line_per_output_and_exits_0(only_fr):
     result = _run("build", "--project", str(only_fr.root))
     assert result.exit_code == 0, result.output
     assert f"built  {only_fr.pdf(f'{SAMPLE_STEM}.fr')}  (2 p.)" in result.output
-    assert "1 built, 0 failed" in result.output
+    assert f"built  {only_fr.root / 'build/newsletters/2018-06.fr.txt'}" in result.output
+    assert "5 built, 0 failed" in result.output  # release, kit, 3 newsletter files
 
 
 def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
@@ -31,7 +32,8 @@ def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
     assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2: unknown front matter key 'titel'; "
             "did you mean 'title'?") in result.output
     assert "Traceback" not in result.output
-    assert "0 built, 1 failed" in result.output
+    assert "0 built, 2 failed" in result.output  # the release, and the kit left empty
+    assert "left out" in result.output
 
 
 def test_usage_errors_exit_2(project):

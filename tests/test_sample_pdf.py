@@ -19,8 +19,11 @@ LANGS = {
 def test_sample_builds_three_languages_without_problems(sample_build):
     project, result = sample_build
     assert result.problems == []
-    assert sorted(o.path.name for o in result.outputs) == [
-        f"{SAMPLE_STEM}.{lang}.pdf" for lang in ("en", "fr", "ru")]
+    built = sorted(o.path.relative_to(project.root / "build").as_posix() for o in result.outputs)
+    assert built == sorted(
+        [f"releases/{SAMPLE_STEM}.{lang}.pdf" for lang in LANGS]
+        + [f"kits/cnes-roscosmos-2018.{lang}.pdf" for lang in LANGS]
+        + [f"newsletters/2018-06.{lang}.{ext}" for lang in LANGS for ext in ("pdf", "html", "txt")])
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -106,12 +109,17 @@ def test_manifest_lists_outputs_with_sources_and_sha256(sample_build):
     project, result = sample_build
     manifest = json.loads((project.root / "build/manifest.json").read_text())
     entries = {o["path"]: o for o in manifest["outputs"]}
-    assert set(entries) == {f"releases/{SAMPLE_STEM}.{lang}.pdf" for lang in LANGS}
+    assert set(entries) == {o.path.relative_to(project.root / "build").as_posix()
+                            for o in result.outputs}
     for name, entry in entries.items():
         data = (project.root / "build" / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
-        assert entry["sources"][0].startswith("sources/releases/2018/")
         assert "sources/contacts.yaml" in entry["sources"]
+    release = entries[f"releases/{SAMPLE_STEM}.fr.pdf"]
+    assert release["sources"] == [f"sources/releases/2018/{SAMPLE_STEM}.fr.md",
+                                  "sources/contacts.yaml", "sources/site.yaml"]
+    assert "sources/kits/cnes-roscosmos-2018.yaml" in entries[
+        "kits/cnes-roscosmos-2018.ru.pdf"]["sources"]
 
 
 def test_rebuild_is_byte_identical(sample_build, tmp_path):
