@@ -44,12 +44,15 @@ class Bundle:
     problems: list[Problem] = field(default_factory=list)
 
 
-def release_index(project: Project) -> dict[str, dict[str, Release]]:
-    """Release id → language → release, for releases that loaded cleanly."""
+def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, Release]]:
+    """Release id → language → release (only those that loaded cleanly if ``clean``)."""
     index: dict[str, dict[str, Release]] = {}
     for release in project.releases:
-        if release.lang and not any(p.severity == "error" for p in release.problems):
-            index.setdefault(release.id, {})[release.lang] = release
+        if not release.lang or not release.meta.get("date"):
+            continue
+        if clean and any(p.severity == "error" for p in release.problems):
+            continue
+        index.setdefault(release.id, {})[release.lang] = release
     return index
 
 
@@ -192,7 +195,7 @@ def newsletter_languages(project: Project, month: str) -> list[str]:
 def newsletter_months(project: Project) -> list[tuple[str, str]]:
     """(month, language) pairs of the releases that loaded cleanly."""
     return sorted({(month_of(r.meta["date"]), lang)
-                   for versions in release_index(project).values()
+                   for versions in release_index(project, clean=True).values()
                    for lang, r in versions.items()})
 
 
@@ -226,8 +229,8 @@ def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = 
                                                 f"left out of the {lang} edition",
                                     severity="warning"))
             continue
-        result = builder.localise(release)
-        if any(p.severity == "error" for p in result.problems):
+        result = None if _failed(release.problems) else builder.localise(release)
+        if result is None or _failed(result.problems):
             left_out.append(_name_of(versions, builder.project))
             problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has errors; "
                                                 "left out until they are fixed",
@@ -239,6 +242,10 @@ def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = 
         result.anchor = f"release-{rid}"
         localised.append(result)
     return localised, left_out, problems, embargoed
+
+
+def _failed(problems: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
 
 
 def kit_text(value: dict, lang: str) -> str:
@@ -336,7 +343,7 @@ def build_newsletter(builder, month: str, lang: str):
     from .write import write
 
     project = builder.project
-    index = release_index(project)
+    index = release_index(project, clean=True)
     ids = sorted((versions[next(iter(versions))].meta["date"], rid)
                  for rid, versions in index.items()
                  if month_of(next(iter(versions.values())).meta["date"]) == month)

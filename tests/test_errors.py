@@ -133,7 +133,7 @@ def test_bad_source_never_costs_a_good_output(only_fr):
                                                                  "date: 15/06/2018"))
     project.write(BAD, "---\ntitle: [\n---\n")
     result = project.build()
-    assert sorted(result.failed) == sorted([BAD, f"sources/releases/2018/{SAMPLE_STEM}.fr.md"])
+    assert {BAD, f"sources/releases/2018/{SAMPLE_STEM}.fr.md"} <= set(result.failed)
     assert good.read_bytes() == before
     assert not list(good.parent.glob(".*.tmp"))
 
