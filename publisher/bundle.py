@@ -164,11 +164,17 @@ def vcard(contact: Contact, organisation: str) -> str:
 def vcard_attachments(groups: list[ContactGroup]) -> list[Attachment]:
     from .new import slugify
 
+    import re
+
     attachments = []
     for group in groups:
         for contact in group.contacts:
+            stem = contact.id if re.fullmatch(r"[a-z0-9][a-z0-9._-]*", contact.id) else ""
+            stem = stem or slugify(contact.name, fallback="")
+            if not stem or any(a.name == f"{stem}.vcf" for a in attachments):
+                stem = f"contact-{len(attachments) + 1}"
             attachments.append(Attachment(
-                name=f"{slugify(contact.name)}.vcf",
+                name=f"{stem}.vcf",
                 data=vcard(contact, group.organisation).encode("utf-8"),
                 description=f"{contact.name} ({group.organisation})"))
     return attachments

@@ -13,10 +13,10 @@ from .defaults import DEFAULTS
 from .errors import Problem, UsageError
 
 
-def slugify(title: str, limit: int = 60) -> str:
+def slugify(title: str, limit: int = 60, fallback: str = "release") -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:limit].rstrip("-") or "release"
+    return slug[:limit].rstrip("-") or fallback
 
 
 def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -> Path:
