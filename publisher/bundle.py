@@ -162,9 +162,9 @@ def vcard(contact: Contact, organisation: str) -> str:
 
 
 def vcard_attachments(groups: list[ContactGroup]) -> list[Attachment]:
-    from .new import slugify
-
     import re
+
+    from .new import slugify
 
     attachments = []
     for group in groups:
@@ -303,8 +303,8 @@ def build_kit(builder, kit: Kit, lang: str):
     for position, name in enumerate(kit.meta.get("attachments") or []):
         try:
             url = builder.session.policy.resolve_reference(name, kit.path.parent)
-            from urllib.request import url2pathname
             from urllib.parse import urlsplit
+            from urllib.request import url2pathname
 
             path = url2pathname(urlsplit(url).path)
             with open(path, "rb") as handle:
@@ -439,10 +439,9 @@ class email_assets:
     def url_for(self, file_url: str) -> str:
         import base64
         import mimetypes
+        from pathlib import Path
         from urllib.parse import urlsplit
         from urllib.request import url2pathname
-
-        from pathlib import Path
 
         path = Path(url2pathname(urlsplit(file_url).path))
         if self.base:

@@ -1,0 +1,140 @@
+"""Monthly newsletters on the Aurora fixture: selection, order, embargo, e-mail edition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from conftest import REPO
+from pypdf import PdfReader
+
+AURORA = REPO / "tests/fixtures/aurora"
+BEFORE_EMBARGO = dt.datetime(2026, 5, 28, 7, 59, tzinfo=dt.timezone.utc)  # 09:59 in Paris
+MAY = ["2026-05-05-altair-launch-success", "2026-05-12-ocean-colour-data",
+       "2026-05-20-salon-2026-presence", "2026-05-26-launch-pad-works"]
+
+
+@pytest.fixture(scope="session")
+def may(tmp_path_factory):
+    from publisher.build import build_newsletter
+
+    root = tmp_path_factory.mktemp("aurora-news")
+    shutil.copytree(AURORA / "sources", root / "sources")
+    result = build_newsletter(root, "2026-05", as_of=BEFORE_EMBARGO)
+    return root, result
+
+
+def _anchors(html: str) -> list[str]:
+    return re.findall(r'id="release-([^"]+)"', html)
+
+
+def test_one_edition_per_language_present(may):
+    root, result = may
+    names = sorted(o.path.name for o in result.outputs)
+    assert names == [f"2026-05.{lang}.{ext}" for lang in ("en", "fr", "ru")
+                     for ext in ("html", "pdf", "txt")]
+    assert result.errors == []
+
+
+def test_month_selection_order_and_embargo(may):
+    root, result = may
+    html = (root / "build/newsletters/2026-05.fr.html").read_text(encoding="utf-8")
+    assert _anchors(html) == MAY  # in date order; the embargoed 05-28 left out
+    en = (root / "build/newsletters/2026-05.en.html").read_text(encoding="utf-8")
+    assert _anchors(en) == MAY[:3]  # the 05-26 release exists in French only
+    assert any("2026-05-28-lunar-lander-study.fr.md" in note and "embargo" in note
+               for note in result.notes)
+
+
+def test_embargo_lifted_later(tmp_path):
+    from publisher.build import build_newsletter
+
+    shutil.copytree(AURORA / "sources", tmp_path / "sources")
+    after = dt.datetime(2026, 5, 28, 8, 0, tzinfo=dt.timezone.utc)
+    result = build_newsletter(tmp_path, "2026-05", lang="en", as_of=after)
+    html = (tmp_path / "build/newsletters/2026-05.en.html").read_text(encoding="utf-8")
+    assert _anchors(html)[-1] == "2026-05-28-lunar-lander-study"
+    assert result.notes == []
+
+
+@pytest.mark.parametrize(("lang", "title", "number"), [
+    ("fr", "Lettre d\u2019information — mai 2026", "Nº 3"),
+    ("en", "Newsletter — May 2026", "No. 3"),
+    ("ru", "Информационный бюллетень — май 2026\u202fг.", "№ 3"),
+])
+def test_masthead_title_issue_number_and_contents(may, lang, title, number):
+    root, _ = may
+    pdf = PdfReader(str(root / f"build/newsletters/2026-05.{lang}.pdf"))
+    assert pdf.metadata.title == title
+    first = " ".join(pdf.pages[0].extract_text().replace("\u202f", " ").split())
+    assert " ".join(title.replace("\u202f", " ").split()) in first
+    assert number.casefold() in first.casefold()
+    assert pdf.trailer["/Root"]["/Lang"] == lang
+    # contents: every release with its date and lede, and its page number
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert {"fr": "5 mai 2026", "en": "May 5, 2026", "ru": "5 мая 2026 г."}[lang] in first
+    assert pdf.get_destination_page_number(pdf.outline[0]) == 1
+    assert {"fr": "Contacts presse", "en": "Press contacts",
+            "ru": "Контакты для прессы"}[lang] in text
+
+
+def test_issue_numbers_count_from_the_first_month(tmp_path):
+    from publisher.build import build_newsletter
+
+    shutil.copytree(AURORA / "sources", tmp_path / "sources")
+    build_newsletter(tmp_path, "2026-03", lang="en", as_of=BEFORE_EMBARGO)
+    text = (tmp_path / "build/newsletters/2026-03.en.txt").read_text(encoding="utf-8")
+    assert text.splitlines()[1].startswith("No. 1 · March 2026")
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_email_edition_is_self_contained_with_styles_inlined(may):
+    root, _ = may
+    html = (root / "build/newsletters/2026-05.fr.html").read_text(encoding="utf-8")
+    parser = _Tags()
+    parser.feed(html)
+    tags = [tag for tag, _ in parser.tags]
+    assert "script" not in tags and "style" not in tags and "link" not in tags
+    for tag, attrs in parser.tags:
+        for name in ("src", "background"):
+            if name in attrs:
+                assert attrs[name].startswith("data:"), (tag, attrs[name][:60])
+    styled = [attrs for tag, attrs in parser.tags if tag in ("p", "h1", "h2", "td")]
+    assert styled and all("style" in attrs for attrs in styled)
+    assert 'width="600"' in html
+    assert "url(" not in html
+    logo = next(attrs for tag, attrs in parser.tags if tag == "img")
+    assert logo["src"].startswith("data:image/svg+xml;base64,") and logo["alt"] == "Aurora"
+
+
+def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
+    from publisher.build import build_newsletter
+
+    shutil.copytree(AURORA / "sources", tmp_path / "sources")
+    site = tmp_path / "sources/site.yaml"
+    site.write_text(site.read_text(encoding="utf-8")
+                    + "email:\n  assets_url: https://aurora.example/press/\n", encoding="utf-8")
+    build_newsletter(tmp_path, "2026-04", lang="fr", as_of=BEFORE_EMBARGO)
+    html = (tmp_path / "build/newsletters/2026-04.fr.html").read_text(encoding="utf-8")
+    assert 'src="https://aurora.example/press/images/aurora-mark.svg"' in html
+
+
+def test_plain_text_part(may):
+    root, _ = may
+    text = (root / "build/newsletters/2026-05.fr.txt").read_text(encoding="utf-8")
+    assert "<" not in text.replace("<http", "").replace("<mailto", "")
+    assert "Lettre d\u2019information — mai 2026" in text.splitlines()[0]
+    assert "SUCCÈS DU PREMIER VOL D\u2019ALTAÏR" in text
+    assert all(len(line) <= 72 for line in text.splitlines())
+    assert "olga.smirnova@zenit.example" in text
