@@ -1,0 +1,93 @@
+"""The print profile: PDF/X-4, bleed, crop marks, page boxes, CMYK, image resolution."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+import pytest
+from conftest import SAMPLE_STEM, release_text
+from PIL import Image
+from pypdf import PdfReader
+
+BLEED_PT = 3 / 25.4 * 72  # 3 mm
+
+
+@pytest.fixture
+def printed(only_fr):
+    result = only_fr.build(only_fr.release("fr"), profile="print")
+    assert result.problems == []
+    return only_fr, only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
+
+
+def test_print_edition_goes_to_its_own_folder(printed):
+    project, path = printed
+    assert path.exists()
+    assert not project.pdf(f"{SAMPLE_STEM}.fr").exists()  # the screen edition is apart
+
+
+def test_page_boxes_and_bleed(printed):
+    _, path = printed
+    for page in PdfReader(str(path)).pages:
+        trim, media, bleed = page.trimbox, page.mediabox, page.bleedbox
+        assert (float(trim.width), float(trim.height)) == pytest.approx((595.28, 841.89), 0.01)
+        assert float(media.width) - float(trim.width) == pytest.approx(2 * BLEED_PT, abs=0.01)
+        assert float(media.left) == pytest.approx(float(trim.left) - BLEED_PT, abs=0.01)
+        assert float(bleed.width) >= float(trim.width)
+
+
+def test_pdfx4_identification_and_cmyk_colours(printed):
+    _, path = printed
+    pdf = PdfReader(str(path))
+    xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
+    content = pdf.pages[0].get_contents().get_data()
+    assert b"/DeviceCMYK cs" in content  # brand colours from site.yaml's print.colours
+
+
+def test_crop_marks_are_drawn_in_the_bleed(printed):
+    _, path = printed
+    page = pypdfium2.PdfDocument(str(path))[0]
+    scale = 2
+    image = page.render(scale=scale).to_pil().convert("L")
+    bleed = int(BLEED_PT * scale)
+    width, height = image.size
+    corner = image.crop((0, 0, bleed * 2, bleed - 1))
+    middle = image.crop((width // 2 - 50, 0, width // 2 + 50, bleed - 1))
+    assert corner.getextrema()[0] < 128  # a mark near the corner
+    assert middle.getextrema()[0] > 200  # nothing along the edge
+
+
+def test_print_build_is_reproducible(printed):
+    project, path = printed
+    first = path.read_bytes()
+    project.build(project.release("fr"), profile="print")
+    assert path.read_bytes() == first
+
+
+def test_low_resolution_image_is_warned_about_in_print_only(project):
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 80), "#0b3a6e").save(buffer, format="PNG")
+    (project.root / "sources/releases/2018/small.png").write_bytes(buffer.getvalue())
+    path = project.write("sources/releases/2018/2018-06-20-photo.fr.md",
+                         release_text(body="Texte.\n\n![Une photo trop petite](small.png)\n"))
+    screen = project.build(path)
+    assert screen.problems == []
+    printed = project.build(path, profile="print")
+    [warning] = printed.warnings
+    assert warning.file == "sources/releases/2018/2018-06-20-photo.fr.md"
+    assert "small.png on page 1" in warning.message
+    assert "dpi at its printed size; print needs 300" in warning.message
+
+
+def test_kit_can_ask_for_the_print_profile(project):
+    kit = project.root / "sources/kits/cnes-roscosmos-2018.yaml"
+    kit.write_text(kit.read_text(encoding="utf-8") + "profile: print\n", encoding="utf-8")
+    from publisher.build import build_kit
+
+    result = build_kit(project.root, "cnes-roscosmos-2018", lang="en")
+    assert result.errors == []
+    [output] = result.outputs
+    assert output.path == project.root / "build/print/kits/cnes-roscosmos-2018.en.pdf"
+    assert float(PdfReader(str(output.path)).pages[0].trimbox.width) == pytest.approx(595.28,
+                                                                                      0.01)
