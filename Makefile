@@ -30,10 +30,14 @@ $(VENV)/.installed: pyproject.toml | system-check
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Page 1 of the sample release as the README's picture.
+# The README's pictures, made from the built sample.
 screenshot: build
 	$(BIN)/publisher preview build/releases/2018-06-15-cnes-roscosmos.fr.pdf \
 	  --page 1 --width 900 --output docs/release-page1.png
+	$(BIN)/publisher preview build/kits/cnes-roscosmos-2018.fr.pdf \
+	  --page 2 --width 700 --output docs/kit-contents.png
+	$(BIN)/publisher preview build/newsletters/2018-06.en.pdf \
+	  --page 1 --width 700 --output docs/newsletter-page1.png
 
 # Re-extract layout strings into layouts/locale/*/LC_MESSAGES/messages.po.
 catalogs: $(VENV)/.installed
