@@ -79,8 +79,8 @@ class Builder:
         self.root = root
         self.project = loaded
         self.as_of = as_of
-        self.profile_name = profile or loaded.site.get("profile") or "screen"
-        self.options = resolve({}, loaded.site)
+        self.options = resolve({"profile": profile}, loaded.site)
+        self.profile_name = self.options["profile"]
         self.build_dir = root / str(self.options["build_dir"])
         self.session = Session(root, loaded.site, self.options)
         self.result = BuildResult()
@@ -109,7 +109,7 @@ class Builder:
 
                 try:
                     self._logo_url = self.session.policy.resolve_reference(
-                        logo, self.root / "sources")
+                        logo, self.project.path("sources_dir"))
                 except RefusedResource as exc:
                     located = self.project.site_located
                     raise ConfigError(Problem("sources/site.yaml",

@@ -329,7 +329,7 @@ def build_kit(builder, kit: Kit, lang: str):
              "cover_url": cover_url, "cover_alt": title},
         releases=releases, left_out=left_out, contacts=groups,
         about=releases[0].about if releases else None)
-    composed = compose_document(builder.session.composer, "kit/kit.html", lang, context, title)
+    composed = compose_document(builder.session.composer, "kit/kit.html", lang, context)
     target = builder.target("kits", f"{kit.slug}.{lang}.pdf", profile)
     sources = [kit.file] + [r.release.file for r in releases] + ["sources/site.yaml"]
     if groups:
@@ -374,7 +374,6 @@ def build_newsletter(builder, month: str, lang: str):
     # the edition's title ("Lettre d'information — juin 2018") is written by the layout
     edition = {"month": month_title(first, lang), "number": issue_number(project, month),
                "month_line": month_title(first, lang, start_of_line=True)}
-    title = f"{month} ({lang})"
     groups = contact_groups(releases, project, lang)
     site = releases[0].site
     last_day = max(r.date for r in releases)
@@ -390,7 +389,7 @@ def build_newsletter(builder, month: str, lang: str):
     sources = [r.release.file for r in releases] + ["sources/site.yaml",
                                                     "sources/contacts.yaml"]
     composed = compose_document(builder.session.composer, "newsletter/newsletter.html", lang,
-                                context, title)
+                                context)
     name = f"{month}.{lang}"
     pdf_output, found = builder.render_and_write(
         composed, builder.target("newsletters", f"{name}.pdf", profile),
@@ -432,7 +431,7 @@ class email_assets:
     ``email.assets_url``, or ``data:`` URIs when none is set."""
 
     def __init__(self, project: Project, policy):
-        self.root = project.root / "sources"
+        self.root = project.path("sources_dir")
         self.base = ((project.site.get("email") or {}).get("assets_url") or "").rstrip("/")
         self.policy = policy
 

@@ -22,7 +22,6 @@ from .localise import Localised
 class Composed:
     html: str
     base_url: str  # folder of the template, for its stylesheet and images
-    title: str
     catalog: Catalog
 
 
@@ -123,14 +122,12 @@ def compose(localised: Localised, composer: Composer, *, layout: str,
     context = base_context(localised.site, localised.lang, composer, page_size=page_size,
                            logo_url=logo_url, meta=release_meta(localised), profile=profile)
     context["release"] = localised
-    return compose_document(composer, f"{layout}/{layout}.html", localised.lang, context,
-                            localised.title)
+    return compose_document(composer, f"{layout}/{layout}.html", localised.lang, context)
 
 
-def compose_document(composer: Composer, name: str, lang: str, context: dict,
-                     title: str) -> Composed:
+def compose_document(composer: Composer, name: str, lang: str, context: dict) -> Composed:
     html, path = composer.render(name, lang, context)
-    return Composed(html, path.parent.as_uri() + "/", title, composer.catalog(lang))
+    return Composed(html, path.parent.as_uri() + "/", composer.catalog(lang))
 
 
 def counter_content(text: str):

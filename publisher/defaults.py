@@ -11,6 +11,7 @@ DEFAULTS: dict[str, object] = {
     # where things are, relative to the project directory
     "sources_dir": "sources",
     "releases_dir": "sources/releases",
+    "kits_dir": "sources/kits",
     "layouts_dir": "layouts",
     "fonts_dir": "fonts",
     "build_dir": "build",
@@ -22,7 +23,7 @@ DEFAULTS: dict[str, object] = {
     "page_size": "A4",
     "country": None,  # region used to read national phone numbers
     # rendering
-    "pdf_variant": "pdf/ua-1",  # tagged, with /Lang and the title as window title
+    "profile": "screen",  # screen: tagged PDF/UA-1; print: PDF/X-4 under build/print/
     "fallback_lang": "en",  # layout strings missing from a catalog fall back to it
 }
 

@@ -75,7 +75,8 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
     files = _release_files(root, paths)
     releases = [load_release(path, root) for path in files]
     _check_contact_refs(releases, contacts)
-    kits = [load_kit(path, root) for path in sorted((root / "sources" / "kits").glob("*.yaml"))]
+    kits_dir = root / str(DEFAULTS["kits_dir"])
+    kits = [load_kit(path, root) for path in sorted(kits_dir.glob("*.yaml"))]
     return Project(root, site, site_loc, contacts, contacts_loc, releases, kits)
 
 
