@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from .errors import Problem
 from .load import Kit, Project, Release
@@ -303,12 +306,8 @@ def build_kit(builder, kit: Kit, lang: str):
     for position, name in enumerate(kit.meta.get("attachments") or []):
         try:
             url = builder.session.policy.resolve_reference(name, kit.path.parent)
-            from urllib.parse import urlsplit
-            from urllib.request import url2pathname
-
-            path = url2pathname(urlsplit(url).path)
-            with open(path, "rb") as handle:
-                attachments.append(Attachment(name.rsplit("/", 1)[-1], handle.read(), name))
+            data = file_of(url).read_bytes()
+            attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
         except (RefusedResource, OSError) as exc:
             problems.append(kit.located.problem(("attachments", position), f"attachment: {exc}"))
     if any(p.severity == "error" for p in problems):
@@ -417,6 +416,11 @@ def build_newsletter(builder, month: str, lang: str):
     return outputs, problems, notes
 
 
+def file_of(url: str) -> Path:
+    """The local path of a ``file:`` URL that the resource policy accepted."""
+    return Path(url2pathname(urlsplit(url).path))
+
+
 def inline_css(html: str) -> str:
     """Every rule of the e-mail's <style> moved into style attributes (css-inline)."""
     import css_inline
@@ -438,11 +442,8 @@ class email_assets:
     def url_for(self, file_url: str) -> str:
         import base64
         import mimetypes
-        from pathlib import Path
-        from urllib.parse import urlsplit
-        from urllib.request import url2pathname
 
-        path = Path(url2pathname(urlsplit(file_url).path))
+        path = file_of(file_url)
         if self.base:
             try:
                 return f"{self.base}/{path.relative_to(self.root).as_posix()}"
