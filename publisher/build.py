@@ -88,6 +88,8 @@ class Builder:
         self.manifest: dict[str, dict] = {}
         self.reported_catalogs: set = set()
         self._logo_url: str | None | bool = False
+        # called as inspect(target, rendered, file) after each render (publisher check)
+        self.inspect: Callable | None = None
 
     # --- helpers -------------------------------------------------------------
 
@@ -156,12 +158,28 @@ class Builder:
         rendered = self.session.renderer.render(
             composed, self.session.policy, identifier=identifier, epoch=epoch, file=file,
             profile=profile, attachments=attachments, page_labels=page_labels)
-        problems += [Problem(file, None, f"WeasyPrint: {m}", severity="warning")
-                     for m in rendered.warnings]
+        problems += [self.css_problem(message, file) for message in rendered.warnings]
+        if self.inspect:
+            problems += self.inspect(target, rendered, file)
         from .write import write
 
         sha = write(target, rendered.pdf)
         return Output(target, sources, sha, rendered.pages), problems
+
+    def css_problem(self, message: str, file: str) -> Problem:
+        """A WeasyPrint warning, pointed at the stylesheet line it is about when found."""
+        import re
+
+        match = re.search(r"`([^`]*)` at (\d+):(\d+)", message)
+        if match:
+            snippet, line, col = match[1].split(":")[0].strip(), int(match[2]), int(match[3])
+            for folder in self.session.layout_dirs:
+                for sheet in sorted(folder.rglob("*.css")) + sorted(folder.rglob("*.html")):
+                    lines = sheet.read_text(encoding="utf-8", errors="replace").splitlines()
+                    if line <= len(lines) and snippet and snippet in lines[line - 1]:
+                        return Problem(display_path(sheet, self.root), line,
+                                       f"WeasyPrint: {message}", col=col, severity="warning")
+        return Problem(file, None, f"WeasyPrint: {message}", severity="warning")
 
     def localise(self, release):
         from .localise import localise

@@ -117,6 +117,69 @@ def _run(obj: _Context, strict: bool, action) -> None:
         sys.exit(1)
 
 
+@main.command(name="check")
+@_PROJECT
+@_AS_OF
+@click.option("--public", is_flag=True, help="Fail if anything is under embargo at --as-of.")
+@click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
+@click.option("--baseline", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Compare every page with the PNGs in this folder.")
+@click.option("--update-baseline", is_flag=True, help="Rewrite the baseline pictures.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as JUnit XML.")
+@click.option("--format", "output_format", type=click.Choice(["text", "github"]),
+              default="text", show_default=True, help="github: workflow annotations.")
+@click.pass_obj
+def check_command(obj: _Context, project, as_of, public, langs, baseline, update_baseline,
+                  junit, output_format) -> None:
+    """Check sources and layouts before anything is sent (exit 1 on any failure)."""
+    from .check import check, github_annotations, junit_xml
+
+    if update_baseline and baseline is None:
+        raise click.UsageError("--update-baseline needs --baseline DIR")
+    with _guard(obj.debug):
+        report = check(project or Path("."), as_of=_parse_as_of(as_of), public=public,
+                       langs=list(langs) or None, baseline=baseline,
+                       update_baseline=update_baseline)
+    if junit:
+        from .write import write
+
+        write(junit, junit_xml(report).encode("utf-8"))
+    if output_format == "github":
+        for line in github_annotations(report):
+            click.echo(line)
+    else:
+        _print_report(report, sys.stdout.isatty())
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_report(report, colour: bool) -> None:
+    """Findings grouped by file, errors in red and warnings in yellow on a terminal."""
+    from rich.console import Console
+
+    console = Console(highlight=False, no_color=not colour, soft_wrap=True)
+    by_file: dict[str, list] = {}
+    for finding in report.findings:
+        by_file.setdefault(finding.problem.file, []).append(finding)
+    for file in sorted(by_file):
+        console.print(f"[bold]{file}[/bold]", markup=True)
+        for finding in sorted(by_file[file], key=lambda f: (f.problem.line or 0, f.check)):
+            problem = finding.problem
+            where = f"{problem.line}" if problem.line else "-"
+            if problem.col:
+                where += f":{problem.col}"
+            style = "red" if problem.severity == "error" else "yellow"
+            console.print(f"  {where:>7}  [{style}]{problem.severity:<7}[/{style}] "
+                          f"[dim]{finding.check:<13}[/dim] ", end="", markup=True)
+            console.print(problem.message, markup=False)
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    checked = len({item for _check, item in report.checked})
+    console.print(f"checked {checked} items in {report.seconds:.1f} s: "
+                  f"{errors} error{'s' if errors != 1 else ''}, "
+                  f"{warnings} warning{'s' if warnings != 1 else ''}")
+
+
 @main.group()
 def new() -> None:
     """Create a new source, ready to edit."""
@@ -124,14 +187,27 @@ def new() -> None:
 
 @new.command("release")
 @click.option("--lang", default=None, help="Language code (default: the site's).")
-@click.option("--title", required=True, help="Headline of the release.")
+@click.option("--title", default=None, help="Headline of the release.")
+@click.option("--translate", "original", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Start the --lang version of this source instead.")
 @click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
               help="Release date (default: today).")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.pass_obj
-def new_release(obj: _Context, lang, title, date, project) -> None:
+def new_release(obj: _Context, lang, title, original, date, project) -> None:
     """Write sources/releases/<year>/<date>-<slug>.<lang>.md."""
     from .new import new_release as create
+    from .new import new_translation
+
+    if original is not None:
+        if not lang:
+            raise click.UsageError("--translate needs --lang")
+        with _guard(obj.debug):
+            path = new_translation(project or Path("."), source=original, lang=lang)
+        click.echo(f"created {path}")
+        return
+    if not title:
+        raise click.UsageError("give --title (or --translate SOURCE --lang LANG)")
 
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()

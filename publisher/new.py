@@ -47,3 +47,45 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
 
     write(path, text.encode("utf-8"))
     return path.relative_to(root)
+
+
+def new_translation(project: Path, *, source: Path, lang: str) -> Path:
+    """Copy ``source`` as its ``lang`` version, recording the original's hash.
+
+    The copy keeps the original's text, to be translated; ``publisher check``
+    reports it as stale as soon as the original changes.
+    """
+    import hashlib
+
+    from .load import LANG_SUFFIX, split_front_matter
+    from .schema import Invalid, language
+
+    root = Path(project).resolve()
+    source = Path(source) if Path(source).is_absolute() else (Path.cwd() / source)
+    if not source.is_file():
+        raise UsageError(Problem(str(source), None, "no such release source"))
+    try:
+        lang = language(lang, None, ())
+    except Invalid as exc:
+        raise UsageError(Problem("--lang", None, exc.message)) from None
+    name = source.name[:-3]
+    match = LANG_SUFFIX.match(name)
+    stem = match["stem"] if match else name
+    target = source.parent / f"{stem}.{lang}.md"
+    if target.exists():
+        raise UsageError(Problem(str(target.relative_to(root)), None,
+                                 "already exists; edit that file"))
+    text = source.read_text(encoding="utf-8")
+    split = split_front_matter(text)
+    if split is None:
+        raise UsageError(Problem(str(source.relative_to(root)), 1, "no front matter"))
+    front, body, _line = split
+    front = "".join(line for line in front.splitlines(keepends=True)
+                    if not line.startswith(("lang:", "translated_from:", "  file:",
+                                            "  sha256:")))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    front += (f"translated_from:\n  file: {source.name}\n  sha256: {digest}\n")
+    from .write import write
+
+    write(target, f"---\n{front}---\n{body}".encode())
+    return target.relative_to(root)

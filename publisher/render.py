@@ -49,6 +49,7 @@ class Rendered:
     pdf: bytes
     pages: int
     warnings: list[str] = field(default_factory=list)
+    document: object = None  # the WeasyPrint Document, for checks that inspect its boxes
 
 
 class _Collect(logging.Handler):
@@ -126,7 +127,7 @@ class Renderer:
         warnings = collect.messages
         if profile.get("min_dpi"):
             warnings += low_resolution_images(document, profile["min_dpi"])
-        return Rendered(pdf, len(document.pages), warnings)
+        return Rendered(pdf, len(document.pages), warnings, document)
 
 
 def _finisher(digest: str, page_labels: bool):

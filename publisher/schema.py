@@ -269,6 +269,7 @@ SITE_FIELDS = [
         for k, item in _mapping(v, "a mapping of organisation id to name").items()},
         "Organisation ids used by contacts → display name (text or per language).",
         default={}),
+    Field("page_limit", number, "Most pages a release may have (publisher check)."),
     Field("profile", profile, "Output profile: screen (tagged, accessible) or print.",
           default="screen"),
     Field("print", mapping_of([
@@ -318,6 +319,11 @@ FRONT_MATTER_FIELDS = [
     Field("figures", list_of(figure, "figures"), "Key figures: {label, value, unit}.",
           default=[]),
     Field("layout", text, "Layout directory under layouts/.", default="release"),
+    Field("translated_from", mapping_of([
+        Field("file", text, "File name of the original, in the same folder.", required=True),
+        Field("sha256", text, "sha256 of the original when it was translated.",
+              required=True),
+    ], "translated_from"), "The original this translation follows (publisher new --translate)."),
 ]
 
 

@@ -30,11 +30,16 @@ class Located:
         return self.marks.get((), (1, 1))[0] + self.line_offset
 
     def col(self, *path) -> int | None:
-        mark = self.marks.get(tuple(path))
+        """Column of ``path``, or of its nearest parent that has one."""
+        path = tuple(path)
+        while path and path not in self.marks:
+            path = path[:-1]
+        mark = self.marks.get(path)
         return mark[1] if mark else None
 
     def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
-        return Problem(self.file, self.line(*path), message, severity=severity)
+        return Problem(self.file, self.line(*path), message, col=self.col(*path),
+                       severity=severity)
 
 
 def _walk(node, path, marks):

@@ -29,7 +29,7 @@ def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
     source.write_text(source.read_text(encoding="utf-8").replace("title:", "titel:"))
     result = _run("build", "--project", str(only_fr.root))
     assert result.exit_code == 1
-    assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2: unknown front matter key 'titel'; "
+    assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2:1: unknown front matter key 'titel'; "
             "did you mean 'title'?") in result.output
     assert "Traceback" not in result.output
     assert "0 built, 2 failed" in result.output  # the release, and the kit left empty

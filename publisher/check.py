@@ -1,0 +1,539 @@
+"""``publisher check``: the gate a team puts in CI before anything is sent.
+
+It loads every source against the schema, then renders every layout
+(release, kit, newsletter PDF and e-mail) in every language present in the
+sources or in a catalog, with the real sources plus a built-in stress release,
+into a temporary folder: the project's ``build/`` is left alone.  Each
+rendered document is inspected for what a reader would notice: overflowing
+boxes, lost tags, fonts not embedded, too many pages.  Catalogs are compared
+with the strings the templates use, translations with their originals, and,
+on request, pages with a baseline of pictures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, Problem, display_path
+
+CHECKS = ("sources", "layouts", "glyphs", "overflow", "catalogs", "page-limit",
+          "accessibility", "translations", "embargo", "visual")
+
+
+@dataclass
+class Finding:
+    check: str
+    problem: Problem
+
+
+@dataclass
+class CheckReport:
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[tuple[str, str]] = field(default_factory=list)  # (check, item) that ran
+    seconds: float = 0.0
+    diff_images: list[Path] = field(default_factory=list)
+
+    def add(self, check: str, problems) -> None:
+        for problem in problems:
+            self.findings.append(Finding(check, problem))
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.problem.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public: bool = False,
+          langs: list[str] | None = None, baseline: Path | None = None,
+          update_baseline: bool = False) -> CheckReport:
+    """Run every check on ``project``; see the module docstring."""
+    from .build import Builder
+    from .load import load
+
+    started = time.perf_counter()
+    report = CheckReport()
+    root = Path(project).resolve()
+    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    try:
+        loaded = load(root)
+    except ConfigError as exc:
+        report.add("sources", exc.problems)
+        report.seconds = time.perf_counter() - started
+        return report
+    for release in loaded.releases:
+        report.checked.append(("sources", release.file))
+        report.add("sources", release.problems)
+    for kit in loaded.kits:
+        report.checked.append(("sources", kit.file))
+        report.add("sources", kit.problems)
+    report.add("translations", stale_translations(loaded))
+    if public:
+        report.add("embargo", under_embargo(loaded, as_of))
+    with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
+        scratch = Path(scratch)
+        builder = Builder(root, loaded, as_of, None, None)
+        builder.build_dir = scratch / "build"
+        inspector = Inspector(loaded, report)
+        builder.inspect = inspector
+        _render_everything(builder, loaded, scratch, report, langs)
+        report.add("catalogs", catalog_problems(builder.session.layout_dirs, root,
+                                                builder.session.font_dirs))
+        if baseline is not None:
+            report.diff_images = compare_baseline(
+                builder.build_dir, inspector.real_outputs, Path(baseline), root, report,
+                update=update_baseline)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# --- rendering every layout in every language ------------------------------------------
+
+
+def languages(loaded, layout_dirs) -> list[str]:
+    from .catalogs import languages as catalog_languages
+
+    present = {r.lang for r in loaded.releases if r.lang}
+    return sorted(present | set(catalog_languages(layout_dirs)))
+
+
+def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only) -> None:
+    from .bundle import month_of, newsletter_months
+    from .load import Kit, load_release
+    from .yamlfile import Located
+
+    def record(output, name, problems):
+        report.checked.append(("layouts", name))
+        for problem in problems:
+            kind = _kind(problem)
+            report.add(kind, [problem])
+        del output
+
+    builder.on_output = record
+    seen: dict[str, str] = {}
+    for release in loaded.releases:
+        builder.release(release, seen)
+    for kit in loaded.kits:
+        if not kit.problems:
+            for lang in kit.meta["lang"]:
+                builder.kit(kit, lang)
+    for month, lang in newsletter_months(loaded):
+        builder.newsletter(month, lang)
+    # the stress release, in every language, through every layout
+    dates = sorted(r.meta["date"] for r in loaded.releases if r.meta.get("date"))
+    day = dates[-1] if dates else dt.date(2000, 1, 1)
+    stress_dir = scratch / "stress"
+    for lang in only or languages(loaded, builder.session.layout_dirs):
+        path = stress_dir / f"{day.isoformat()}-publisher-stress-test.{lang}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(stress_source(lang, day, loaded), encoding="utf-8")
+        stress = load_release(path, loaded.root)
+        stress.file = f"(stress release, {lang})"
+        loaded.releases.append(stress)
+        builder.release(stress, seen)
+        ids = [stress.id] + sorted({r.id for r in loaded.releases
+                                    if r.lang == lang and r is not stress})
+        kit = Kit(path=path, file=f"(stress kit, {lang})", slug=f"stress-kit-{lang}",
+                  located=Located({}, f"(stress kit, {lang})"))
+        kit.meta = {"title": {"*": "Stress test"}, "subtitle": {"*": stress_words()},
+                    "lang": [lang], "date": day, "intro": {"*": stress_paragraph()},
+                    "releases": {"ids": ids}, "contacts_appendix": True, "attachments": [],
+                    "cover": None, "profile": None}
+        builder.kit(kit, lang)
+        # newsletters leave embargoed releases out: lay the stress release out anyway
+        builder.as_of, as_of = dt.datetime.max.replace(tzinfo=dt.timezone.utc), builder.as_of
+        builder.newsletter(month_of(day), lang)
+        builder.as_of = as_of
+
+
+def _kind(problem: Problem) -> str:
+    message = problem.message
+    if "no shipped font has" in message:
+        return "glyphs"
+    if message.startswith(("WeasyPrint", "template", "undefined in template", "layout template")):
+        return "layouts"
+    if "translation for" in message or "no catalog for" in message:
+        return "catalogs"
+    if message.startswith(("overflow", "runs past")):
+        return "overflow"
+    return "sources"
+
+
+LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen"
+
+
+def stress_words() -> str:
+    return ("Ἀρχιμήδης · Произведение · Ünïcödé · " + LONG_WORD)
+
+
+def stress_paragraph() -> str:
+    return ("Latin àéîõüçœæß, Greek Αλφάβητο καί ἀρχή, Cyrillic Щедрость, ёж и «кавычки». "
+            "A long address: https://www.example.org/a/very/long/path/that/does/not/break/"
+            "easily/because/it/has/no/spaces/at/all/index.html and mail "
+            "very.long.name.of.a.press.officer@communication.example.org.")
+
+
+def stress_source(lang: str, day: dt.date, loaded) -> str:
+    """A release with every front-matter field, long words, every script, a wide table."""
+    contacts = list(loaded.contacts)[:4]
+    inline = [f'{{name: "Стресс Тестов {n}", role: "Press officer", '
+              f'phone: "+33 1 44 76 75 {30 + n}", email: "stress{n}@example.org"}}'
+              for n in range(6)]
+    refs = ", ".join(contacts + inline)
+    table = "| " + " | ".join(f"Column {n}" for n in range(9)) + " |\n"
+    table += "|" + "---|" * 9 + "\n"
+    table += "| " + " | ".join(f"{LONG_WORD[:12 + n]}" for n in range(9)) + " |\n"
+    return f"""---
+title: "{LONG_WORD} {LONG_WORD} — a very long title that goes on and on across lines"
+subtitle: "{stress_words()}"
+date: {day.isoformat()}
+lang: {lang}
+dateline: "Saint-Rémy-de-Provence"
+contacts: [{refs}]
+tags: [stress, layout]
+embargo: "2099-01-01T10:00:00+02:00"
+figures:
+  - {{label: "Budget", value: 1500000, unit: EUR}}
+  - {{label: "Share", value: 12.5, unit: "%"}}
+  - {{label: "Distance", value: 384400, unit: km}}
+---
+
+{stress_paragraph()}
+
+## {stress_words()}
+
+{table}
+Footnote reference[^1] and `code with -- "quotes"`.
+
+[^1]: {stress_paragraph()}
+"""
+
+
+# --- inspecting what was rendered ------------------------------------------------------
+
+
+class Inspector:
+    """Called after every render: overflow, accessibility, page limit."""
+
+    def __init__(self, loaded, report: CheckReport):
+        self.loaded = loaded
+        self.report = report
+        self.real_outputs: list[Path] = []
+        self.page_limit = loaded.site.get("page_limit")
+
+    def __call__(self, target: Path, rendered, file: str) -> list[Problem]:
+        problems = []
+        if not file.startswith("("):
+            self.real_outputs.append(target)
+        problems += overflow_problems(rendered.document, file)
+        problems += accessibility_problems(rendered.pdf, file)
+        if (self.page_limit and target.parent.name == "releases"
+                and rendered.pages > int(self.page_limit)):
+            located = self.loaded.site_located
+            problems.append(Problem(file, None, f"page limit: {rendered.pages} pages, more "
+                                    f"than the {int(self.page_limit)} that site.yaml's "
+                                    "page_limit allows; shorten the release"
+                                    + (f" (limit set at sources/site.yaml:"
+                                       f"{located.line('page_limit')})" if located else "")))
+        for problem in problems:
+            self.report.checked.append((problem.message.split(":")[0], file))
+        return problems
+
+
+def _describe(box) -> str:
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", None) or "box"
+    classes = element.get("class") if element is not None else None
+    name = f"<{tag}{' class=' + repr(classes) if classes else ''}>"
+    text = ""
+    if element is not None:
+        text = " ".join("".join(element.itertext()).split())[:40]
+    return f"{name} {text!r}" if text else name
+
+
+def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Problem]:
+    """Boxes whose content runs outside the page's content area or their own box."""
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[Problem] = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        right = page_box.content_box_x() + page_box.width
+        reported: set[int] = set()
+
+        def report(block, past: float, what: str, number=number, reported=reported) -> None:
+            key = id(getattr(block, "element", None) or block)
+            if key not in reported:
+                reported.add(key)
+                problems.append(Problem(file, None, f"overflow on page {number}: "
+                                        f"{_describe(block)} {what} by {past:.1f} mm; "
+                                        "let it wrap (overflow-wrap: anywhere) or shorten it"))
+
+        def walk(box, limit: float, block, right=right) -> None:
+            if isinstance(box, boxes.MarginBox):
+                return
+            if isinstance(box, boxes.TextBox):
+                end = box.position_x + box.width
+                if end > min(limit, right) + tolerance:
+                    report(block, (end - min(limit, right)) * 25.4 / 96, "runs past its box")
+                return
+            if not isinstance(box, boxes.InlineLevelBox) and hasattr(box, "margin_width"):
+                if box.style["position"] not in ("absolute", "fixed"):
+                    end = box.position_x + box.margin_width()
+                    if end > right + tolerance:
+                        report(box, (end - right) * 25.4 / 96,
+                               "runs past the page's content area")
+                        return
+                if getattr(box, "element", None) is not None:
+                    block = box
+                limit = box.content_box_x() + box.width
+            for child in getattr(box, "children", None) or []:
+                walk(child, limit, block)
+
+        for child in page_box.children:
+            walk(child, right, page_box)
+    return problems
+
+
+def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
+    """What a screen reader or an archive needs, read back from the PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
+    if b"GTS_PDFXVersion" in xmp:
+        return []  # the print edition is for the press, not for readers
+    problems = []
+
+    def lost(what: str) -> None:
+        problems.append(Problem(file, None, f"accessibility: {what}"))
+
+    if "/StructTreeRoot" not in root:
+        lost("the PDF has no structure tree (tags); keep the screen profile's pdf/ua-1")
+    if not root.get("/Lang"):
+        lost("the PDF has no /Lang; give <html> a lang attribute")
+    if not (reader.metadata and reader.metadata.title):
+        lost("the PDF has no title; give the layout a <title>")
+    if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
+        lost("the title is not shown as the window title (DisplayDocTitle)")
+    for page_number, page in enumerate(reader.pages, start=1):
+        for name, font in ((page.get("/Resources") or {}).get("/Font") or {}).items():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                lost(f"font {font.get('/BaseFont')} on page {page_number} is not embedded")
+    if "/StructTreeRoot" in root:
+        for alt in _figures(root["/StructTreeRoot"]):
+            if not alt:
+                lost("an image has no alternative text; give every <img> an alt")
+    return problems
+
+
+def _figures(node):
+    node = node.get_object()
+    if node.get("/S") == "/Figure":
+        yield str(node.get("/Alt") or "").strip()
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids]:
+        if hasattr(kid, "get_object") and hasattr(kid.get_object(), "get"):
+            yield from _figures(kid)
+
+
+# --- catalogs, translations, embargo ---------------------------------------------------
+
+
+def catalog_problems(layout_dirs: list[Path], root: Path, font_dirs) -> list[Problem]:
+    """Strings the templates use but a catalog lacks, and entries no template uses."""
+    from babel.messages.pofile import read_po
+
+    from .catalogs import DOMAIN, extract
+    from .fonts import coverage, describe, uncovered
+
+    problems = []
+    covered = coverage(tuple(font_dirs))
+    for folder in layout_dirs:
+        used = {}
+        for file, line, message in extract(folder):
+            used.setdefault(message, (file, line))
+        for path in sorted((folder / "locale").glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            lang = path.parent.parent.name
+            shown = display_path(path, root)
+            with path.open("rb") as handle:
+                catalog = read_po(handle)
+            entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+            for message, (file, line) in sorted(used.items()):
+                entry = entries.get(message)
+                if entry is None or not entry.string:
+                    problems.append(Problem(
+                        shown, entry.lineno if entry else None,
+                        f"catalog: '{message}' (used in {file}:{line}) has no {lang} "
+                        "translation; add its msgstr"))
+            for message, entry in sorted(entries.items()):
+                if message not in used:
+                    problems.append(Problem(
+                        shown, entry.lineno, f"catalog: '{message}' is used by no template; "
+                                             "remove it (publisher catalogs does)"))
+                elif entry.string:
+                    text = entry.string if isinstance(entry.string, str) else entry.string[0]
+                    missing = uncovered(text, covered)
+                    if missing:
+                        problems.append(Problem(shown, entry.lineno,
+                                                f"no shipped font has {describe(missing)}"))
+    return problems
+
+
+def content_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stale_translations(loaded) -> list[Problem]:
+    problems = []
+    for release in loaded.releases:
+        origin = (release.meta or {}).get("translated_from")
+        if not origin:
+            continue
+        original = release.path.parent / origin["file"]
+        line = release.located.line("translated_from") if release.located else None
+        if not original.is_file():
+            problems.append(Problem(release.file, line, f"translated_from: "
+                                    f"'{origin['file']}' does not exist beside this file"))
+        elif content_hash(original) != origin["sha256"]:
+            problems.append(Problem(release.file, line, f"stale translation: "
+                                    f"{origin['file']} changed after this translation was made; "
+                                    "update the translation, then its translated_from.sha256 "
+                                    f"to {content_hash(original)}"))
+    return problems
+
+
+def under_embargo(loaded, as_of: dt.datetime) -> list[Problem]:
+    problems = []
+    for release in loaded.releases:
+        embargo = (release.meta or {}).get("embargo")
+        if embargo and embargo > as_of:
+            problems.append(Problem(
+                release.file, release.located.line("embargo"),
+                f"embargo: under embargo until {embargo.isoformat()}, later than "
+                f"{as_of.isoformat()}; it must not be distributed yet"))
+    return problems
+
+
+# --- visual regression -----------------------------------------------------------------
+
+
+def compare_baseline(build_dir: Path, outputs: list[Path], baseline: Path, root: Path,
+                     report: CheckReport, *, update: bool, dpi: int = 40,
+                     tolerance: float = 0.002) -> list[Path]:
+    """Compare every page with baseline PNGs; write diff images for the pages that moved."""
+    import pypdfium2
+    from PIL import Image, ImageChops
+
+    diffs = []
+    diff_dir = root / "build" / "check-diff"
+    for output in sorted(outputs):
+        if output.suffix != ".pdf":
+            continue
+        relative = output.relative_to(build_dir).with_suffix("")
+        document = pypdfium2.PdfDocument(str(output))
+        try:
+            for index in range(len(document)):
+                image = document[index].render(scale=dpi / 72).to_pil().convert("RGB")
+                name = f"{relative.as_posix().replace('/', '--')}-p{index + 1}.png"
+                expected_path = baseline / name
+                report.checked.append(("visual", name))
+                if update:
+                    expected_path.parent.mkdir(parents=True, exist_ok=True)
+                    image.save(expected_path)
+                    continue
+                if not expected_path.exists():
+                    report.add("visual", [Problem(display_path(expected_path, root), None,
+                               "visual: no baseline picture for this page; run with "
+                               "--update-baseline to record it")])
+                    continue
+                expected = Image.open(expected_path).convert("RGB")
+                if expected.size != image.size:
+                    changed = 1.0
+                    difference = None
+                else:
+                    difference = ImageChops.difference(expected, image)
+                    mask = difference.convert("L").point(lambda v: 255 if v > 32 else 0)
+                    changed = mask.histogram()[255] / (image.size[0] * image.size[1])
+                if changed > tolerance:
+                    diff_dir.mkdir(parents=True, exist_ok=True)
+                    diff_path = diff_dir / name
+                    shown = difference or image
+                    Image.merge("RGB", [shown.convert("L").point(lambda v: 255 - v)] * 3).save(
+                        diff_path)
+                    diffs.append(diff_path)
+                    report.add("visual", [Problem(
+                        display_path(expected_path, root), None,
+                        f"visual: page {index + 1} of {relative.as_posix()}.pdf changed "
+                        f"({changed:.1%} of pixels); see {display_path(diff_path, root)}")])
+        finally:
+            document.close()
+    return diffs
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def junit_xml(report: CheckReport) -> str:
+    """The report as JUnit XML: one test case per check and file, failures inside."""
+    from xml.etree.ElementTree import Element, SubElement, tostring
+
+    cases: dict[tuple[str, str], list[Finding]] = {}
+    for check_name, item in report.checked:
+        cases.setdefault((check_name, item), [])
+    for finding in report.findings:
+        cases.setdefault((finding.check, finding.problem.file), []).append(finding)
+    failures = sum(1 for found in cases.values()
+                   if any(f.problem.severity == "error" for f in found))
+    suites = Element("testsuites", name="publisher check", tests=str(len(cases)),
+                     failures=str(failures), errors="0", time=f"{report.seconds:.3f}")
+    suite = SubElement(suites, "testsuite", name="publisher check", tests=str(len(cases)),
+                       failures=str(failures), errors="0", skipped="0",
+                       time=f"{report.seconds:.3f}")
+    for (check_name, item), found in sorted(cases.items()):
+        case = SubElement(suite, "testcase", classname=f"publisher.{check_name}", name=item,
+                          time="0")
+        errors = [f for f in found if f.problem.severity == "error"]
+        if errors:
+            failure = SubElement(case, "failure", type=check_name,
+                                 message=errors[0].problem.message[:200])
+            failure.text = "\n".join(str(f.problem) for f in errors)
+        warnings = [f for f in found if f.problem.severity == "warning"]
+        if warnings:
+            SubElement(case, "system-out").text = "\n".join(str(f.problem) for f in warnings)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(suites, encoding="unicode")
+
+
+def github_annotations(report: CheckReport) -> list[str]:
+    """GitHub Actions workflow commands, one per finding."""
+
+    def escape(value: str) -> str:
+        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    lines = []
+    for finding in report.findings:
+        problem = finding.problem
+        level = "error" if problem.severity == "error" else "warning"
+        where = [f"file={escape(problem.file).replace(',', '%2C')}"]
+        if problem.line:
+            where.append(f"line={problem.line}")
+        if problem.col:
+            where.append(f"col={problem.col}")
+        where.append(f"title={finding.check}")
+        lines.append(f"::{level} {','.join(where)}::{escape(problem.message)}")
+    return lines
