@@ -327,7 +327,7 @@ def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
     if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
         lost("the title is not shown as the window title (DisplayDocTitle)")
     for page_number, page in enumerate(reader.pages, start=1):
-        for name, font in ((page.get("/Resources") or {}).get("/Font") or {}).items():
+        for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
             font = font.get_object()
             descriptor = font.get("/FontDescriptor")
             if descriptor is None and "/DescendantFonts" in font:
