@@ -65,7 +65,8 @@ class Session:
         self.options = options
         self.layout_dirs = layout_dirs(root)
         self.font_dirs = font_dirs(root)
-        self.composer = Composer(self.layout_dirs, self.font_dirs, options["fallback_lang"])
+        self.composer = Composer(self.layout_dirs, self.font_dirs, options["fallback_lang"],
+                                 root)
         self.renderer = Renderer()
         self.policy = ResourcePolicy([root, *self.layout_dirs, *self.font_dirs],
                                      site.get("allowed_hosts") or [])

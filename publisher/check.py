@@ -68,9 +68,8 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("sources", exc.problems)
         report.seconds = time.perf_counter() - started
         return report
-    for release in loaded.releases:
+    for release in loaded.releases:  # its problems come with its render below
         report.checked.append(("sources", release.file))
-        report.add("sources", release.problems)
     for kit in loaded.kits:
         report.checked.append(("sources", kit.file))
         report.add("sources", kit.problems)
@@ -364,10 +363,11 @@ def catalog_problems(layout_dirs: list[Path], root: Path, font_dirs) -> list[Pro
 
     problems = []
     covered = coverage(tuple(font_dirs))
-    for folder in layout_dirs:
-        used = {}
+    used: dict[str, tuple[str, int]] = {}  # catalogs apply to the templates of every folder
+    for folder in reversed(layout_dirs):
         for file, line, message in extract(folder):
             used.setdefault(message, (file, line))
+    for folder in layout_dirs:
         for path in sorted((folder / "locale").glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             lang = path.parent.parent.name
             shown = display_path(path, root)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalogs import Catalog, load_catalog
-from .errors import LayoutError, Problem
+from .errors import LayoutError, Problem, display_path
 from .fonts import font_face_css
 from .localise import Localised
 
@@ -29,7 +29,8 @@ class Composer:
     """Holds one Jinja2 environment per layout search path, reused across documents."""
 
     def __init__(self, layout_dirs: list[Path], font_dirs: tuple[Path, ...],
-                 fallback_lang: str = "en"):
+                 fallback_lang: str = "en", root: Path | None = None):
+        self.root = root
         self.layout_dirs = layout_dirs
         self.font_dirs = font_dirs
         self.fallback_lang = fallback_lang
@@ -80,10 +81,11 @@ class Composer:
         try:
             html = env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
-            raise LayoutError(Problem(_shown(exc.filename or str(path)), exc.lineno,
-                                      f"template syntax error: {exc.message}")) from None
+            raise LayoutError(Problem(display_path(exc.filename or path, self.root),
+                                      exc.lineno, f"template syntax error: {exc.message}")
+                              ) from None
         except jinja2.UndefinedError as exc:
-            file, line = _template_frame(exc, path)
+            file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"undefined in template: {exc.message}; "
                                       "check the variable name")) from None
         return html, path
@@ -165,19 +167,13 @@ def _direction(lang: str) -> str:
     return "rtl" if Locale.parse(lang).character_order == "right-to-left" else "ltr"
 
 
-def _template_frame(exc, fallback: Path):
+def _template_frame(exc, fallback: Path, root: Path | None):
+    """The innermost template file and line of a Jinja2 error's traceback."""
     tb = exc.__traceback__
-    found = (_shown(str(fallback)), None)
+    found = (display_path(fallback, root), None)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.endswith((".html", ".txt", ".css")):
-            found = (_shown(filename), tb.tb_lineno)
+            found = (display_path(filename, root), tb.tb_lineno)
         tb = tb.tb_next
     return found
-
-
-def _shown(filename: str) -> str:
-    try:
-        return str(Path(filename).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return filename
