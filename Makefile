@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test system-check screenshot catalogs lint clean
+.PHONY: build test check system-check screenshot catalogs lint clean
 
 build: $(VENV)/.installed
 	$(BIN)/publisher build
 
 test: $(VENV)/.installed
 	$(BIN)/pytest -n auto
+
+# The CI gate on the sample project: every layout in every language.
+check: $(VENV)/.installed
+	$(BIN)/publisher check --junit build/check.xml
 
 # WeasyPrint draws text with Pango; say what is missing instead of failing obscurely.
 system-check:
