@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,9 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # what produced no output
     notes: list[str] = field(default_factory=list)  # what users should know (left out…)
+    rendered: int = 0  # jobs rendered in this build
+    rendered_names: list[str] = field(default_factory=list)
+    reused: int = 0  # jobs whose outputs came from the cache
 
     @property
     def errors(self) -> list[Problem]:
@@ -53,12 +57,35 @@ class BuildResult:
 OnOutput = Callable[[Output | None, str, list[Problem]], None]
 
 
+@dataclass
+class Job:
+    """One output (or one newsletter's files) to render."""
+
+    kind: str  # release, kit or newsletter
+    name: str  # what people see
+    key: str | None  # cache key
+    args: tuple  # indices into the project, picklable for worker processes
+
+
+@dataclass
+class JobResult:
+    outputs: list[Output]
+    problems: list[Problem]
+    notes: list[str]
+
+
+_WORKER: Builder | None = None  # the builder a forked worker process inherits
+
+
+def _run_in_worker(job: Job) -> JobResult:
+    return _WORKER.run(job)
+
+
 class Session:
     """What a process keeps between documents: composer, renderer, policy."""
 
     def __init__(self, root: Path, site: dict, options: dict):
         from .compose import Composer
-        from .render import Renderer
         from .resources import ResourcePolicy
 
         self.root = root
@@ -67,16 +94,24 @@ class Session:
         self.font_dirs = font_dirs(root)
         self.composer = Composer(self.layout_dirs, self.font_dirs, options["fallback_lang"],
                                  root)
-        self.renderer = Renderer()
         self.policy = ResourcePolicy([root, *self.layout_dirs, *self.font_dirs],
                                      site.get("allowed_hosts") or [])
+
+    @property
+    def renderer(self):
+        """WeasyPrint, imported only when something must be rendered."""
+        from .render import shared_renderer
+
+        return shared_renderer()
 
 
 class Builder:
     """One build: the loaded project, the session, what came out and what went wrong."""
 
     def __init__(self, root: Path, loaded, as_of: dt.datetime, profile: str | None,
-                 on_output: OnOutput | None):
+                 on_output: OnOutput | None, cache: bool = True):
+        from .cache import Cache
+
         self.root = root
         self.project = loaded
         self.as_of = as_of
@@ -91,6 +126,8 @@ class Builder:
         self._logo_url: str | None | bool = False
         # called as inspect(target, rendered, file) after each render (publisher check)
         self.inspect: Callable | None = None
+        self.cache = Cache(self.build_dir) if cache else None
+        self._fingerprints: dict = {}
 
     # --- helpers -------------------------------------------------------------
 
@@ -127,6 +164,10 @@ class Builder:
                 "sources": output.sources, "sha256": output.sha256, "pages": output.pages}
         else:
             self.result.failed.append(name)
+        # the same warning from several outputs (a missing translation…) is said once
+        known = {(p.file, p.line, p.message) for p in self.result.warnings}
+        problems = [p for p in problems
+                    if p.severity == "error" or (p.file, p.line, p.message) not in known]
         self.result.problems.extend(problems)
         if self.on_output:
             self.on_output(output, name, problems)
@@ -188,69 +229,219 @@ class Builder:
         return localise(release, self.project, as_of=self.as_of, policy=self.session.policy,
                         font_dirs=self.session.font_dirs)
 
-    # --- outputs -------------------------------------------------------------
+    # --- planning: what must be rendered, what the cache already has ----------
 
-    def release(self, release, seen: dict[str, str]) -> None:
+    def fingerprint(self, layout: str, lang: str, profile: dict) -> str:
+        """Layout files, the language's catalogs, the fonts and the site settings."""
+        from .cache import file_hash, layout_files, tree_hash
+        from .catalogs import catalog_files
+
+        key = (layout, lang, profile["name"])
+        if key not in self._fingerprints:
+            dirs = self.session.layout_dirs
+            files = layout_files(dirs, layout)
+            files += catalog_files(dirs, lang) + catalog_files(dirs, self.options["fallback_lang"])
+            from .fonts import font_files
+
+            files += font_files(self.session.font_dirs)
+            site = self.project.path("site_file")
+            logo = self.project.site.get("logo")
+            if logo:
+                files.append((self.project.path("sources_dir") / logo).resolve())
+            bases = [*dirs, *self.session.font_dirs, self.root]
+            self._fingerprints[key] = (tree_hash(files, bases) + file_hash(site)
+                                       + str(profile))
+        return self._fingerprints[key]
+
+    def release_inputs(self, release) -> list:
+        """What a release's bytes depend on, besides the layout and the site."""
+        from .cache import body_images, tree_hash
+
+        files = [release.path, *body_images(release)]
+        contacts = [{k: v for k, v in self.project.contacts[ref].items() if k != "line"}
+                    for ref in release.meta.get("contacts") or []
+                    if isinstance(ref, str) and ref in self.project.contacts]
+        embargo = release.meta.get("embargo")
+        return [tree_hash(files, [self.root]), release.file, contacts,
+                bool(embargo and embargo > self.as_of)]
+
+    def plan(self, kind: str, *args) -> Job | None:
+        """A job to run, or None when the output was recorded already (reused or failed)."""
+        from .cache import key_of
+
+        profile = self.profile()
+        if kind == "release":
+            release, seen = args
+            name = release.file
+            problems = list(release.problems)
+            target = self.target("releases", f"{release.stem}.pdf", profile)
+            if target.name in seen:
+                problems.append(Problem(release.file, None, f"another source, "
+                                        f"{seen[target.name]}, also makes {target.name}; "
+                                        "rename one of them"))
+            seen.setdefault(target.name, release.file)
+            if _has_errors(problems):
+                self.record(name, None, problems)
+                return None
+            layout = release.meta.get("layout") or self.options["layout"]
+            key = key_of(kind, self.fingerprint(layout, release.lang, profile),
+                         self.release_inputs(release))
+            job = Job(kind, name, key, (self.project.releases.index(release),))
+        elif kind == "kit":
+            kit, lang = args
+            from .bundle import kit_inputs
+
+            profile = self.profile(kit.meta.get("profile"))
+            name = f"{kit.file} [{lang}]"
+            key = key_of(kind, lang, self.fingerprint("kit", lang, profile),
+                         kit_inputs(self, kit, lang))
+            job = Job(kind, name, key, (self.project.kits.index(kit), lang))
+        else:
+            month, lang = args
+            from .bundle import embargoed_month, newsletter_inputs
+
+            if embargoed_month(self, month, lang):
+                self.result.notes.append(
+                    f"newsletter {month}.{lang}: not made, every release of the month is "
+                    f"under embargo at {self.as_of.isoformat()}")
+                return None
+
+            name = f"newsletter {month} [{lang}]"
+            key = key_of(kind, month, lang, self.fingerprint("newsletter", lang, profile),
+                         newsletter_inputs(self, month, lang))
+            job = Job(kind, name, key, (month, lang))
+        if self.cache is not None and self.restore(job):
+            return None
+        return job
+
+    def restore(self, job: Job) -> bool:
+        """Put a cached output in place (rewriting only what differs); record it."""
+        from .cache import file_hash
+        from .write import write
+
+        entry = self.cache.get(job.key)
+        if entry is None:
+            return False
+        outputs = []
+        for item, target in zip(entry["files"], entry["targets"], strict=True):
+            path = self.build_dir / target["path"]
+            if file_hash(path) != item["sha256"]:
+                write(path, self.cache.blob(job.key, item["suffix"]).read_bytes())
+            outputs.append(Output(path, target["sources"], item["sha256"], target["pages"]))
+        problems = [Problem(**p) for p in entry["problems"]]
+        self.result.notes.extend(entry["notes"])
+        self.result.reused += 1
+        for index, output in enumerate(outputs):
+            self.record(job.name, output, problems if index == 0 else [])
+        return True
+
+    # --- running jobs, here or in worker processes -----------------------------
+
+    def run(self, job: Job) -> JobResult:
+        """Render one job's outputs, write them and, when clean, cache them."""
+        try:
+            if job.kind == "release":
+                outputs, problems, notes = self.render_release(
+                    self.project.releases[job.args[0]])
+            elif job.kind == "kit":
+                from .bundle import build_kit
+
+                kit, lang = self.project.kits[job.args[0]], job.args[1]
+                outputs, problems, notes = build_kit(self, kit, lang)
+            else:
+                from .bundle import build_newsletter
+
+                outputs, problems, notes = build_newsletter(self, *job.args)
+        except PublisherError as exc:
+            outputs, problems, notes = [], exc.problems, []
+        outputs = [o for o in outputs if o is not None]
+        if outputs and job.key and self.cache is not None and not _has_errors(problems):
+            self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
+                                     for i, o in enumerate(outputs)}, {
+                "targets": [{"path": display_path(o.path, self.build_dir),
+                             "sources": o.sources, "pages": o.pages} for o in outputs],
+                "problems": [vars(p) for p in problems], "notes": notes})
+        return JobResult(outputs, problems, notes)
+
+    def execute(self, jobs: list[Job], workers: int = 1) -> None:
+        """Run ``jobs`` (in ``workers`` processes when more than one) and record them."""
+        global _WORKER
+
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _WORKER = self
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+                futures = [pool.submit(_run_in_worker, job) for job in jobs]
+                for job, future in zip(jobs, futures, strict=True):
+                    self.collect(job, future.result())
+            _WORKER = None
+        else:
+            for job in jobs:
+                self.collect(job, self.run(job))
+
+    def collect(self, job: Job, result: JobResult) -> None:
+        self.result.notes.extend(result.notes)
+        self.result.rendered += 1
+        self.result.rendered_names.append(job.name)
+        if not result.outputs:
+            self.record(job.name, None, result.problems)
+        for index, output in enumerate(result.outputs):
+            self.record(job.name, output, result.problems if index == 0 else [])
+
+    # --- one release ------------------------------------------------------------
+
+    def render_release(self, release):
         from .compose import compose
         from .localise import source_epoch
 
-        problems = list(release.problems)
         profile = self.profile()
         target = self.target("releases", f"{release.stem}.pdf", profile)
-        if target.name in seen:
-            problems.append(Problem(release.file, None, f"another source, {seen[target.name]},"
-                                    f" also makes {target.name}; rename one of them"))
-        seen.setdefault(target.name, release.file)
-        output = None
-        if not _has_errors(problems):
-            try:
-                localised = self.localise(release)
-                problems.extend(localised.problems)
-                if not _has_errors(problems):
-                    composed = compose(
-                        localised, self.session.composer,
-                        layout=release.meta.get("layout") or self.options["layout"],
-                        page_size=self.page_size(), logo_url=self.logo_url(), profile=profile)
-                    sources = [release.file, "sources/site.yaml"]
-                    if any(isinstance(c, str) for c in release.meta.get("contacts") or []):
-                        sources.insert(1, "sources/contacts.yaml")
-                    output, found = self.render_and_write(
-                        composed, target, identifier=release.stem,
-                        epoch=source_epoch(localised.date), file=release.file,
-                        sources=sources, profile=profile)
-                    problems.extend(found)
-            except PublisherError as exc:
-                problems.extend(exc.problems)
-                output = None
-        self.record(release.file, output, problems)
+        localised = self.localise(release)
+        problems = list(localised.problems)
+        if _has_errors(problems):
+            return [], problems, []
+        composed = compose(localised, self.session.composer,
+                           layout=release.meta.get("layout") or self.options["layout"],
+                           page_size=self.page_size(), logo_url=self.logo_url(),
+                           profile=profile)
+        sources = [release.file, "sources/site.yaml"]
+        if any(isinstance(c, str) for c in release.meta.get("contacts") or []):
+            sources.insert(1, "sources/contacts.yaml")
+        output, found = self.render_and_write(
+            composed, target, identifier=release.stem, epoch=source_epoch(localised.date),
+            file=release.file, sources=sources, profile=profile)
+        return [output], problems + found, []
 
     def page_size(self) -> str:
         return self.project.site.get("page_size") or self.options["page_size"]
 
-    def kit(self, kit, lang: str) -> None:
-        from .bundle import build_kit
+    # one output at a time, without the cache (publisher check inspects every render)
 
-        name = f"{kit.file} [{lang}]"
-        try:
-            output, problems, notes = build_kit(self, kit, lang)
-        except PublisherError as exc:
-            output, problems, notes = None, exc.problems, []
-        self.result.notes.extend(notes)
-        self.record(name, output, problems)
+    def release(self, release, seen: dict[str, str]) -> None:
+        job = self.plan("release", release, seen)
+        if job:
+            self.collect(job, self.run(job))
+
+    def kit(self, kit, lang: str) -> None:
+        job = self.plan("kit", kit, lang)
+        if job:
+            self.collect(job, self.run(job))
 
     def newsletter(self, month: str, lang: str) -> None:
-        from .bundle import build_newsletter
+        job = self.plan("newsletter", month, lang)
+        if job:
+            self.collect(job, self.run(job))
 
-        name = f"newsletter {month} [{lang}]"
-        try:
-            outputs, problems, notes = build_newsletter(self, month, lang)
-        except PublisherError as exc:
-            outputs, problems, notes = [], exc.problems, []
-        self.result.notes.extend(notes)
-        if not outputs:
-            self.record(name, None, problems)
-        for index, output in enumerate(outputs):
-            self.record(name, output, problems if index == 0 else [])
+    def sweep(self) -> None:
+        """Remove temporary files that a build killed half-way left behind."""
+        from .write import TEMPORARY
+
+        if self.build_dir.is_dir():
+            for leftover in self.build_dir.rglob(TEMPORARY):
+                leftover.unlink(missing_ok=True)
 
     def finish(self) -> BuildResult:
         if self.manifest:
@@ -260,18 +451,25 @@ class Builder:
         return self.result
 
 
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
 def build(
     project: Path | str = ".",
     paths: list[Path | str] | None = None,
     *,
     as_of: dt.datetime | None = None,
     profile: str | None = None,
+    jobs: int | None = None,
     on_output: OnOutput | None = None,
 ) -> BuildResult:
     """Build ``project`` into ``build/``: every release, kit and newsletter.
 
-    With ``paths``, only those release sources.  ``on_output(output, source,
-    problems)`` is called after each output, with ``output`` None on failure.
+    With ``paths``, only those release sources.  Unchanged outputs come from
+    the cache; the others are rendered on ``jobs`` processes (default: one
+    per core).  ``on_output(output, name, problems)`` is called after each
+    output, with ``output`` None on failure.
     """
     from .bundle import newsletter_months
 
@@ -280,23 +478,22 @@ def build(
         return builder
     log.info("building %d release source(s)", len(builder.project.releases))
     seen: dict[str, str] = {}
-    for release in builder.project.releases:
-        builder.release(release, seen)
+    planned = [builder.plan("release", release, seen) for release in builder.project.releases]
     if paths is None:
         for kit in builder.project.kits:
             if kit.problems:
                 builder.record(kit.file, None, kit.problems)
                 continue
-            for lang in kit.meta["lang"]:
-                builder.kit(kit, lang)
-        for month, lang in newsletter_months(builder.project):
-            builder.newsletter(month, lang)
+            planned += [builder.plan("kit", kit, lang) for lang in kit.meta["lang"]]
+        planned += [builder.plan("newsletter", month, lang)
+                    for month, lang in newsletter_months(builder.project)]
+    builder.execute([job for job in planned if job], jobs or default_jobs())
     return builder.finish()
 
 
 def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
               as_of: dt.datetime | None = None, profile: str | None = None,
-              on_output: OnOutput | None = None) -> BuildResult:
+              jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
     """Build one press kit, in one language or in all of the kit's."""
     builder = _builder(project, None, as_of, profile, on_output)
     if isinstance(builder, BuildResult):
@@ -317,14 +514,14 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
         raise UsageError(Problem(kit.file, kit.located.line("lang"),
                                  f"the kit is not made in '{lang}'; its languages: "
                                  + ", ".join(langs)))
-    for each in [lang] if lang else langs:
-        builder.kit(kit, each)
+    planned = [builder.plan("kit", kit, each) for each in ([lang] if lang else langs)]
+    builder.execute([job for job in planned if job], jobs or default_jobs())
     return builder.finish()
 
 
 def build_newsletter(project: Path | str, month: str, *, lang: str | None = None,
                      as_of: dt.datetime | None = None, profile: str | None = None,
-                     on_output: OnOutput | None = None) -> BuildResult:
+                     jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
     """Build the newsletter of ``month`` (YYYY-MM), in one language or in all present."""
     from .bundle import newsletter_languages
 
@@ -342,12 +539,20 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
     if not langs:
         raise UsageError(Problem("sources/releases", None, f"no release in {month}"
                                  + (f" in '{lang}'" if lang else "")))
-    for each in langs:
-        builder.newsletter(month, each)
+    planned = [builder.plan("newsletter", month, each) for each in langs]
+    builder.execute([job for job in planned if job], jobs or default_jobs())
     return builder.finish()
 
 
-def _builder(project, paths, as_of, profile, on_output):
+def clean(project: Path | str = ".") -> int:
+    """Empty the cache of ``project``; return how many entries it held."""
+    from .cache import Cache
+
+    root = Path(project).resolve()
+    return Cache(root / str(resolve({})["build_dir"])).clear()
+
+
+def _builder(project, paths, as_of, profile, on_output, cache: bool = True):
     from .load import load
 
     root = Path(project).resolve()
@@ -356,7 +561,8 @@ def _builder(project, paths, as_of, profile, on_output):
         as_of = as_of.replace(tzinfo=dt.timezone.utc)
     try:
         loaded = load(root, paths)
-        builder = Builder(root, loaded, as_of, profile, on_output)
+        builder = Builder(root, loaded, as_of, profile, on_output, cache=cache)
+        builder.sweep()
         builder.logo_url()
     except ConfigError as exc:
         return BuildResult(problems=list(exc.problems))

@@ -208,6 +208,40 @@ def newsletter_months(project: Project) -> list[tuple[str, str]]:
                    for lang, r in versions.items()})
 
 
+def kit_inputs(builder, kit: Kit, lang: str) -> list:
+    """What a kit's bytes depend on, besides its layout: for its cache key."""
+    from .cache import file_hash
+
+    index = release_index(builder.project)
+    ids, _ = select_kit_releases(kit, index)
+    inputs = [file_hash(kit.path)]
+    for rid in ids:
+        release = _version(index.get(rid, {}), lang)
+        inputs.append(builder.release_inputs(release) if release else f"missing {rid}")
+    for name in [kit.meta.get("cover"), *(kit.meta.get("attachments") or [])]:
+        if name:
+            inputs.append(file_hash((kit.path.parent / name).resolve()))
+    return inputs
+
+
+def newsletter_inputs(builder, month: str, lang: str) -> list:
+    """What a newsletter's bytes depend on, besides its layouts: for its cache key."""
+    inputs = [issue_number(builder.project, month)]
+    for rid, versions in sorted(release_index(builder.project, clean=True).items()):
+        if month_of(next(iter(versions.values())).meta["date"]) == month:
+            release = _version(versions, lang)
+            inputs.append(builder.release_inputs(release) if release else f"absent {rid}")
+    return inputs
+
+
+def embargoed_month(builder, month: str, lang: str) -> bool:
+    """True when every release of ``month`` in ``lang`` is under embargo at the build time."""
+    versions = [_version(v, lang) for v in release_index(builder.project, clean=True).values()]
+    versions = [r for r in versions if r and month_of(r.meta["date"]) == month]
+    return bool(versions) and all(r.meta.get("embargo") and r.meta["embargo"] > builder.as_of
+                                  for r in versions)
+
+
 def _version(versions: dict[str, Release], lang: str) -> Release | None:
     if lang in versions:
         return versions[lang]
@@ -262,7 +296,7 @@ def kit_text(value: dict, lang: str) -> str:
 
 
 def build_kit(builder, kit: Kit, lang: str):
-    """Bundle, compose and render one kit in one language."""
+    """Bundle, compose and render one kit in one language: ([output], problems, notes)."""
     from babel.dates import format_date
 
     from .compose import base_context, compose_document
@@ -311,7 +345,7 @@ def build_kit(builder, kit: Kit, lang: str):
         except (RefusedResource, OSError) as exc:
             problems.append(kit.located.problem(("attachments", position), f"attachment: {exc}"))
     if any(p.severity == "error" for p in problems):
-        return None, problems, []
+        return [], problems, []
     groups = contact_groups(releases, project, lang) if kit.meta["contacts_appendix"] else []
     attachments = vcard_attachments(groups) + attachments
     site = releases[0].site if releases else project.site
@@ -338,7 +372,7 @@ def build_kit(builder, kit: Kit, lang: str):
         file=kit.file, sources=sources, profile=profile, attachments=attachments,
         page_labels=True)
     notes = [f"{target.name}: left out {name}" for name in left_out]
-    return output, problems + found, notes
+    return [output], problems + found, notes
 
 
 def build_newsletter(builder, month: str, lang: str):

@@ -78,7 +78,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("embargo", under_embargo(loaded, as_of))
     with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
         scratch = Path(scratch)
-        builder = Builder(root, loaded, as_of, None, None)
+        builder = Builder(root, loaded, as_of, None, None, cache=False)
         builder.build_dir = scratch / "build"
         inspector = Inspector(loaded, report)
         builder.inspect = inspector
@@ -145,6 +145,7 @@ def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only
                     "lang": [lang], "date": day, "intro": {"*": stress_paragraph()},
                     "releases": {"ids": ids}, "contacts_appendix": True, "attachments": [],
                     "cover": None, "profile": None}
+        loaded.kits.append(kit)
         builder.kit(kit, lang)
         # newsletters leave embargoed releases out: lay the stress release out anyway
         builder.as_of, as_of = dt.datetime.max.replace(tzinfo=dt.timezone.utc), builder.as_of

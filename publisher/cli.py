@@ -39,6 +39,8 @@ _PROFILE = click.option("--profile", type=click.Choice(["screen", "print"]), def
                              "bleed and crop marks, written under build/print/.")
 _AS_OF = click.option("--as-of", "as_of", default=None, metavar="DATETIME",
                       help="Reference time for embargoes (default: now).")
+_JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Render on this many processes (default: one per core).")
 _PROJECT = click.option("--project", type=click.Path(file_okay=False, path_type=Path),
                         default=None, help="Project directory (default: the current one).")
 
@@ -60,16 +62,27 @@ def main(ctx: click.Context, debug: bool) -> None:
 @_PROJECT
 @_AS_OF
 @_PROFILE
+@_JOBS
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 @click.pass_obj
-def build(obj: _Context, paths, project, as_of, profile, strict) -> None:
+def build(obj: _Context, paths, project, as_of, profile, jobs, strict) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
     from .build import build as run_build
 
     moment = _parse_as_of(as_of)
     _run(obj, strict, lambda on_output: run_build(
-        project or Path("."), list(paths) or None, as_of=moment, profile=profile,
+        project or Path("."), list(paths) or None, as_of=moment, profile=profile, jobs=jobs,
         on_output=on_output))
+
+
+@main.command()
+@_PROJECT
+def clean(project) -> None:
+    """Empty the render cache (build/.cache)."""
+    from .build import clean as run_clean
+
+    count = run_clean(project or Path("."))
+    click.echo(f"removed {count} cached render{'s' if count != 1 else ''}")
 
 
 @main.command()
@@ -78,15 +91,16 @@ def build(obj: _Context, paths, project, as_of, profile, strict) -> None:
 @_PROJECT
 @_AS_OF
 @_PROFILE
+@_JOBS
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 @click.pass_obj
-def kit(obj: _Context, slug, lang, project, as_of, profile, strict) -> None:
+def kit(obj: _Context, slug, lang, project, as_of, profile, jobs, strict) -> None:
     """Build the press kit sources/kits/SLUG.yaml into build/kits/."""
     from .build import build_kit
 
     _run(obj, strict, lambda on_output: build_kit(
         project or Path("."), slug, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
-        on_output=on_output))
+        jobs=jobs, on_output=on_output))
 
 
 @main.command()
@@ -95,15 +109,16 @@ def kit(obj: _Context, slug, lang, project, as_of, profile, strict) -> None:
 @_PROJECT
 @_AS_OF
 @_PROFILE
+@_JOBS
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 @click.pass_obj
-def newsletter(obj: _Context, month, lang, project, as_of, profile, strict) -> None:
+def newsletter(obj: _Context, month, lang, project, as_of, profile, jobs, strict) -> None:
     """Build the newsletter of MONTH (PDF, e-mail HTML, text) into build/newsletters/."""
     from .build import build_newsletter
 
     _run(obj, strict, lambda on_output: build_newsletter(
         project or Path("."), month, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
-        on_output=on_output))
+        jobs=jobs, on_output=on_output))
 
 
 def _run(obj: _Context, strict: bool, action) -> None:
@@ -323,6 +338,8 @@ class _Reporter:
         message = f"{built} built, {failed} failed"
         if warnings:
             message += f", {warnings} warning{'s' if warnings != 1 else ''}"
+        message += (f" ({result.rendered} document{'s' if result.rendered != 1 else ''} "
+                    f"rendered, {result.reused} reused from the cache)")
         click.echo(message, err=not result.ok)
 
 

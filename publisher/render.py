@@ -130,6 +130,17 @@ class Renderer:
         return Rendered(pdf, len(document.pages), warnings, document)
 
 
+_SHARED: Renderer | None = None
+
+
+def shared_renderer() -> Renderer:
+    """The process's one Renderer: one FontConfiguration and image cache for every build."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = Renderer()
+    return _SHARED
+
+
 def _finisher(digest: str, page_labels: bool):
     """Page labels, and a stable XMP document id instead of a random one."""
     import pydyf

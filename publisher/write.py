@@ -13,11 +13,14 @@ import os
 import tempfile
 from pathlib import Path
 
+TEMPORARY = ".*.publisher-tmp"  # the glob of write()'s temporary files
+
 
 def write(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path`` atomically; return its sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".publisher-tmp",
+                                         dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

@@ -135,7 +135,7 @@ def test_bad_source_never_costs_a_good_output(only_fr):
     result = project.build()
     assert {BAD, f"sources/releases/2018/{SAMPLE_STEM}.fr.md"} <= set(result.failed)
     assert good.read_bytes() == before
-    assert not list(good.parent.glob(".*.tmp"))
+    assert not list(good.parent.glob(".*.publisher-tmp"))
 
 
 def test_language_is_required_when_the_file_name_has_none(project):

@@ -1,0 +1,166 @@
+"""The render cache: each input kind re-renders exactly what it affects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLE_STEM
+from pypdf import PdfReader
+
+from publisher.build import build, clean
+
+LANGS = ("en", "fr", "ru")
+RELEASE = {lang: f"sources/releases/2018/{SAMPLE_STEM}.{lang}.md" for lang in LANGS}
+KIT = {lang: f"sources/kits/cnes-roscosmos-2018.yaml [{lang}]" for lang in LANGS}
+NEWS = {lang: f"newsletter 2018-06 [{lang}]" for lang in LANGS}
+EVERYTHING = set(RELEASE.values()) | set(KIT.values()) | set(NEWS.values())
+
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    """The sample project, built once: later builds start from its cache."""
+    root = tmp_path_factory.mktemp("warm")
+    shutil.copytree(REPO / "sources", root / "sources")
+    shutil.copytree(REPO / "layouts", root / "layouts")  # the project's own, to edit
+    result = build(root, jobs=2)
+    assert set(result.rendered_names) == EVERYTHING and result.reused == 0
+    return root
+
+
+@pytest.fixture
+def project(warm, tmp_path):
+    """A copy of the warm project (sources, layouts, build and cache)."""
+    shutil.copytree(warm, tmp_path / "p")
+    return tmp_path / "p"
+
+
+def _rebuild(root, **kwargs) -> set[str]:
+    result = build(root, jobs=1, **kwargs)
+    assert result.errors == [], [str(p) for p in result.errors]
+    return set(result.rendered_names)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _layouts(root: Path) -> Path:
+    return root / "layouts"
+
+
+def test_nothing_changed_nothing_rendered_nothing_rewritten(project):
+    pdf = project / "build/releases" / f"{SAMPLE_STEM}.fr.pdf"
+    before = pdf.stat().st_mtime_ns
+    result = build(project, jobs=1)
+    assert result.rendered_names == [] and result.reused == len(EVERYTHING)
+    assert pdf.stat().st_mtime_ns == before
+    assert len(result.outputs) == 15
+
+
+def test_source(project):
+    _edit(project / RELEASE["fr"], "Jeudi 15 juin", "Le jeudi 15 juin")
+    assert _rebuild(project) == {RELEASE["fr"], KIT["fr"], NEWS["fr"]}
+
+
+def test_contact(project):
+    contacts = project / "sources/contacts.yaml"
+    contacts.write_text(contacts.read_text(encoding="utf-8")
+                        + "nobody-yet:\n  name: Personne Encore\n", encoding="utf-8")
+    assert _rebuild(project) == set()  # a contact no release uses
+    _edit(contacts, "01 44 76 75 39", "01 44 76 75 40")
+    assert _rebuild(project) == EVERYTHING  # both contacts are in every release
+
+
+def test_css(project):
+    layouts = _layouts(project)
+    _edit(layouts / "kit/kit.css", "font: 700 28pt/1.15", "font: 700 27pt/1.15")
+    assert _rebuild(project) == set(KIT.values()) | set(NEWS.values())  # newsletter uses it
+    _edit(layouts / "release/release.css", "font-size: 10pt;", "font-size: 10.2pt;")
+    assert _rebuild(project) == EVERYTHING
+
+
+def test_template(project):
+    layouts = _layouts(project)
+    _edit(layouts / "newsletter/email.html", "padding: 24px 32px;", "padding: 24px 30px;")
+    assert _rebuild(project) == set(NEWS.values())
+
+
+def test_catalog(project):
+    layouts = _layouts(project)
+    _edit(layouts / "locale/ru/LC_MESSAGES/messages.po", 'msgstr "Пресс-релиз"',
+          'msgstr "Пресс-релиз CNES"')
+    assert _rebuild(project) == {RELEASE["ru"], KIT["ru"], NEWS["ru"]}
+
+
+def test_font(project):
+    fonts = project / "fonts"
+    fonts.mkdir()
+    shutil.copy(REPO / "fonts/Inter-Medium.otf", fonts / "Inter-Medium.otf")
+    assert _rebuild(project) == EVERYTHING
+
+
+def test_profile(project):
+    assert _rebuild(project, profile="print") == EVERYTHING
+    assert (project / "build/print/releases" / f"{SAMPLE_STEM}.fr.pdf").exists()
+    assert _rebuild(project) == set()  # the screen edition is still cached
+    assert _rebuild(project, profile="print") == set()
+
+
+def test_embargo_time(project):
+    _edit(project / RELEASE["en"], "dateline: Paris", "dateline: Paris\n"
+          "embargo: 2018-06-15T10:00:00+02:00")
+    before = dt.datetime(2018, 6, 15, 7, 0, tzinfo=dt.timezone.utc)
+    # the release and kit get the embargo notice; the month's newsletter waits for it
+    assert _rebuild(project, as_of=before) == {RELEASE["en"], KIT["en"]}
+    assert _rebuild(project, as_of=before + dt.timedelta(minutes=30)) == set()
+    after = dt.datetime(2018, 6, 15, 9, 0, tzinfo=dt.timezone.utc)
+    assert _rebuild(project, as_of=after) == {RELEASE["en"], KIT["en"], NEWS["en"]}
+    assert _rebuild(project, as_of=after + dt.timedelta(days=300)) == set()
+
+
+def test_clean_empties_the_cache(project):
+    assert clean(project) == len(EVERYTHING)
+    assert _rebuild(project) == EVERYTHING
+
+
+def _outputs(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root / "build")): p.read_bytes()
+            for p in sorted((root / "build").rglob("*"))
+            if p.is_file() and ".cache" not in p.parts}
+
+
+def test_parallel_and_serial_builds_are_byte_identical(warm, tmp_path):
+    serial = tmp_path / "serial"
+    shutil.copytree(REPO / "sources", serial / "sources")
+    shutil.copytree(REPO / "layouts", serial / "layouts")
+    build(serial, jobs=1)
+    assert _outputs(serial) == _outputs(warm)  # the warm build ran on two processes
+
+
+def test_interrupted_build_is_repaired(warm, tmp_path):
+    root = tmp_path / "killed"
+    shutil.copytree(REPO / "sources", root / "sources")
+    shutil.copytree(REPO / "layouts", root / "layouts")
+    code = f"from publisher.build import build; build({str(root)!r}, jobs=2)"
+    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((root / "build").rglob("*.pdf")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for pdf in (root / "build").rglob("*.pdf"):  # whatever landed is whole
+        PdfReader(str(pdf)).pages[0].extract_text()
+    result = build(root, jobs=1)
+    assert result.ok
+    assert _outputs(root) == _outputs(warm)
+    assert not list((root / "build").rglob(".*.publisher-tmp"))
