@@ -109,7 +109,7 @@ class Builder:
     """One build: the loaded project, the session, what came out and what went wrong."""
 
     def __init__(self, root: Path, loaded, as_of: dt.datetime, profile: str | None,
-                 on_output: OnOutput | None, cache: bool = True):
+                 on_output: OnOutput | None, cache: bool = True, key_salt: str = ""):
         from .cache import Cache
 
         self.root = root
@@ -127,6 +127,7 @@ class Builder:
         # called as inspect(target, rendered, file) after each render (publisher check)
         self.inspect: Callable | None = None
         self.cache = Cache(self.build_dir) if cache else None
+        self.key_salt = key_salt  # keeps publisher check's cache entries apart
         self._fingerprints: dict = {}
 
     # --- helpers -------------------------------------------------------------
@@ -284,7 +285,8 @@ class Builder:
                 self.record(name, None, problems)
                 return None
             layout = release.meta.get("layout") or self.options["layout"]
-            key = key_of(kind, self.fingerprint(layout, release.lang, profile),
+            key = key_of(self.key_salt, kind,
+                         self.fingerprint(layout, release.lang, profile),
                          self.release_inputs(release))
             job = Job(kind, name, key, (self.project.releases.index(release),))
         elif kind == "kit":
@@ -293,8 +295,8 @@ class Builder:
 
             profile = self.profile(kit.meta.get("profile"))
             name = f"{kit.file} [{lang}]"
-            key = key_of(kind, lang, self.fingerprint("kit", lang, profile),
-                         kit_inputs(self, kit, lang))
+            key = key_of(self.key_salt, kind, lang,
+                         self.fingerprint("kit", lang, profile), kit_inputs(self, kit, lang))
             job = Job(kind, name, key, (self.project.kits.index(kit), lang))
         else:
             month, lang = args
@@ -307,7 +309,8 @@ class Builder:
                 return None
 
             name = f"newsletter {month} [{lang}]"
-            key = key_of(kind, month, lang, self.fingerprint("newsletter", lang, profile),
+            key = key_of(self.key_salt, kind, month, lang,
+                         self.fingerprint("newsletter", lang, profile),
                          newsletter_inputs(self, month, lang))
             job = Job(kind, name, key, (month, lang))
         if self.cache is not None and self.restore(job):
@@ -417,23 +420,6 @@ class Builder:
 
     def page_size(self) -> str:
         return self.project.site.get("page_size") or self.options["page_size"]
-
-    # one output at a time, without the cache (publisher check inspects every render)
-
-    def release(self, release, seen: dict[str, str]) -> None:
-        job = self.plan("release", release, seen)
-        if job:
-            self.collect(job, self.run(job))
-
-    def kit(self, kit, lang: str) -> None:
-        job = self.plan("kit", kit, lang)
-        if job:
-            self.collect(job, self.run(job))
-
-    def newsletter(self, month: str, lang: str) -> None:
-        job = self.plan("newsletter", month, lang)
-        if job:
-            self.collect(job, self.run(job))
 
     def sweep(self) -> None:
         """Remove temporary files that a build killed half-way left behind."""

@@ -31,7 +31,16 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-TOOLKIT = f"publisher {_version('publisher')} weasyprint {_version('weasyprint')} v1"
+def _code_hash() -> str:
+    """The toolkit's own code: a change to it is a change to every output."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+TOOLKIT = (f"publisher {_version('publisher')} {_code_hash()} "
+           f"weasyprint {_version('weasyprint')}")
 
 
 @lru_cache(maxsize=4096)

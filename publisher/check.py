@@ -37,6 +37,8 @@ class CheckReport:
     checked: list[tuple[str, str]] = field(default_factory=list)  # (check, item) that ran
     seconds: float = 0.0
     diff_images: list[Path] = field(default_factory=list)
+    rendered: int = 0  # documents rendered (the others came from the cache)
+    reused: int = 0
 
     def add(self, check: str, problems) -> None:
         for problem in problems:
@@ -53,7 +55,7 @@ class CheckReport:
 
 def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public: bool = False,
           langs: list[str] | None = None, baseline: Path | None = None,
-          update_baseline: bool = False) -> CheckReport:
+          update_baseline: bool = False, jobs: int | None = None) -> CheckReport:
     """Run every check on ``project``; see the module docstring."""
     from .build import Builder
     from .load import load
@@ -78,16 +80,18 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("embargo", under_embargo(loaded, as_of))
     with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
         scratch = Path(scratch)
-        builder = Builder(root, loaded, as_of, None, None, cache=False)
+        # the build's cache, with entries of its own: they carry the inspections' findings
+        builder = Builder(root, loaded, as_of, None, None, key_salt="check")
         builder.build_dir = scratch / "build"
-        inspector = Inspector(loaded, report)
-        builder.inspect = inspector
-        _render_everything(builder, loaded, scratch, report, langs)
+        builder.inspect = Inspector(loaded)
+        outputs: list[Path] = []
+        _render_everything(builder, loaded, scratch, report, langs, outputs, jobs)
+        report.rendered, report.reused = builder.result.rendered, builder.result.reused
         report.add("catalogs", catalog_problems(builder.session.layout_dirs, root,
                                                 builder.session.font_dirs))
         if baseline is not None:
             report.diff_images = compare_baseline(
-                builder.build_dir, inspector.real_outputs, Path(baseline), root, report,
+                builder.build_dir, outputs, Path(baseline), root, report,
                 update=update_baseline)
     report.seconds = time.perf_counter() - started
     return report
@@ -103,42 +107,36 @@ def languages(loaded, layout_dirs) -> list[str]:
     return sorted(present | set(catalog_languages(layout_dirs)))
 
 
-def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only) -> None:
-    from .bundle import month_of, newsletter_months
+def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only,
+                       outputs: list[Path], jobs: int) -> None:
+    from .build import default_jobs
+    from .bundle import newsletter_months
     from .load import Kit, load_release
     from .yamlfile import Located
 
     def record(output, name, problems):
         report.checked.append(("layouts", name))
+        if output is not None and not name.startswith("("):
+            outputs.append(output.path)
         for problem in problems:
-            kind = _kind(problem)
-            report.add(kind, [problem])
-        del output
+            report.add(_kind(problem), [problem])
 
     builder.on_output = record
-    seen: dict[str, str] = {}
-    for release in loaded.releases:
-        builder.release(release, seen)
-    for kit in loaded.kits:
-        if not kit.problems:
-            for lang in kit.meta["lang"]:
-                builder.kit(kit, lang)
-    for month, lang in newsletter_months(loaded):
-        builder.newsletter(month, lang)
-    # the stress release, in every language, through every layout
+    # the stress releases, in every language: one under embargo (its notice in the
+    # release and kit layouts), one without (newsletters leave embargoed releases out)
     dates = sorted(r.meta["date"] for r in loaded.releases if r.meta.get("date"))
     day = dates[-1] if dates else dt.date(2000, 1, 1)
-    stress_dir = scratch / "stress"
     for lang in only or languages(loaded, builder.session.layout_dirs):
-        path = stress_dir / f"{day.isoformat()}-publisher-stress-test.{lang}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(stress_source(lang, day, loaded), encoding="utf-8")
-        stress = load_release(path, loaded.root)
-        stress.file = f"(stress release, {lang})"
-        loaded.releases.append(stress)
-        builder.release(stress, seen)
-        ids = [stress.id] + sorted({r.id for r in loaded.releases
-                                    if r.lang == lang and r is not stress})
+        ids = []
+        for variant, embargo in (("stress-test", True), ("stress-test-public", False)):
+            path = scratch / "stress" / f"{day.isoformat()}-publisher-{variant}.{lang}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(stress_source(lang, day, loaded, embargo), encoding="utf-8")
+            stress = load_release(path, loaded.root)
+            stress.file = f"(stress release{'' if embargo else ', public'}, {lang})"
+            loaded.releases.append(stress)
+            ids.append(stress.id)
+        ids += sorted({r.id for r in loaded.releases if r.lang == lang and r.id not in ids})
         kit = Kit(path=path, file=f"(stress kit, {lang})", slug=f"stress-kit-{lang}",
                   located=Located({}, f"(stress kit, {lang})"))
         kit.meta = {"title": {"*": "Stress test"}, "subtitle": {"*": stress_words()},
@@ -146,11 +144,13 @@ def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only
                     "releases": {"ids": ids}, "contacts_appendix": True, "attachments": [],
                     "cover": None, "profile": None}
         loaded.kits.append(kit)
-        builder.kit(kit, lang)
-        # newsletters leave embargoed releases out: lay the stress release out anyway
-        builder.as_of, as_of = dt.datetime.max.replace(tzinfo=dt.timezone.utc), builder.as_of
-        builder.newsletter(month_of(day), lang)
-        builder.as_of = as_of
+    seen: dict[str, str] = {}
+    planned = [builder.plan("release", release, seen) for release in loaded.releases]
+    planned += [builder.plan("kit", kit, lang) for kit in loaded.kits if not kit.problems
+                for lang in kit.meta["lang"]]
+    planned += [builder.plan("newsletter", month, lang)
+                for month, lang in newsletter_months(loaded)]
+    builder.execute([job for job in planned if job], jobs or default_jobs())
 
 
 def _kind(problem: Problem) -> str:
@@ -180,7 +180,7 @@ def stress_paragraph() -> str:
             "very.long.name.of.a.press.officer@communication.example.org.")
 
 
-def stress_source(lang: str, day: dt.date, loaded) -> str:
+def stress_source(lang: str, day: dt.date, loaded, embargo: bool = True) -> str:
     """A release with every front-matter field, long words, every script, a wide table."""
     contacts = list(loaded.contacts)[:4]
     inline = [f'{{name: "Стресс Тестов {n}", role: "Press officer", '
@@ -198,7 +198,7 @@ lang: {lang}
 dateline: "Saint-Rémy-de-Provence"
 contacts: [{refs}]
 tags: [stress, layout]
-embargo: "2099-01-01T10:00:00+02:00"
+{'embargo: "2099-01-01T10:00:00+02:00"' if embargo else ""}
 figures:
   - {{label: "Budget", value: 1500000, unit: EUR}}
   - {{label: "Share", value: 12.5, unit: "%"}}
@@ -220,18 +220,15 @@ Footnote reference[^1] and `code with -- "quotes"`.
 
 
 class Inspector:
-    """Called after every render: overflow, accessibility, page limit."""
+    """Called after every render (in the worker that rendered it): overflow,
+    accessibility, page limit."""
 
-    def __init__(self, loaded, report: CheckReport):
+    def __init__(self, loaded):
         self.loaded = loaded
-        self.report = report
-        self.real_outputs: list[Path] = []
         self.page_limit = loaded.site.get("page_limit")
 
     def __call__(self, target: Path, rendered, file: str) -> list[Problem]:
         problems = []
-        if not file.startswith("("):
-            self.real_outputs.append(target)
         problems += overflow_problems(rendered.document, file)
         problems += accessibility_problems(rendered.pdf, file)
         if (self.page_limit and target.parent.name == "releases"
@@ -242,8 +239,6 @@ class Inspector:
                                     "page_limit allows; shorten the release"
                                     + (f" (limit set at sources/site.yaml:"
                                        f"{located.line('page_limit')})" if located else "")))
-        for problem in problems:
-            self.report.checked.append((problem.message.split(":")[0], file))
         return problems
 
 

@@ -144,9 +144,10 @@ def _run(obj: _Context, strict: bool, action) -> None:
               help="Also write the report as JUnit XML.")
 @click.option("--format", "output_format", type=click.Choice(["text", "github"]),
               default="text", show_default=True, help="github: workflow annotations.")
+@_JOBS
 @click.pass_obj
 def check_command(obj: _Context, project, as_of, public, langs, baseline, update_baseline,
-                  junit, output_format) -> None:
+                  junit, output_format, jobs) -> None:
     """Check sources and layouts before anything is sent (exit 1 on any failure)."""
     from .check import check, github_annotations, junit_xml
 
@@ -155,7 +156,7 @@ def check_command(obj: _Context, project, as_of, public, langs, baseline, update
     with _guard(obj.debug):
         report = check(project or Path("."), as_of=_parse_as_of(as_of), public=public,
                        langs=list(langs) or None, baseline=baseline,
-                       update_baseline=update_baseline)
+                       update_baseline=update_baseline, jobs=jobs)
     if junit:
         from .write import write
 
@@ -190,7 +191,8 @@ def _print_report(report, colour: bool) -> None:
     errors = len(report.errors)
     warnings = len(report.findings) - errors
     checked = len({item for _check, item in report.checked})
-    console.print(f"checked {checked} items in {report.seconds:.1f} s: "
+    console.print(f"checked {checked} items in {report.seconds:.1f} s "
+                  f"({report.rendered} documents rendered, {report.reused} from the cache): "
                   f"{errors} error{'s' if errors != 1 else ''}, "
                   f"{warnings} warning{'s' if warnings != 1 else ''}")
 

@@ -80,7 +80,8 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
             return Problem(release.file, line, str(exc))
 
     body = render_body(release.body, typo, source=release.path, shown=release.file,
-                       first_line=release.body_line, resolve_resource=resolve)
+                       first_line=release.body_line, resolve_resource=resolve,
+                       doc_id=release.stem)
     problems.extend(body.problems)
 
     contacts = [

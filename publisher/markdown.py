@@ -57,6 +57,7 @@ def render_body(
     shown: str,
     first_line: int,
     resolve_resource,
+    doc_id: str | None = None,
 ) -> BodyResult:
     """Render ``body`` (which starts at ``first_line`` of ``source``) to HTML.
 
@@ -64,7 +65,9 @@ def render_body(
     returns a :class:`Problem`.
     """
     md = _parser()
-    env: dict = {}
+    # footnote ids carry the document's id, so that releases gathered in one kit
+    # or newsletter never share an anchor
+    env: dict = {"docId": doc_id} if doc_id else {}
     tokens = md.parse(body, env)
     problems: list[Problem] = []
     lines = body.splitlines()

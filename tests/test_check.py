@@ -26,8 +26,8 @@ def _override_layout(project, css: str = "", html=None):
                   (LAYOUTS / "release/release.css").read_text(encoding="utf-8") + css)
 
 
-def test_sample_project_checks_clean():
-    report = check(REPO)
+def test_sample_project_checks_clean(project):
+    report = check(project.root)
     assert [str(f.problem) for f in report.findings] == []
     checked = {item for _kind, item in report.checked}
     for lang in ("de", "en", "es", "fr", "it", "ru"):  # every language with a catalog
@@ -228,7 +228,7 @@ def test_command_line_exit_codes_and_summary(only_fr, tmp_path):
     clean = CliRunner().invoke(main, ["check", "--project", str(only_fr.root), "--lang", "fr",
                                       "--junit", str(tmp_path / "report.xml")])
     assert clean.exit_code == 0, clean.output
-    assert "0 errors, 0 warnings" in clean.output and " s: " in clean.output
+    assert "0 errors, 0 warnings" in clean.output and " s (" in clean.output
     assert ET.parse(tmp_path / "report.xml").getroot().tag == "testsuites"
     usage = CliRunner().invoke(main, ["check", "--update-baseline"])
     assert usage.exit_code == 2
@@ -240,3 +240,14 @@ def test_command_line_exit_codes_and_summary(only_fr, tmp_path):
     assert f"sources/releases/2018/{SAMPLE_STEM}.fr.md\n" in failed.output
     assert "unknown front matter key 'tagz'; did you mean 'tags'?" in failed.output
     assert " errors, " in failed.output
+
+
+def test_second_check_comes_from_the_cache(only_fr):
+    _override_layout(only_fr, css=".title { white-space: nowrap; }\n")
+    first = check(only_fr.root, langs=["fr"], jobs=2)
+    assert first.rendered > 0
+    second = check(only_fr.root, langs=["fr"], jobs=2)
+    # clean documents come from the cache with their findings; failing ones render again
+    assert second.reused > 0 and second.rendered < first.rendered
+    assert sorted(map(str, (f.problem for f in second.findings))) == sorted(
+        map(str, (f.problem for f in first.findings)))
