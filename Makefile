@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test check system-check screenshot catalogs lint clean
+.PHONY: build test check bench bench-quick system-check screenshot catalogs lint clean
 
 build: $(VENV)/.installed
 	$(BIN)/publisher build
@@ -14,6 +14,13 @@ test: $(VENV)/.installed
 # The CI gate on the sample project: every layout in every language.
 check: $(VENV)/.installed
 	$(BIN)/publisher check --junit build/check.xml
+
+# Build speed as ratios (build/bench.json); bench-quick finishes in under two minutes.
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(VENV)/.installed
+	$(BIN)/python benchmarks/run.py --quick
 
 # WeasyPrint draws text with Pango; say what is missing instead of failing obscurely.
 system-check:

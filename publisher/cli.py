@@ -8,8 +8,8 @@ with ``--debug``.  Nothing heavy is imported before a command runs.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -51,6 +51,8 @@ _PROJECT = click.option("--project", type=click.Path(file_okay=False, path_type=
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Markdown press releases to localised, accessible PDFs."""
+    import logging
+
     ctx.obj = _Context(debug)
     logging.basicConfig(format="%(message)s",
                         level=logging.DEBUG if debug else logging.WARNING)
@@ -73,6 +75,31 @@ def build(obj: _Context, paths, project, as_of, profile, jobs, strict) -> None:
     _run(obj, strict, lambda on_output: run_build(
         project or Path("."), list(paths) or None, as_of=moment, profile=profile, jobs=jobs,
         on_output=on_output))
+
+
+@main.command()
+@_PROJECT
+@_AS_OF
+@_PROFILE
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between looks.")
+@click.pass_obj
+def watch(obj: _Context, project, as_of, profile, interval) -> None:
+    """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
+    from .watch import watch as run_watch
+
+    def report(result, seconds):
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
+                   f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
+
+    click.echo("watching sources/, layouts/ and fonts/; Ctrl-C to stop")
+    with _guard(obj.debug):
+        try:
+            run_watch(project or Path("."), interval=interval, as_of=_parse_as_of(as_of),
+                      profile=profile, on_build=report)
+        except KeyboardInterrupt:
+            click.echo("stopped")
 
 
 @main.command()

@@ -1,8 +1,10 @@
 """Stage 6 — write: outputs land atomically, and the manifest lists them.
 
-Every file is written to a temporary file in the same folder, flushed, then
-renamed over the target: a reader sees the old file or the new one, never
-half of one, and a failed build leaves the previous good PDF untouched.
+Every file is written to a temporary file in the same folder, then renamed
+over the target: a reader sees the old file or the new one, never half of
+one, and a failed or killed build leaves the previous good PDF untouched.
+(No fsync: this protects against a build that fails or is killed, not
+against the machine losing power.)
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ def write(path: Path, data: bytes) -> str:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

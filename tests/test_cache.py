@@ -164,3 +164,22 @@ def test_interrupted_build_is_repaired(warm, tmp_path):
     assert result.ok
     assert _outputs(root) == _outputs(warm)
     assert not list((root / "build").rglob(".*.publisher-tmp"))
+
+
+def test_watch_rebuilds_what_a_saved_file_affects(project):
+    import threading
+
+    from publisher.watch import watch
+
+    builds = []
+    thread = threading.Thread(target=watch, args=(project,), daemon=True, kwargs={
+        "interval": 0.05, "max_builds": 2, "on_build": lambda r, s: builds.append(r)})
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not builds and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert builds and builds[0].rendered_names == []  # everything came from the cache
+    _edit(project / RELEASE["ru"], "Жан-Ив Ле Галль", "Ж.-И. Ле Галль")
+    thread.join(60)
+    assert len(builds) == 2
+    assert set(builds[1].rendered_names) == {RELEASE["ru"], KIT["ru"], NEWS["ru"]}

@@ -1,0 +1,141 @@
+"""Measure publisher's build speed as ratios, in one run on one machine.
+
+    python benchmarks/run.py            # full size: 200 releases x 2 languages
+    python benchmarks/run.py --quick    # a size that finishes in under two minutes
+
+Prints a table and writes build/bench.json with the keys overhead, speedup,
+noop, one_edit, one_edit_vs_single, peak_mb, help_ratio (and the scaling runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+PUBLISHER = [sys.executable, "-m", "publisher"]
+TARGETS = {"overhead": ("<=", 1.10), "speedup": (">=", 0.8 * (os.cpu_count() or 1)),
+           "noop": ("<=", 0.02), "one_edit": ("<=", 0.05), "one_edit_vs_single": ("<=", 3),
+           "peak_mb": ("<=", 400), "help_ratio": ("<=", 5)}
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall time of a command in a fresh process, and its largest process's peak RSS (MB)."""
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak
+
+
+def cold_build(project: Path, jobs: int) -> tuple[float, float]:
+    shutil.rmtree(project / "build", ignore_errors=True)
+    return timed(PUBLISHER + ["build", "--project", str(project), "--jobs", str(jobs),
+                              "--as-of", "2026-01-01T00:00:00Z"])
+
+
+def overhead(work: Path, releases: int) -> float:
+    """Toolkit time per release ÷ a bare WeasyPrint render of the same HTML, warm."""
+    import weasyprint
+
+    from publisher.build import _builder
+    from publisher.compose import compose
+    from publisher.render import shared_renderer
+
+    project = generate(work / "overhead", releases, ["en"])
+    builder = _builder(project, None, None, None, None, cache=False)
+    sources = builder.project.releases
+    builder.run(builder.plan("release", sources[0], {}))  # warm up fonts and templates
+    seen: dict = {}
+    started = time.perf_counter()
+    for release in sources:
+        builder.run(builder.plan("release", release, seen))
+    toolkit = (time.perf_counter() - started) / len(sources)
+    renderer = shared_renderer()
+    composed = [compose(builder.localise(r), builder.session.composer, layout="release",
+                        page_size="A4", logo_url=builder.logo_url()) for r in sources]
+    started = time.perf_counter()
+    for item in composed:
+        weasyprint.HTML(string=item.html, base_url=item.base_url).write_pdf(
+            font_config=renderer.font_config, cache=renderer.image_cache,
+            pdf_variant="pdf/ua-1")
+    bare = (time.perf_counter() - started) / len(composed)
+    return toolkit / bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    arguments = parser.parse_args()
+    size = 20 if arguments.quick else 200
+    sizes = [10, 20] if arguments.quick else [25, 50, 100, 200]
+    cores = os.cpu_count() or 1
+    results: dict = {"releases": size, "languages": 2, "cores": cores}
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        results["overhead"] = overhead(work, 10 if arguments.quick else 30)
+        project = generate(work / "project", size, ["en", "fr"])
+        serial, _ = cold_build(project, 1)
+        parallel, peak = cold_build(project, cores)
+        results["cold_serial_s"], results["cold_parallel_s"] = serial, parallel
+        results["speedup"] = serial / parallel
+        results["peak_mb"] = peak
+        noop, _ = timed(PUBLISHER + ["build", "--project", str(project),
+                                     "--as-of", "2026-01-01T00:00:00Z"])
+        results["noop"] = noop / parallel
+        source = sorted((project / "sources/releases").glob("*.en.md"))[size // 2]
+        source.write_text(source.read_text() + "\nOne more sentence.\n")
+        edit, _ = timed(PUBLISHER + ["build", "--project", str(project),
+                                     "--as-of", "2026-01-01T00:00:00Z"])
+        results["one_edit"] = edit / parallel
+        single = generate(work / "single", 1, ["en"], kits=0)
+        alone, _ = timed(PUBLISHER + ["build", "--project", str(single), "--jobs", "1",
+                                      "--as-of", "2026-01-01T00:00:00Z"])
+        results["single_release_s"] = alone
+        results["one_edit_vs_single"] = edit / alone
+        bare = statistics.median(timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
+        help_time = statistics.median(timed(PUBLISHER + ["--help"])[0] for _ in range(5))
+        results["help_ratio"] = help_time / bare
+        results["scaling"] = []
+        for n in sizes:
+            grown = generate(work / f"scale-{n}", n, ["en", "fr"])
+            seconds, _ = cold_build(grown, cores)
+            results["scaling"].append({"releases": n, "seconds": seconds,
+                                       "per_release": seconds / (2 * n)})
+    print_table(results)
+    out = ROOT / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+def print_table(results: dict) -> None:
+    print(f"{results['releases']} releases x 2 languages + 4 kits + newsletters, "
+          f"{results['cores']} cores")
+    print(f"{'ratio':<20}{'value':>10}  {'target':<10}{'met':>5}")
+    for key, (sense, target) in TARGETS.items():
+        value = results[key]
+        met = value <= target if sense == "<=" else value >= target
+        print(f"{key:<20}{value:>10.3f}  {sense} {target:<7g}{'yes' if met else 'NO':>5}")
+    print(f"\n{'releases':>10}{'cold build s':>14}{'s per document':>16}")
+    for row in results["scaling"]:
+        bar = "#" * max(1, round(row["per_release"] * 40))
+        print(f"{row['releases']:>10}{row['seconds']:>14.2f}{row['per_release']:>16.3f}  {bar}")
+
+
+if __name__ == "__main__":
+    main()

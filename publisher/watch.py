@@ -1,0 +1,52 @@
+"""``publisher watch``: one warm process that rebuilds what a saved file affects.
+
+The process keeps WeasyPrint imported, its font configuration and image
+cache, Jinja2's compiled templates' sources and the hashes of unchanged files;
+the render cache decides what a change affects, so saving one release
+re-renders that release and the kits and newsletters that contain it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .defaults import DEFAULTS
+
+WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file a build reads."""
+    state = {}
+    for key in WATCHED:
+        folder = root / str(DEFAULTS[key])
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                if path.is_file() and not path.name.startswith("."):
+                    stat = path.stat()
+                    state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
+          on_build: Callable | None = None, max_builds: int | None = None) -> None:
+    """Build now, then again after every change, until interrupted."""
+    from .build import build
+
+    root = Path(project).resolve()
+    builds = 0
+    state = None
+    while max_builds is None or builds < max_builds:
+        current = snapshot(root)
+        if current != state:
+            state = current
+            started = time.perf_counter()
+            result = build(root, as_of=as_of, profile=profile, jobs=1)
+            builds += 1
+            if on_build:
+                on_build(result, time.perf_counter() - started)
+            state = snapshot(root)  # what the build itself wrote is not a change
+        else:
+            time.sleep(interval)
