@@ -251,3 +251,17 @@ def test_second_check_comes_from_the_cache(only_fr):
     assert second.reused > 0 and second.rendered < first.rendered
     assert sorted(map(str, (f.problem for f in second.findings))) == sorted(
         map(str, (f.problem for f in first.findings)))
+
+
+def test_missing_alt_text_in_a_source(only_fr):
+    only_fr.write("sources/releases/2018/carte.svg",
+                  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    source = only_fr.release("fr")
+    source.write_text(source.read_text(encoding="utf-8") + "\n![](carte.svg)\n",
+                      encoding="utf-8")
+    report = check(only_fr.root, langs=["fr"])
+    [problem] = [f.problem for f in report.errors if "alt text" in f.problem.message]
+    assert problem.file == f"sources/releases/2018/{SAMPLE_STEM}.fr.md"
+    assert problem.line == len(source.read_text(encoding="utf-8").splitlines())
+    assert problem.message == ("image 'carte.svg' has no alt text; describe it: "
+                               "![what the image shows](file)")
