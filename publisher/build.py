@@ -228,7 +228,18 @@ class Builder:
         from .localise import localise
 
         return localise(release, self.project, as_of=self.as_of, policy=self.session.policy,
-                        font_dirs=self.session.font_dirs)
+                        font_dirs=self.session.font_dirs, prepare_image=self.prepare_image)
+
+    def prepare_image(self, url: str) -> str:
+        """An image URL, pointing at a copy reduced to what the page needs if it is large."""
+        from .assets import max_pixels, prepare_image
+        from .bundle import file_of
+
+        if not url.startswith("file:") or self.session.composer.prepared_dir is None:
+            return url
+        path = prepare_image(file_of(url), self.session.composer.prepared_dir,
+                             max_pixels(self.profile()))
+        return path.as_uri()
 
     # --- planning: what must be rendered, what the cache already has ----------
 

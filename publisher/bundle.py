@@ -327,7 +327,8 @@ def build_kit(builder, kit: Kit, lang: str):
     if intro:
         intro_html, found = localise_markdown(
             intro, lang, source=kit.path, shown=kit.file,
-            first_line=kit.located.line("intro") + 1, policy=builder.session.policy)
+            first_line=kit.located.line("intro") + 1, policy=builder.session.policy,
+            prepare_image=builder.prepare_image)
         problems += found
     cover_url = None
     if kit.meta.get("cover"):

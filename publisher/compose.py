@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import CACHE_DIR
 from .catalogs import Catalog, load_catalog
+from .defaults import DEFAULTS
 from .errors import LayoutError, Problem, display_path
 from .fonts import font_face_css
 from .localise import Localised
@@ -31,6 +33,9 @@ class Composer:
     def __init__(self, layout_dirs: list[Path], font_dirs: tuple[Path, ...],
                  fallback_lang: str = "en", root: Path | None = None):
         self.root = root
+        # decoded fonts and reduced images live in the render cache
+        self.prepared_dir = (root / str(DEFAULTS["build_dir"]) / CACHE_DIR / "assets"
+                             if root else None)
         self.layout_dirs = layout_dirs
         self.font_dirs = font_dirs
         self.fallback_lang = fallback_lang
@@ -55,12 +60,21 @@ class Composer:
             )
             self._env.filters["counter_content"] = counter_content
             self._env.filters["css_string"] = css_string
+            self._env.globals["layout_url"] = self.layout_url
         return self._env
 
     def catalog(self, lang: str) -> Catalog:
         if lang not in self._catalogs:
             self._catalogs[lang] = load_catalog(self.layout_dirs, lang, self.fallback_lang)
         return self._catalogs[lang]
+
+    def layout_url(self, name: str) -> str:
+        """URL of a layout file (a stylesheet…), looked up like templates: project first."""
+        path = self.template_path(name)
+        if path is None:
+            raise LayoutError(Problem(name, None, f"layout file '{name}' not found in "
+                                      + ", ".join(str(d) for d in self.layout_dirs)))
+        return path.resolve().as_uri()
 
     def template_path(self, name: str) -> Path | None:
         for folder in self.layout_dirs:
@@ -106,7 +120,7 @@ def base_context(site: dict, lang: str, composer: Composer, *, page_size: str,
         "bleed": profile.get("bleed"),
         "logo_url": logo_url,
         "colours": colours,
-        "font_faces": font_face_css(composer.font_dirs),
+        "font_faces": font_face_css(composer.font_dirs, composer.prepared_dir),
         "meta": meta,
     }
 

@@ -51,12 +51,18 @@ def describe(chars: list[str]) -> str:
 
 
 @lru_cache(maxsize=8)
-def font_face_css(dirs: tuple[Path, ...]) -> str:
-    """``@font-face`` rules for every shipped font, family and weight read from the file."""
+def font_face_css(dirs: tuple[Path, ...], prepared_dir: Path | None = None) -> str:
+    """``@font-face`` rules for every shipped font, family and weight read from the file.
+
+    WOFF and WOFF2 fonts point at their decoded copy in ``prepared_dir``.
+    """
     from fontTools.ttLib import TTFont
 
+    from .assets import prepare_font
+
     rules = []
-    for path in font_files(dirs):
+    for source in font_files(dirs):
+        path = prepare_font(source, prepared_dir) if prepared_dir else source
         font = TTFont(path, lazy=True)
         names = font["name"]
         family = str(names.getDebugName(16) or names.getDebugName(1))

@@ -64,7 +64,8 @@ class Localised:
 
 
 def localise(release: Release, project: Project, *, as_of: dt.datetime,
-             policy: ResourcePolicy, font_dirs: tuple[Path, ...]) -> Localised:
+             policy: ResourcePolicy, font_dirs: tuple[Path, ...],
+             prepare_image=None) -> Localised:
     """Localise one release; its problems are collected in ``.problems``."""
     from babel.dates import format_date
 
@@ -75,9 +76,10 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
 
     def resolve(ref: str, line: int):
         try:
-            return policy.resolve_reference(ref, release.path.parent)
+            url = policy.resolve_reference(ref, release.path.parent)
         except RefusedResource as exc:
             return Problem(release.file, line, str(exc))
+        return prepare_image(url) if prepare_image else url
 
     body = render_body(release.body, typo, source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
@@ -260,14 +262,15 @@ def _glyph_problems(release: Release, project: Project, localised: Localised,
 
 
 def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_line: int,
-                      policy: ResourcePolicy) -> tuple[str, list[Problem]]:
+                      policy: ResourcePolicy, prepare_image=None) -> tuple[str, list[Problem]]:
     """Markdown written outside a release (a kit's intro) as HTML in ``lang``."""
 
     def resolve(ref: str, line: int):
         try:
-            return policy.resolve_reference(ref, source.parent)
+            url = policy.resolve_reference(ref, source.parent)
         except RefusedResource as exc:
             return Problem(shown, line, str(exc))
+        return prepare_image(url) if prepare_image else url
 
     body = render_body(text, typographer(lang), source=source, shown=shown,
                        first_line=first_line, resolve_resource=resolve)
