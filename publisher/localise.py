@@ -90,7 +90,7 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
         _contact(ref, index, release, project, problems)
         for index, ref in enumerate(meta.get("contacts") or [])
     ]
-    about = _about(project.site.get("about") or {}, lang)
+    about = pick_language(project.site.get("about") or {}, lang)
     embargo = meta.get("embargo")
     localised = Localised(
         release=release,
@@ -178,10 +178,6 @@ def pick_language(values: dict, lang: str):
         if key in values:
             return values[key]
     return None
-
-
-def _about(about: dict, lang: str):
-    return pick_language(about, lang)
 
 
 def _contact(ref, index, release: Release, project: Project, problems) -> Contact | None:

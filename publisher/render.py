@@ -169,16 +169,13 @@ def low_resolution_images(document, min_dpi: float) -> list[str]:
     def walk(box, page_number):
         image = getattr(box, "replacement", None)
         if isinstance(image, RasterImage) and box.width:
-            pixels = image.width if hasattr(image, "width") else None
-            pixels = pixels or getattr(image, "_intrinsic_width", None)
-            if pixels:
-                dpi = pixels / (box.width / 96)
-                if dpi < min_dpi - 0.5:
-                    name = getattr(box.element, "get", lambda *_: None)("src") or "image"
-                    name = name if not name.startswith("data:") else "an embedded image"
-                    found.append(f"image {name.rsplit('/', 1)[-1]} on page {page_number} is "
-                                 f"{dpi:.0f} dpi at its printed size; print needs "
-                                 f"{min_dpi:.0f}: use a larger image or print it smaller")
+            dpi = image.width / (box.width / 96)  # CSS pixels are 1/96 inch
+            if dpi < min_dpi - 0.5:
+                src = box.element.get("src", "") if box.element is not None else ""
+                name = "an embedded image" if src.startswith("data:") else src.rsplit("/", 1)[-1]
+                found.append(f"image {name} on page {page_number} is {dpi:.0f} dpi at its "
+                             f"printed size; print needs {min_dpi:.0f}: use a larger image "
+                             "or print it smaller")
         for child in getattr(box, "children", []) or []:
             walk(child, page_number)
 
