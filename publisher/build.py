@@ -37,7 +37,7 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # what produced no output
     notes: list[str] = field(default_factory=list)  # what users should know (left out…)
-    rendered: int = 0  # jobs rendered in this build
+    rendered: int = 0  # documents rendered in this build (not those that failed)
     rendered_names: list[str] = field(default_factory=list)
     reused: int = 0  # jobs whose outputs came from the cache
 
@@ -398,8 +398,9 @@ class Builder:
 
     def collect(self, job: Job, result: JobResult) -> None:
         self.result.notes.extend(result.notes)
-        self.result.rendered += 1
-        self.result.rendered_names.append(job.name)
+        if result.outputs:
+            self.result.rendered += 1
+            self.result.rendered_names.append(job.name)
         if not result.outputs:
             self.record(job.name, None, result.problems)
         for index, output in enumerate(result.outputs):

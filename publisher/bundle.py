@@ -51,9 +51,9 @@ def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, 
     """Release id → language → release (only those that loaded cleanly if ``clean``)."""
     index: dict[str, dict[str, Release]] = {}
     for release in project.releases:
-        if not release.lang or not release.meta.get("date"):
+        if not release.lang:
             continue
-        if clean and any(p.severity == "error" for p in release.problems):
+        if clean and (not release.meta.get("date") or _failed(release.problems)):
             continue
         index.setdefault(release.id, {})[release.lang] = release
     return index
@@ -80,8 +80,9 @@ def select_kit_releases(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple
     start, end = selection.get("from"), selection.get("to")
     matches = []
     for rid, versions in index.items():
-        any_version = next(iter(versions.values()))
-        day = any_version.meta["date"]
+        day = next((r.meta["date"] for r in versions.values() if r.meta.get("date")), None)
+        if day is None:
+            continue
         release_tags = {t for r in versions.values() for t in r.meta.get("tags") or []}
         if tags and not tags & release_tags:
             continue
@@ -252,7 +253,7 @@ def _version(versions: dict[str, Release], lang: str) -> Release | None:
 def _name_of(versions: dict[str, Release], project: Project) -> str:
     default = project.site.get("default_lang")
     release = versions.get(default) or versions[sorted(versions)[0]]
-    return f"{release.meta['title']} ({release.id})"
+    return f"{release.meta.get('title') or release.id} ({release.id})"
 
 
 def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = False):
