@@ -349,8 +349,10 @@ class _Reporter:
             pages = f"  ({output.pages} p.)" if output.pages else ""
             line = f"built  {_shown(output.path)}{pages}"
         if self.progress:
-            self.progress.console.print(line)
-            self.progress.update(self.task, description=f"building… {source}")
+            from rich.markup import escape
+
+            self.progress.console.print(line, markup=False, highlight=False)
+            self.progress.update(self.task, description=escape(f"building… {source}"))
         else:
             click.echo(line)
         for problem in problems:
