@@ -183,3 +183,12 @@ def test_watch_rebuilds_what_a_saved_file_affects(project):
     thread.join(60)
     assert len(builds) == 2
     assert set(builds[1].rendered_names) == {RELEASE["ru"], KIT["ru"], NEWS["ru"]}
+
+
+def test_noop_build_does_not_import_weasyprint(project):
+    code = ("import sys\nfrom publisher.build import build\n"
+            f"result = build({str(project)!r}, jobs=1)\n"
+            "print(result.rendered, result.reused, 'weasyprint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", str(len(EVERYTHING)), "False"]
