@@ -82,7 +82,7 @@ def _run_in_worker(job: Job) -> JobResult:
 
 
 class Session:
-    """What a process keeps between documents: composer, renderer, policy."""
+    """What a process keeps between documents: layouts, composer, resource policy."""
 
     def __init__(self, root: Path, site: dict, options: dict):
         from .compose import Composer
@@ -97,12 +97,6 @@ class Session:
         self.policy = ResourcePolicy([root, *self.layout_dirs, *self.font_dirs],
                                      site.get("allowed_hosts") or [])
 
-    @property
-    def renderer(self):
-        """WeasyPrint, imported only when something must be rendered."""
-        from .render import shared_renderer
-
-        return shared_renderer()
 
 
 class Builder:
@@ -198,9 +192,11 @@ class Builder:
                          file: str, sources: list[str], profile: dict,
                          attachments=(), page_labels: bool = False):
         problems = self.catalog_problems(composed.catalog)
-        rendered = self.session.renderer.render(
-            composed, self.session.policy, identifier=identifier, epoch=epoch, file=file,
-            profile=profile, attachments=attachments, page_labels=page_labels)
+        from .render import render
+
+        rendered = render(composed, self.session.policy, identifier=identifier, epoch=epoch,
+                          file=file, profile=profile, attachments=attachments,
+                          page_labels=page_labels)
         problems += [self.css_problem(message, file) for message in rendered.warnings]
         if self.inspect:
             problems += self.inspect(target, rendered, file)
@@ -357,15 +353,10 @@ class Builder:
             if job.kind == "release":
                 outputs, problems, notes = self.render_release(
                     self.project.releases[job.args[0]])
-            elif job.kind == "kit":
-                from .bundle import build_kit
-
-                kit, lang = self.project.kits[job.args[0]], job.args[1]
-                outputs, problems, notes = build_kit(self, kit, lang)
             else:
-                from .bundle import build_newsletter
+                from .bundle import bundle
 
-                outputs, problems, notes = build_newsletter(self, *job.args)
+                outputs, problems, notes = bundle(self, job.kind, *job.args)
         except PublisherError as exc:
             outputs, problems, notes = [], exc.problems, []
         outputs = [o for o in outputs if o is not None]

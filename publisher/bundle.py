@@ -47,6 +47,15 @@ class Bundle:
     problems: list[Problem] = field(default_factory=list)
 
 
+def bundle(builder, kind: str, *args):
+    """Stage entry: make one kit (``kind`` "kit", kit index, language) or one
+    newsletter ("newsletter", month, language); return (outputs, problems, notes)."""
+    if kind == "kit":
+        index, lang = args
+        return build_kit(builder, builder.project.kits[index], lang)
+    return build_newsletter(builder, *args)
+
+
 def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, Release]]:
     """Release id → language → release (only those that loaded cleanly if ``clean``)."""
     index: dict[str, dict[str, Release]] = {}

@@ -130,6 +130,11 @@ class Renderer:
         return Rendered(pdf, len(document.pages), warnings, document)
 
 
+def render(composed: Composed, policy: ResourcePolicy, **options) -> Rendered:
+    """Render ``composed`` with the process's shared :class:`Renderer`."""
+    return shared_renderer().render(composed, policy, **options)
+
+
 _SHARED: Renderer | None = None
 
 
