@@ -43,6 +43,14 @@ _JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                      help="Render on this many processes (default: one per core).")
 _PROJECT = click.option("--project", type=click.Path(file_okay=False, path_type=Path),
                         default=None, help="Project directory (default: the current one).")
+_STRICT = click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+
+
+def _build_options(command):
+    """The options every building command shares: project, time, profile, jobs, strict."""
+    for option in reversed((_PROJECT, _AS_OF, _PROFILE, _JOBS, _STRICT)):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,20 +69,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_PROJECT
-@_AS_OF
-@_PROFILE
-@_JOBS
-@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@_build_options
 @click.pass_obj
-def build(obj: _Context, paths, project, as_of, profile, jobs, strict) -> None:
+def build(obj: _Context, paths, **options) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
     from .build import build as run_build
 
-    moment = _parse_as_of(as_of)
-    _run(obj, strict, lambda on_output: run_build(
-        project or Path("."), list(paths) or None, as_of=moment, profile=profile, jobs=jobs,
-        on_output=on_output))
+    _run(obj, run_build, list(paths) or None, **options)
 
 
 @main.command()
@@ -115,45 +116,35 @@ def clean(project) -> None:
 @main.command()
 @click.argument("slug")
 @click.option("--lang", default=None, help="Only this language (default: all the kit's).")
-@_PROJECT
-@_AS_OF
-@_PROFILE
-@_JOBS
-@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@_build_options
 @click.pass_obj
-def kit(obj: _Context, slug, lang, project, as_of, profile, jobs, strict) -> None:
+def kit(obj: _Context, slug, **options) -> None:
     """Build the press kit sources/kits/SLUG.yaml into build/kits/."""
     from .build import build_kit
 
-    _run(obj, strict, lambda on_output: build_kit(
-        project or Path("."), slug, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
-        jobs=jobs, on_output=on_output))
+    _run(obj, build_kit, slug, **options)
 
 
 @main.command()
 @click.argument("month", metavar="YYYY-MM")
 @click.option("--lang", default=None, help="Only this language (default: all present).")
-@_PROJECT
-@_AS_OF
-@_PROFILE
-@_JOBS
-@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+@_build_options
 @click.pass_obj
-def newsletter(obj: _Context, month, lang, project, as_of, profile, jobs, strict) -> None:
+def newsletter(obj: _Context, month, **options) -> None:
     """Build the newsletter of MONTH (PDF, e-mail HTML, text) into build/newsletters/."""
     from .build import build_newsletter
 
-    _run(obj, strict, lambda on_output: build_newsletter(
-        project or Path("."), month, lang=lang, as_of=_parse_as_of(as_of), profile=profile,
-        jobs=jobs, on_output=on_output))
+    _run(obj, build_newsletter, month, **options)
 
 
-def _run(obj: _Context, strict: bool, action) -> None:
-    """Run a build action with progress, print its summary, exit 0, 1 or 2."""
+def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> None:
+    """Run a library build function with progress, print its summary, exit 0, 1 or 2."""
     reporter = _Reporter(sys.stdout.isatty())
+    moment = _parse_as_of(as_of)
     with _guard(obj.debug):
         with reporter:
-            result = action(reporter.output)
+            result = action(project or Path("."), *args, as_of=moment,
+                            on_output=reporter.output, **options)
     reporter.summary(result)
     if not result.ok or (strict and result.warnings):
         sys.exit(1)
