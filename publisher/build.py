@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .defaults import resolve
-from .errors import ConfigError, Problem, PublisherError, UsageError, display_path
+from .errors import ConfigError, Problem, PublisherError, UsageError, display_path, has_errors
 from .layouts import font_dirs, layout_dirs
 
 log = logging.getLogger("publisher")
@@ -116,7 +116,6 @@ class Builder:
         self.result = BuildResult()
         self.on_output = on_output
         self.manifest: dict[str, dict] = {}
-        self.reported_catalogs: set = set()
         self._logo_url: str | None | bool = False
         # called as inspect(target, rendered, file) after each render (publisher check)
         self.inspect: Callable | None = None
@@ -168,23 +167,19 @@ class Builder:
             self.on_output(output, name, problems)
 
     def catalog_problems(self, catalog) -> list[Problem]:
+        """What the last document missed in its catalog (said once per build by record)."""
         problems = []
-        reported = self.reported_catalogs
-        if not catalog.files and (catalog.lang, "") not in reported:
-            reported.add((catalog.lang, ""))
+        if not catalog.files:
             problems.append(Problem(
                 f"layouts/locale/{catalog.lang}/LC_MESSAGES/messages.po", None,
                 f"no catalog for '{catalog.lang}'; layout strings are in English. Run "
                 f"'publisher catalogs --lang {catalog.lang}' and translate the file",
                 severity="warning"))
-        if catalog.files:
+        else:
             shown = display_path(catalog.files[-1], self.root)
-            for message in sorted(catalog.missing):
-                if (catalog.lang, message) not in reported:
-                    reported.add((catalog.lang, message))
-                    problems.append(Problem(shown, None, f"no '{catalog.lang}' translation "
-                                            f"for '{message}'; English used. Add its msgstr",
-                                            severity="warning"))
+            problems += [Problem(shown, None, f"no '{catalog.lang}' translation for "
+                                 f"'{message}'; English used. Add its msgstr",
+                                 severity="warning") for message in sorted(catalog.missing)]
         catalog.missing.clear()
         return problems
 
@@ -243,14 +238,13 @@ class Builder:
         """Layout files, the language's catalogs, the fonts and the site settings."""
         from .cache import file_hash, layout_files, tree_hash
         from .catalogs import catalog_files
+        from .fonts import font_files
 
         key = (layout, lang, profile["name"])
         if key not in self._fingerprints:
             dirs = self.session.layout_dirs
             files = layout_files(dirs, layout)
             files += catalog_files(dirs, lang) + catalog_files(dirs, self.options["fallback_lang"])
-            from .fonts import font_files
-
             files += font_files(self.session.font_dirs)
             site = self.project.path("site_file")
             logo = self.project.site.get("logo")
@@ -288,7 +282,7 @@ class Builder:
                                         f"{seen[target.name]}, also makes {target.name}; "
                                         "rename one of them"))
             seen.setdefault(target.name, release.file)
-            if _has_errors(problems):
+            if has_errors(problems):
                 self.record(name, None, problems)
                 return None
             layout = release.meta.get("layout") or self.options["layout"]
@@ -360,7 +354,7 @@ class Builder:
         except PublisherError as exc:
             outputs, problems, notes = [], exc.problems, []
         outputs = [o for o in outputs if o is not None]
-        if outputs and job.key and self.cache is not None and not _has_errors(problems):
+        if outputs and job.key and self.cache is not None and not has_errors(problems):
             self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
                                      for i, o in enumerate(outputs)}, {
                 "targets": [{"path": display_path(o.path, self.build_dir),
@@ -407,7 +401,7 @@ class Builder:
         target = self.target("releases", f"{release.stem}.pdf", profile)
         localised = self.localise(release)
         problems = list(localised.problems)
-        if _has_errors(problems):
+        if has_errors(problems):
             return [], problems, []
         composed = compose(localised, self.session.composer,
                            layout=release.meta.get("layout") or self.options["layout"],
@@ -556,7 +550,3 @@ def _builder(project, paths, as_of, profile, on_output, cache: bool = True):
     except ConfigError as exc:
         return BuildResult(problems=list(exc.problems))
     return builder
-
-
-def _has_errors(problems: list[Problem]) -> bool:
-    return any(p.severity == "error" for p in problems)

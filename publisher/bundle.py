@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from .errors import Problem
+from .errors import Problem, has_errors
 from .load import Kit, Project, Release
 from .localise import Contact, Localised, pick_language
 
@@ -62,7 +62,7 @@ def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, 
     for release in project.releases:
         if not release.lang:
             continue
-        if clean and (not release.meta.get("date") or _failed(release.problems)):
+        if clean and (not release.meta.get("date") or has_errors(release.problems)):
             continue
         index.setdefault(release.id, {})[release.lang] = release
     return index
@@ -282,8 +282,8 @@ def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = 
                                                 f"left out of the {lang} edition",
                                     severity="warning"))
             continue
-        result = None if _failed(release.problems) else builder.localise(release)
-        if result is None or _failed(result.problems):
+        result = None if has_errors(release.problems) else builder.localise(release)
+        if result is None or has_errors(result.problems):
             left_out.append(_name_of(versions, builder.project))
             problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has errors; "
                                                 "left out until they are fixed",
@@ -295,10 +295,6 @@ def gather(builder, ids: list[str], lang: str, *, where, skip_embargoed: bool = 
         result.anchor = f"release-{rid}"
         localised.append(result)
     return localised, left_out, problems, embargoed
-
-
-def _failed(problems: list[Problem]) -> bool:
-    return any(p.severity == "error" for p in problems)
 
 
 def kit_text(value: dict, lang: str) -> str:
@@ -355,7 +351,7 @@ def build_kit(builder, kit: Kit, lang: str):
             attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
         except (RefusedResource, OSError) as exc:
             problems.append(kit.located.problem(("attachments", position), f"attachment: {exc}"))
-    if any(p.severity == "error" for p in problems):
+    if has_errors(problems):
         return [], problems, []
     groups = contact_groups(releases, project, lang) if kit.meta["contacts_appendix"] else []
     attachments = vcard_attachments(groups) + attachments
@@ -443,7 +439,7 @@ def build_newsletter(builder, month: str, lang: str):
     if profile["name"] == "print":
         return [pdf_output], problems, notes
     # the e-mail edition: one self-contained HTML file and its plain-text part
-    email = email_assets(project, builder.session.policy)
+    email = EmailAssets(project)
     for release in releases:
         release.email_body = email.rewrite(release.body_html)
         release.text = html_to_text(release.body_html)
@@ -475,14 +471,13 @@ def inline_css(html: str) -> str:
     return inliner.inline(html)
 
 
-class email_assets:
+class EmailAssets:
     """Images of the e-mail edition: absolute links under site.yaml's
     ``email.assets_url``, or ``data:`` URIs when none is set."""
 
-    def __init__(self, project: Project, policy):
+    def __init__(self, project: Project):
         self.root = project.path("sources_dir")
         self.base = ((project.site.get("email") or {}).get("assets_url") or "").rstrip("/")
-        self.policy = policy
 
     def url_for(self, file_url: str) -> str:
         import base64

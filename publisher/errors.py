@@ -32,6 +32,11 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
 
+def has_errors(problems) -> bool:
+    """True when any of ``problems`` is an error (warnings do not stop an output)."""
+    return any(p.severity == "error" for p in problems)
+
+
 class PublisherError(Exception):
     """Base class of every error publisher reports to its users."""
 

@@ -30,6 +30,7 @@ class Release:
     stem: str  # file name without .md (output name)
     lang: str | None = None
     meta: dict = field(default_factory=dict)
+    text: str = ""  # the whole source, as read
     body: str = ""
     body_line: int = 1  # line of the source where the body starts
     located: Located | None = None
@@ -83,13 +84,8 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
 def load_kit(path: Path, root: Path) -> Kit:
     """Read one kit definition; problems are recorded, never raised."""
     kit = Kit(path=path, file=display_path(path, root), slug=path.stem)
-    text = _read_text(path, kit.file, kit.problems)
-    if text is None:
-        return kit
-    try:
-        kit.located = parse_yaml(text, kit.file)
-    except YamlSyntaxError as exc:
-        kit.problems.append(exc.problem)
+    kit.located = _read_yaml(path, kit.file, kit.problems)
+    if kit.located is None:
         return kit
     kit.meta, problems = schema.validate(kit.located.data, kit.located, schema.KIT_FIELDS, "kit")
     kit.problems.extend(problems)
@@ -122,6 +118,18 @@ def _read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
     return None
 
 
+def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Located | None:
+    """A YAML file parsed with its lines, or None (the reason added to ``problems``)."""
+    text = _read_text(path, shown, problems)
+    if text is None:
+        return None
+    try:
+        return parse_yaml(text, shown)
+    except YamlSyntaxError as exc:
+        problems.append(exc.problem)
+        return None
+
+
 def _load_mapping(path, root, fields, kind, problems, required=False):
     shown = display_path(path, root)
     if not path.exists():
@@ -129,13 +137,8 @@ def _load_mapping(path, root, fields, kind, problems, required=False):
             problems.append(Problem(shown, None, f"{kind} file not found; create it "
                                                  "(see the sample project)"))
         return {f.name: f.default for f in fields}, None
-    text = _read_text(path, shown, problems)
-    if text is None:
-        return {}, None
-    try:
-        located = parse_yaml(text, shown)
-    except YamlSyntaxError as exc:
-        problems.append(exc.problem)
+    located = _read_yaml(path, shown, problems)
+    if located is None:
         return {}, None
     values, found = schema.validate(located.data, located, fields, kind)
     problems.extend(found)
@@ -145,15 +148,8 @@ def _load_mapping(path, root, fields, kind, problems, required=False):
 def _load_contacts(root: Path, problems: list[Problem]):
     path = root / str(DEFAULTS["contacts_file"])
     shown = display_path(path, root)
-    if not path.exists():
-        return {}, None
-    text = _read_text(path, shown, problems)
-    if text is None:
-        return {}, None
-    try:
-        located = parse_yaml(text, shown)
-    except YamlSyntaxError as exc:
-        problems.append(exc.problem)
+    located = _read_yaml(path, shown, problems) if path.exists() else None
+    if located is None:
         return {}, None
     data = located.data or {}
     if not isinstance(data, dict):
@@ -198,6 +194,7 @@ def load_release(path: Path, root: Path) -> Release:
             shown, 1, "no front matter; start the file with a '---' line, the YAML keys "
                       "(title, date, …) and a closing '---' line"))
         return release
+    release.text = text
     yaml_text, release.body, release.body_line = split
     try:
         located = parse_yaml(yaml_text, shown, line_offset=1)

@@ -119,17 +119,13 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
 
 
 def creation_date(date: dt.date) -> str:
-    """PDF creation date: SOURCE_DATE_EPOCH when set, else the release date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    else:
-        moment = dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
+    """PDF creation date (W3C form): the moment :func:`source_epoch` gives."""
+    moment = dt.datetime.fromtimestamp(source_epoch(date), dt.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def source_epoch(date: dt.date) -> int:
-    """The epoch used for timestamps inside fonts: same rule as creation_date."""
+    """Timestamps in outputs: SOURCE_DATE_EPOCH when set, else the date at 00:00 UTC."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
         return int(epoch)
@@ -229,10 +225,7 @@ def _glyph_problems(release: Release, project: Project, localised: Localised,
                     covered: frozenset[int]) -> list[Problem]:
     """Name every character that no shipped font can draw, where it comes from."""
     problems = []
-    try:
-        lines = release.path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        lines = []
+    lines = release.text.splitlines()
     for number, line in enumerate(lines, start=1):
         missing = uncovered(line, covered)
         if missing:

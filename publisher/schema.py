@@ -336,8 +336,7 @@ def validate(data, located: Located, fields: list[Field], kind: str, path: tuple
     known = {f.name: f for f in fields}
     for key in data:
         if key not in known:
-            hint = difflib.get_close_matches(str(key), known, n=1)
-            fix = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(known)
+            fix = suggest(str(key), known) or "known keys: " + ", ".join(known)
             problems.append(located.problem(path + (key,), f"unknown {kind} key '{key}'; {fix}"))
     for f in fields:
         if key_missing(data, f.name):
