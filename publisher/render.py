@@ -15,15 +15,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import html as html_lib
 import logging
 import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
 
 from .compose import Composed
 from .errors import Problem, RenderError
 from .resources import ResourcePolicy, make_fetcher
+
+# the stylesheet elements that compose writes: <style> without attributes, <link> to CSS
+_SHEET = re.compile(r'(<style>(.*?)</style>|<link rel="stylesheet" href="([^"]+)">)', re.S)
 
 PROFILES = {
     "screen": {"pdf_variant": "pdf/ua-1"},
@@ -53,12 +60,24 @@ class Rendered:
 
 
 class _Collect(logging.Handler):
+    """WeasyPrint's warnings, kept to be reported as problems rather than printed."""
+
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.logger = logging.getLogger("weasyprint")
+        self.saved = self.logger.level, self.logger.propagate
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.WARNING)
+        self.logger.propagate = False
 
     def emit(self, record):
         self.messages.append(record.getMessage())
+
+    def release(self):
+        self.logger.removeHandler(self)
+        self.logger.level, self.logger.propagate = self.saved
+
 
 
 @contextlib.contextmanager
@@ -82,6 +101,54 @@ class Renderer:
 
         self.font_config = FontConfiguration()
         self.image_cache: dict = {}
+        # parsed stylesheets by content: (CSS, warnings, refusals) from their parsing
+        self.sheets: dict[tuple, tuple] = {}
+
+    def stylesheets(self, composed: Composed, policy: ResourcePolicy):
+        """The document's stylesheets parsed once per process, and its HTML without them.
+
+        A kit is rendered as dozens of parts with the same stylesheets; parsing
+        them costs more than laying out a page.  The <style> and <link> elements
+        are taken out and given to WeasyPrint, in the same order, as parsed
+        :class:`weasyprint.CSS` objects kept by content.  They all move to the
+        same cascade origin, so their precedence is unchanged.  For a document
+        with any other kind of stylesheet element, None: WeasyPrint reads it.
+        """
+        from weasyprint import CSS
+
+        from .resources import RefusedResource
+
+        found = _SHEET.findall(composed.html)
+        elements = re.findall(r"<style\b|<link\b[^>]*stylesheet", composed.html)
+        if not found or len(elements) != len(found):
+            return None
+        sheets = []
+        for _whole, style, link in found:
+            if link:
+                url = urljoin(composed.base_url, html_lib.unescape(link))
+                if not url.startswith("file:"):
+                    return None
+                try:
+                    policy.check_url(url)
+                    text = Path(url2pathname(urlsplit(url).path)).read_text(encoding="utf-8")
+                except (RefusedResource, OSError):
+                    return None  # WeasyPrint reports it as it renders
+                key = ("link", url, text)
+            else:
+                url, text = composed.base_url, style
+                key = ("style", url, text)
+            if key not in self.sheets or "@import" in text:  # an import may have changed
+                if len(self.sheets) > 256:
+                    self.sheets.clear()
+                collect, refused = _Collect(), []
+                try:
+                    css = CSS(string=text, base_url=url, font_config=self.font_config,
+                              url_fetcher=make_fetcher(policy, refused))
+                finally:
+                    collect.release()
+                self.sheets[key] = (css, collect.messages, refused)
+            sheets.append(self.sheets[key])
+        return _SHEET.sub("", composed.html), sheets
 
     def render(self, composed: Composed, policy: ResourcePolicy, *, identifier: str,
                epoch: int, file: str, profile: dict | None = None, attachments=(),
@@ -90,18 +157,17 @@ class Renderer:
         from weasyprint import Attachment as WeasyAttachment
 
         profile = profile or profile_settings("screen", {})
-        refused: list[str] = []
-        fetcher = make_fetcher(policy, refused)
-        collect = _Collect()
-        logger = logging.getLogger("weasyprint")
-        saved = logger.level, logger.propagate
-        logger.addHandler(collect)
-        logger.setLevel(logging.WARNING)
-        logger.propagate = False  # reported as problems below, not printed
         moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
         digest = hashlib.sha256(identifier.encode()).hexdigest()
+        prepared = self.stylesheets(composed, policy)
+        html, sheets = prepared if prepared else (composed.html, [])
+        refused = [message for _css, _messages, refusals in sheets for message in refusals]
+        fetcher = make_fetcher(policy, refused)
+        collect = _Collect()
+        collect.messages.extend(m for _css, messages, _refusals in sheets for m in messages)
         try:
             options = {
+                "stylesheets": [css for css, _messages, _refusals in sheets],
                 "pdf_identifier": digest[:32].encode(),
                 "pdf_variant": profile["pdf_variant"],
                 "cache": self.image_cache,
@@ -111,7 +177,7 @@ class Renderer:
                     for a in attachments],
             }
             with _source_date(epoch):
-                document = HTML(string=composed.html, base_url=composed.base_url,
+                document = HTML(string=html, base_url=composed.base_url,
                                 url_fetcher=fetcher).render(font_config=self.font_config,
                                                             **options)
                 pdf = document.write_pdf(finisher=_finisher(digest, page_labels), **options)
@@ -119,8 +185,7 @@ class Renderer:
             raise RenderError(Problem(file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
         finally:
-            logger.removeHandler(collect)
-            logger.level, logger.propagate = saved
+            collect.release()
         problems = [Problem(file, None, f"refused resource: {message}") for message in refused]
         if problems:
             raise RenderError(problems)
