@@ -40,6 +40,9 @@ class BuildResult:
     rendered: int = 0  # documents rendered in this build (not those that failed)
     rendered_names: list[str] = field(default_factory=list)
     reused: int = 0  # jobs whose outputs came from the cache
+    # parts of kits and newsletters: those rendered in this build, and how many in all
+    parts_rendered: list[str] = field(default_factory=list)
+    parts: int = 0
 
     @property
     def errors(self) -> list[Problem]:
@@ -72,6 +75,8 @@ class JobResult:
     outputs: list[Output]
     problems: list[Problem]
     notes: list[str]
+    parts_rendered: list[str] = field(default_factory=list)
+    parts: int = 0
 
 
 _WORKER: Builder | None = None  # the builder a forked worker process inherits
@@ -122,6 +127,7 @@ class Builder:
         self.cache = Cache(self.build_dir) if cache else None
         self.key_salt = key_salt  # keeps publisher check's cache entries apart
         self._fingerprints: dict = {}
+        self.parts: list[tuple[str, bool]] = []  # (name, rendered) of each part used
 
     # --- helpers -------------------------------------------------------------
 
@@ -199,6 +205,50 @@ class Builder:
 
         sha = write(target, rendered.pdf)
         return Output(target, sources, sha, rendered.pages), problems
+
+    def render_part(self, composed, *, name: str, file: str, epoch: int, profile: dict,
+                    inputs, attachments=()) -> tuple[bytes, list[Problem]]:
+        """One part of a kit or newsletter as PDF bytes, from the cache when it has it.
+
+        The key is the part's HTML with ``inputs`` (the layout's fingerprint,
+        the files the HTML only names, such as images), the profile and the date.
+        """
+        import hashlib
+
+        from .cache import key_of
+        from .render import render
+
+        key = None
+        if self.cache is not None:
+            key = key_of(self.key_salt, "part", composed.html, inputs, profile, epoch,
+                         [(a.name, a.description, hashlib.sha256(a.data).hexdigest())
+                          for a in attachments])
+            entry = self.cache.get(key)
+            if entry is not None:
+                self.parts.append((name, False))
+                return (self.cache.blob(key, "pdf").read_bytes(),
+                        [Problem(**p) for p in entry["problems"]])
+        rendered = render(composed, self.session.policy, identifier="part", epoch=epoch,
+                          file=file, profile=profile, attachments=attachments)
+        self.parts.append((name, True))
+        problems = [self.css_problem(message, file) for message in rendered.warnings]
+        if self.inspect:
+            problems += self.inspect(None, rendered, file)
+        if key is not None and not has_errors(problems):
+            self.cache.put(key, {"pdf": rendered.pdf}, {"problems": [vars(p) for p in problems]})
+        return rendered.pdf, problems
+
+    def hint(self, name: str, value: int, save: bool = False) -> int:
+        """A number remembered from the last build (a kit's count of front pages)."""
+        from .cache import key_of
+
+        if self.cache is None:
+            return value
+        key = key_of("hint", self.key_salt, name)
+        entry = self.cache.get(key)
+        if save and (entry is None or entry.get("value") != value):
+            self.cache.put(key, {}, {"value": value})
+        return value if save or entry is None else entry.get("value", value)
 
     def css_problem(self, message: str, file: str) -> Problem:
         """A WeasyPrint warning, pointed at the stylesheet line it is about when found."""
@@ -343,6 +393,7 @@ class Builder:
 
     def run(self, job: Job) -> JobResult:
         """Render one job's outputs, write them and, when clean, cache them."""
+        first_part = len(self.parts)
         try:
             if job.kind == "release":
                 outputs, problems, notes = self.render_release(
@@ -360,7 +411,9 @@ class Builder:
                 "targets": [{"path": display_path(o.path, self.build_dir),
                              "sources": o.sources, "pages": o.pages} for o in outputs],
                 "problems": [vars(p) for p in problems], "notes": notes})
-        return JobResult(outputs, problems, notes)
+        parts = self.parts[first_part:]
+        return JobResult(outputs, problems, notes,
+                         [name for name, rendered in parts if rendered], len(parts))
 
     def execute(self, jobs: list[Job], workers: int = 1) -> None:
         """Run ``jobs`` (in ``workers`` processes when more than one) and record them."""
@@ -383,6 +436,8 @@ class Builder:
 
     def collect(self, job: Job, result: JobResult) -> None:
         self.result.notes.extend(result.notes)
+        self.result.parts_rendered.extend(result.parts_rendered)
+        self.result.parts += result.parts
         if result.outputs:
             self.result.rendered += 1
             self.result.rendered_names.append(job.name)

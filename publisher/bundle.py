@@ -12,6 +12,7 @@ table of contents, make the bookmarks and tag every page.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -305,7 +306,8 @@ def build_kit(builder, kit: Kit, lang: str):
     """Bundle, compose and render one kit in one language: ([output], problems, notes)."""
     from babel.dates import format_date
 
-    from .compose import base_context, compose_document
+    from .cache import file_hash
+    from .compose import base_context
     from .localise import creation_date, localise_markdown, source_epoch
     from .resources import RefusedResource
     from .typography import typographer
@@ -369,22 +371,22 @@ def build_kit(builder, kit: Kit, lang: str):
              "cover_url": cover_url, "cover_alt": title},
         releases=releases, left_out=left_out, contacts=groups,
         about=releases[0].about if releases else None)
-    composed = compose_document(builder.session.composer, "kit/kit.html", lang, context)
     target = builder.target("kits", f"{kit.slug}.{lang}.pdf", profile)
     sources = [kit.file] + [r.release.file for r in releases] + ["sources/site.yaml"]
     if groups:
         sources.append("sources/contacts.yaml")
-    output, found = builder.render_and_write(
-        composed, target, identifier=f"kit/{kit.slug}/{lang}", epoch=source_epoch(date),
-        file=kit.file, sources=sources, profile=profile, attachments=attachments,
-        page_labels=True)
+    cover = [file_hash(file_of(cover_url))] if cover_url else []
+    output, found = render_parts(
+        builder, "kit", context, releases, target=target, identifier=f"kit/{kit.slug}/{lang}",
+        epoch=source_epoch(date), file=kit.file, sources=sources, profile=profile,
+        attachments=attachments, front_inputs=cover)
     notes = [f"{target.name}: left out {name}" for name in left_out]
     return [output], problems + found, notes
 
 
 def build_newsletter(builder, month: str, lang: str):
     """The newsletter of ``month`` in ``lang``: PDF, e-mail HTML and plain text."""
-    from .compose import base_context, compose_document
+    from .compose import base_context
     from .localise import creation_date, month_title, source_epoch
     from .write import write
 
@@ -410,7 +412,6 @@ def build_newsletter(builder, month: str, lang: str):
                                        f"no release to publish in '{lang}' for {month}",
                                        severity="warning")], notes
     first = dt.date.fromisoformat(f"{month}-01")
-    catalog = builder.session.composer.catalog(lang)
     # the edition's title ("Lettre d'information — juin 2018") is written by the layout
     edition = {"month": month_title(first, lang), "number": issue_number(project, month),
                "month_line": month_title(first, lang, start_of_line=True)}
@@ -428,15 +429,14 @@ def build_newsletter(builder, month: str, lang: str):
                    about=releases[0].about)
     sources = [r.release.file for r in releases] + ["sources/site.yaml",
                                                     "sources/contacts.yaml"]
-    composed = compose_document(builder.session.composer, "newsletter/newsletter.html", lang,
-                                context)
     name = f"{month}.{lang}"
-    pdf_output, found = builder.render_and_write(
-        composed, builder.target("newsletters", f"{name}.pdf", profile),
+    pdf_output, found = render_parts(
+        builder, "newsletter", context, releases,
+        target=builder.target("newsletters", f"{name}.pdf", profile),
         identifier=f"newsletter/{name}", epoch=source_epoch(last_day),
-        file=f"newsletter {month}", sources=sources, profile=profile, page_labels=True)
+        file=f"newsletter {month}", sources=sources, profile=profile)
     problems += found
-    if profile["name"] == "print":
+    if pdf_output is None or profile["name"] == "print":
         return [pdf_output], problems, notes
     # the e-mail edition: one self-contained HTML file and its plain-text part
     email = EmailAssets(project)
@@ -447,7 +447,7 @@ def build_newsletter(builder, month: str, lang: str):
     html, _ = builder.session.composer.render("newsletter/email.html", lang, context)
     html = inline_css(html)
     text, _ = builder.session.composer.render("newsletter/email.txt", lang, context)
-    problems += builder.catalog_problems(catalog)
+    problems += builder.catalog_problems(builder.session.composer.catalog(lang))
     outputs = [pdf_output]
     for suffix, data in (("html", html), ("txt", text)):
         target = builder.build_dir / "newsletters" / f"{name}.{suffix}"
@@ -455,6 +455,82 @@ def build_newsletter(builder, month: str, lang: str):
 
         outputs.append(Output(target, sources, write(target, data.encode("utf-8"))))
     return outputs, problems, notes
+
+
+def render_parts(builder, layout: str, context: dict, releases: list[Localised], *,
+                 target: Path, identifier: str, epoch: int, file: str, sources: list[str],
+                 profile: dict, attachments=(), front_inputs=()):
+    """Render a kit or newsletter as parts, join them, write the PDF: (Output, problems).
+
+    Each release is its own part, rendered with the release's own dates and
+    nothing of the bundle but its layout, so that the cache can give it back
+    when another release of the bundle changes.  The front matter is rendered
+    last, when the page where each part starts is known; it is rendered again
+    if its own length turns out different from what the numbering assumed.
+    """
+    from .assemble import PART_LINK, assemble, part_info
+    from .build import Output
+    from .compose import compose_document
+    from .localise import source_epoch
+    from .render import Rendered
+    from .write import write
+
+    composer = builder.session.composer
+    lang = context["lang"]
+    template = f"{layout}/{layout}.html"
+    fingerprint = builder.fingerprint(layout, lang, profile)
+    problems: list[Problem] = []
+
+    def part(name: str, extra: dict, *, shown: str, when: int, inputs=(), attached=(),
+             settings=profile, label: str = ""):
+        page_meta = {"title": context["meta"].get("title", ""), "author":
+                     context["meta"]["author"], "subject": "", "keywords": [],
+                     "created": context["meta"]["created"]}
+        values = dict(context, part=name, meta=page_meta if name != "front" else
+                      context["meta"], part_link=lambda anchor: PART_LINK + anchor, **extra)
+        composed = compose_document(composer, template, lang, values)
+        return builder.render_part(composed, name=f"{target.name}: {label or name}",
+                                   file=shown, epoch=when, profile=settings,
+                                   inputs=[fingerprint, *inputs], attachments=attached)
+
+    sections = []
+    for release in releases:
+        pdf, found = part("release", {"release": release}, shown=release.release.file,
+                          when=source_epoch(release.date), label=release.release.file,
+                          inputs=builder.release_inputs(release.release))
+        sections.append(pdf)
+        problems += found
+    if context.get("contacts"):
+        pdf, found = part("appendix", {}, shown=file, when=epoch)
+        sections.append(pdf)
+        problems += found
+    infos = [part_info(pdf) for pdf in sections]
+    front_pages = builder.hint(identifier, 1)
+    for _attempt in range(4):
+        pages, start = {}, front_pages + 1
+        for info in infos:
+            pages.update({anchor: start + page for anchor, page in info.anchors.items()})
+            start += info.pages
+        front, found = part("front", {"pages": pages}, shown=file, when=epoch,
+                            inputs=front_inputs, attached=attachments)
+        counted = part_info(front).pages
+        if counted == front_pages:
+            break
+        front_pages = counted
+    builder.hint(identifier, front_pages, save=True)
+    problems += found
+    total = front_pages + sum(info.pages for info in infos)
+    folios, found = part("folios", {"folios": total, "pages": {}}, shown=file, when=epoch,
+                         settings=dict(profile, pdf_variant=None))
+    problems += found
+    problems += builder.catalog_problems(composer.catalog(lang))
+    if has_errors(problems):
+        return None, problems
+    digest = hashlib.sha256(identifier.encode()).hexdigest()
+    pdf = assemble([front, *sections], folios, identifier=digest[:32].encode())
+    if builder.inspect:
+        problems += builder.inspect(target, Rendered(pdf, total), file)
+    return Output(target, sources, write(target, pdf), total), problems
 
 
 def file_of(url: str) -> Path:

@@ -221,7 +221,8 @@ Footnote reference[^1] and `code with -- "quotes"`.
 
 class Inspector:
     """Called after every render (in the worker that rendered it): overflow,
-    accessibility, page limit."""
+    accessibility, page limit.  A kit or newsletter is inspected part by part
+    for overflow (``target`` None), then whole for the rest."""
 
     def __init__(self, loaded):
         self.loaded = loaded
@@ -229,7 +230,10 @@ class Inspector:
 
     def __call__(self, target: Path, rendered, file: str) -> list[Problem]:
         problems = []
-        problems += overflow_problems(rendered.document, file)
+        if rendered.document is not None:
+            problems += overflow_problems(rendered.document, file)
+        if target is None:
+            return problems  # one part of a kit or newsletter: the whole is inspected later
         problems += accessibility_problems(rendered.pdf, file)
         if (self.page_limit and target.parent.name == "releases"
                 and rendered.pages > int(self.page_limit)):

@@ -361,8 +361,11 @@ class _Reporter:
         if warnings:
             message += f", {warnings} warning{'s' if warnings != 1 else ''}"
         message += (f" ({result.rendered} document{'s' if result.rendered != 1 else ''} "
-                    f"rendered, {result.reused} reused from the cache)")
-        click.echo(message, err=not result.ok)
+                    f"rendered, {result.reused} reused from the cache")
+        if result.parts:
+            message += (f"; kits and newsletters joined from {result.parts} parts, "
+                        f"{len(result.parts_rendered)} of them rendered")
+        click.echo(message + ")", err=not result.ok)
 
 
 def _shown(path: Path) -> str:

@@ -63,3 +63,86 @@ def struct_roles(path: Path) -> list[str]:
 
     walk(tree)
     return roles
+
+
+def structure_problems(pdf: PdfReader) -> list[str]:
+    """What is inconsistent in a tagged PDF's structure tree (empty when sound).
+
+    Checks what joining several PDFs into one can break: each element's
+    parent link, the parent tree behind every page's marked content and every
+    annotation, and the named destinations that links use.
+    """
+    import re
+
+    problems = []
+    root = pdf.trailer["/Root"]
+    tree = root["/StructTreeRoot"].get_object()
+    nums = tree["/ParentTree"].get_object()["/Nums"]
+    parent_tree = {int(key): value for key, value in zip(nums[::2], nums[1::2], strict=True)}
+    if int(tree.get("/ParentTreeNextKey", max(parent_tree, default=-1) + 1)) <= max(
+            parent_tree, default=-1):
+        problems.append("ParentTreeNextKey is not past the last key")
+    pages = {page.indirect_reference.idnum: i for i, page in enumerate(pdf.pages)}
+
+    def walk(ref, parent_ref):
+        node = ref.get_object()
+        if node.get("/Type") == "/OBJR" or "/S" not in node:
+            return
+        if parent_ref is not None and node.get("/P") != parent_ref:
+            problems.append(f"element {node['/S']} does not point at its parent")
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if hasattr(kid, "get_object") and hasattr(kid.get_object(), "get"):
+                walk(kid, ref)
+
+    for kid in tree["/K"] if isinstance(tree["/K"], list) else [tree["/K"]]:
+        walk(kid, tree.indirect_reference)
+    for index, page in enumerate(pdf.pages):
+        key = page.get("/StructParents")
+        content = page.get_contents().get_data() if page.get_contents() else b""
+        mcids = {int(m) for m in re.findall(rb"/MCID (\d+)", content)}
+        if key is None:
+            if mcids:
+                problems.append(f"page {index + 1} has marked content but no StructParents")
+            continue
+        elements = parent_tree.get(int(key))
+        if elements is None:
+            problems.append(f"page {index + 1}: StructParents {key} is not in the parent tree")
+            continue
+        elements = elements.get_object()
+        for mcid in sorted(mcids):
+            if mcid >= len(elements):
+                problems.append(f"page {index + 1}: MCID {mcid} has no element")
+                continue
+            element = elements[mcid].get_object()
+            if pages.get(element["/Pg"].idnum) != index:
+                problems.append(f"page {index + 1}: MCID {mcid} belongs to another page")
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if "/StructParent" not in annotation:
+                continue
+            element = parent_tree.get(int(annotation["/StructParent"]))
+            element = element.get_object() if element is not None else None
+            if element is None or element.get("/S") != "/Link":
+                problems.append(f"page {index + 1}: a link annotation has no Link element")
+                continue
+            kids = element["/K"] if isinstance(element["/K"], list) else [element["/K"]]
+            objects = [k.get_object().get("/Obj") for k in kids
+                       if hasattr(k, "get_object") and hasattr(k.get_object(), "get")]
+            if annotation.indirect_reference not in objects:
+                problems.append(f"page {index + 1}: a Link element misses its annotation")
+    names = root.get("/Names", {}).get("/Dests")
+    array = names.get_object()["/Names"] if names else []
+    dests = dict(zip((str(n) for n in array[::2]), array[1::2], strict=True))
+    for index, page in enumerate(pdf.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if "/Dest" in annotation:
+                dest = dests.get(str(annotation["/Dest"]))
+                if dest is None or dest.get_object()[0].idnum not in pages:
+                    problems.append(f"page {index + 1}: link to a missing destination "
+                                    f"{annotation['/Dest']}")
+            elif "/URI" in (annotation.get("/A") or {}) and str(
+                    annotation["/A"]["/URI"]).startswith("x-part:"):
+                problems.append(f"page {index + 1}: a link between parts was not resolved")
+    return problems

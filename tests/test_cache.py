@@ -129,8 +129,44 @@ def test_embargo_time(project):
 
 
 def test_clean_empties_the_cache(project):
-    assert clean(project) == len(EVERYTHING)
+    entries = len(list((project / "build/.cache").glob("*.json")))
+    assert entries > len(EVERYTHING)  # outputs, and the parts of kits and newsletters
+    assert clean(project) == entries
+    assert not (project / "build/.cache").exists()
     assert _rebuild(project) == EVERYTHING
+
+
+def test_one_edited_release_renders_only_its_own_parts(tmp_path):
+    """Kits and newsletters are joined from cached parts: an edit re-renders its part."""
+    root = tmp_path / "aurora"
+    shutil.copytree(REPO / "tests/fixtures/aurora/sources", root / "sources")
+    as_of = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+    first = build(root, jobs=1, as_of=as_of)
+    assert first.errors == [] and len(first.parts_rendered) == first.parts > 40
+    kit = root / "build/kits/salon-2026.fr.pdf"
+    cold = kit.read_bytes()
+    source = "sources/releases/2026/2026-03-04-aurora-budget-2026.fr.md"
+    _edit(root / source, "a présenté mercredi", "a présenté ce mercredi")
+    second = build(root, jobs=1, as_of=as_of)
+    assert second.errors == []
+    assert set(second.rendered_names) == {source, "sources/kits/salon-2026.yaml [fr]",
+                                          "newsletter 2026-03 [fr]"}
+    # in the kit and the newsletter: the edited release's part, and no other release's
+    sections = [name for name in second.parts_rendered if "sources/releases" in name]
+    assert sorted(sections) == [f"2026-03.fr.pdf: {source}", f"salon-2026.fr.pdf: {source}"]
+    # the kit's 5 releases and the newsletter's 4, fronts, appendices, footers: 15 parts;
+    # besides the edited release, only a front may change (the newsletter quotes its lede)
+    assert second.parts == 15
+    assert set(second.parts_rendered) - set(sections) <= {"2026-03.fr.pdf: front",
+                                                          "salon-2026.fr.pdf: front"}
+    assert "ce mercredi" in " ".join(page.extract_text() for page in PdfReader(str(kit)).pages)
+    # joined from cached parts or from fresh ones, the kit is the same file
+    _edit(root / source, "a présenté ce mercredi", "a présenté mercredi")
+    build(root, jobs=1, as_of=as_of)
+    assert kit.read_bytes() == cold
+    shutil.rmtree(root / "build")
+    build(root, jobs=2, as_of=as_of)
+    assert kit.read_bytes() == cold
 
 
 def _outputs(root: Path) -> dict[str, bytes]:

@@ -10,6 +10,7 @@ import pytest
 import vobject
 import yaml
 from conftest import REPO
+from pdfread import structure_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -172,6 +173,28 @@ def test_kit_is_tagged_on_every_page(kits, lang):
     assert pdf.metadata.title.startswith({"fr": "Dossier", "ru": "Пресс-кит"}[lang])
     xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
     assert 'pdfuaid:part="1"' in xmp
+
+
+@pytest.mark.parametrize("lang", ["fr", "ru"])
+def test_joined_kit_has_one_sound_structure_tree(kits, lang):
+    """The kit is joined from parts rendered apart: one tree, links between parts work."""
+    root, _ = kits
+    pdf = _pdf(root, f"salon-2026.{lang}.pdf")
+    assert structure_problems(pdf) == []
+    tree = pdf.trailer["/Root"]["/StructTreeRoot"].get_object()
+    [document] = tree["/K"] if isinstance(tree["/K"], list) else [tree["/K"]]
+    assert document.get_object()["/S"] == "/Document"
+    # the contents' links land where the releases and the appendix start
+    contents = pdf.pages[1]
+    named = pdf.named_destinations
+    targets = [pdf.get_destination_page_number(named[str(a.get_object()["/Dest"])])
+               for a in contents["/Annots"] if "/Dest" in a.get_object()]
+    pages = [_squash(page.extract_text()) for page in pdf.pages]
+    starts = [next(i for i, text in enumerate(pages) if i > 1 and _squash(title) in text)
+              for title in _titles(root, SALON, lang)]
+    appendix = pdf.get_destination_page_number(pdf.outline[-1])
+    # (an entry is a link on its title and one on its leader and number)
+    assert list(dict.fromkeys(targets)) == [*starts, appendix]
 
 
 def test_selector_kit_takes_matching_releases_in_date_order(kits):

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import REPO
+from pdfread import structure_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -79,6 +80,13 @@ def test_masthead_title_issue_number_and_contents(may, lang, title, number):
     assert pdf.get_destination_page_number(pdf.outline[0]) == 1
     assert {"fr": "Contacts presse", "en": "Press contacts",
             "ru": "Контакты для прессы"}[lang] in text
+    # joined from parts: one sound structure tree, footers over every page but the first
+    assert structure_problems(pdf) == []
+    footer = {"fr": "Page {} sur {}", "en": "Page {} of {}", "ru": "Страница {} из {}"}[lang]
+    pages = len(pdf.pages)
+    assert footer.format(1, pages) not in first
+    for number, page in enumerate(pdf.pages[1:], start=2):
+        assert footer.format(number, pages) in page.extract_text()
 
 
 def test_issue_numbers_count_from_the_first_month(tmp_path):

@@ -1,0 +1,257 @@
+"""Tagged PDFs joined into one, for kits and newsletters made of cached parts.
+
+A kit is rendered as parts: its front matter (cover, contents), one part per
+release, the contacts appendix.  Each part is a complete tagged PDF from
+WeasyPrint, so a release that did not change is taken from the cache instead
+of being laid out again.  :func:`assemble` joins the parts into one document
+that reads as if it had been rendered whole:
+
+- one structure tree: every part's tagged elements under one ``Document``,
+  with the parent tree renumbered (pages' ``StructParents``, annotations'
+  ``StructParent``);
+- one set of named destinations, so that the contents' links reach the
+  releases (the front matter writes them as ``x-part:<anchor>`` links, which
+  become named destinations here);
+- one outline (bookmarks) in part order, one list of attached files;
+- the front part's catalog entries: language, XMP metadata, document info,
+  viewer preferences, output intents;
+- page footers drawn over every page from a separate "folios" document whose
+  page counters run through the whole kit, marked as pagination artifacts so
+  that screen readers skip them.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass
+
+PART_LINK = "x-part:"  # how a part links to an anchor that another part holds
+
+
+@dataclass
+class PartInfo:
+    """What the front matter needs to know about a rendered part."""
+
+    pages: int
+    anchors: dict[str, int]  # anchor name → page index within the part
+
+
+def part_info(pdf: bytes) -> PartInfo:
+    """Page count and named destinations of one rendered part."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)}
+    anchors = {}
+    names = reader.trailer["/Root"].get("/Names")
+    if names and "/Dests" in names:
+        array = names["/Dests"].get_object().get("/Names", [])
+        for name, dest in zip(array[::2], array[1::2], strict=True):
+            anchors[str(name)] = pages.get(dest.get_object()[0].idnum, 0)
+    return PartInfo(len(reader.pages), anchors)
+
+
+def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
+             page_labels: bool = True) -> bytes:
+    """Join tagged ``parts`` (the first one gives the document its metadata) into
+    one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        ByteStringObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    readers = [PdfReader(io.BytesIO(pdf)) for pdf in parts]
+    front = readers[0]
+    writer.pdf_header = front.pdf_header
+
+    root = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
+    root_ref = writer._add_object(root)
+    document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
+                                 NameObject("/S"): NameObject("/Document"),
+                                 NameObject("/P"): root_ref,
+                                 NameObject("/K"): ArrayObject()})
+    document_ref = writer._add_object(document)
+    root[NameObject("/K")] = ArrayObject([document_ref])
+    parent_tree = ArrayObject()  # key, value, key, value…
+    next_key = 0
+    dests: dict[str, object] = {}
+    files: list = []
+    outline: list = []  # (title, page index, fit, children)
+
+    added = []  # the joined pages (writer.pages walks the page tree at each call)
+    for reader in readers:
+        offset = len(added)
+        originals = list(reader.pages)
+        added += [writer.add_page(page) for page in originals]
+        catalog = reader.trailer["/Root"]
+        # the structure tree: old parent-tree keys → new ones
+        keys: dict[int, int] = {}
+        tree = catalog.get("/StructTreeRoot")
+        if tree is not None:
+            tree = tree.get_object()
+            for kid_doc in _as_list(tree.get("/K")):
+                kid_doc = kid_doc.get_object()
+                for element in _as_list(kid_doc.get("/K")):
+                    element_obj = element.get_object()
+                    if "/P" in element_obj:
+                        del element_obj["/P"]
+                    clone = element.clone(writer)
+                    clone.get_object()[NameObject("/P")] = document_ref
+                    document["/K"].append(clone)
+            nums = tree["/ParentTree"].get_object().get("/Nums", [])
+            for key, value in zip(nums[::2], nums[1::2], strict=True):
+                keys[int(key)] = next_key
+                parent_tree.append(NumberObject(next_key))
+                parent_tree.append(value.clone(writer))
+                next_key += 1
+        for page, new in zip(originals, added[offset:], strict=True):
+            if "/StructParents" in page:
+                new[NameObject("/StructParents")] = NumberObject(keys[int(page["/StructParents"])])
+            for annot in new.get("/Annots") or []:
+                annot = annot.get_object()
+                if "/StructParent" in annot:
+                    annot[NameObject("/StructParent")] = NumberObject(
+                        keys[int(annot["/StructParent"])])
+                action = annot.get("/A")
+                uri = str(action.get_object().get("/URI", "")) if action else ""
+                if uri.startswith(PART_LINK):
+                    del annot["/A"]
+                    anchor = uri[len(PART_LINK):]
+                    annot[NameObject("/Dest")] = TextStringObject(anchor)
+                    annot[NameObject("/Contents")] = TextStringObject(anchor)
+        names = catalog.get("/Names")
+        if names is not None:
+            names = names.get_object()
+            if "/Dests" in names:
+                array = names["/Dests"].get_object().get("/Names", [])
+                for name, dest in zip(array[::2], array[1::2], strict=True):
+                    dests.setdefault(str(name), dest.clone(writer))
+            if "/EmbeddedFiles" in names:
+                array = names["/EmbeddedFiles"].get_object().get("/Names", [])
+                for name, spec in zip(array[::2], array[1::2], strict=True):
+                    files.append((str(name), spec.clone(writer)))
+        outline += _outline(reader, reader.outline, offset)
+
+    root[NameObject("/ParentTree")] = writer._add_object(DictionaryObject(
+        {NameObject("/Nums"): parent_tree}))
+    root[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
+
+    catalog = writer._root_object
+    catalog[NameObject("/StructTreeRoot")] = root_ref
+    source = front.trailer["/Root"]
+    for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata", "/OutputIntents"):
+        if key in source:
+            catalog[NameObject(key)] = source[key].clone(writer)
+    names = DictionaryObject()
+    if dests:
+        names[NameObject("/Dests")] = writer._add_object(DictionaryObject({
+            NameObject("/Names"): ArrayObject(
+                item for name in sorted(dests) for item in (TextStringObject(name),
+                                                            dests[name]))}))
+    if files:
+        names[NameObject("/EmbeddedFiles")] = writer._add_object(DictionaryObject({
+            NameObject("/Names"): ArrayObject(
+                item for name, spec in files for item in (TextStringObject(name), spec))}))
+    if names:
+        catalog[NameObject("/Names")] = names
+    _add_outline(writer, outline, None)
+    if outline:
+        catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
+    if page_labels:
+        catalog[NameObject("/PageLabels")] = DictionaryObject({NameObject("/Nums"): ArrayObject(
+            [NumberObject(0), DictionaryObject({NameObject("/S"): NameObject("/D")})])})
+    if folios is not None:
+        _overlay(writer, added, PdfReader(io.BytesIO(folios)))
+    info = front.metadata or {}
+    writer._info = DictionaryObject({NameObject(k): v.clone(writer) if hasattr(v, "clone")
+                                     else TextStringObject(v) for k, v in info.items()})
+    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    value = value.get_object() if hasattr(value, "get_object") else value
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _outline(reader, items, offset):
+    """A part's bookmarks as (title, page index in the whole, fit, children)."""
+    from pypdf.generic import Fit
+
+    found = []
+    for item in items:
+        if isinstance(item, list):  # the children of the previous item
+            if found:
+                found[-1][3].extend(_outline(reader, item, offset))
+            continue
+        page = reader.get_destination_page_number(item)
+        left, top = item.get("/Left"), item.get("/Top")
+        found.append((str(item.title), offset + page, Fit.xyz(left, top, 0), []))
+    return found
+
+
+def _add_outline(writer, items, parent):
+    for title, page, fit, children in items:
+        node = writer.add_outline_item(title=title, page_number=page, parent=parent, fit=fit)
+        _add_outline(writer, children, node)
+
+
+def _overlay(writer, pages, folios) -> None:
+    """Draw each page of ``folios`` over the matching page, as a pagination artifact."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        StreamObject,
+    )
+
+    opening = writer._add_object(_stream(b"q\n"))
+    resources_cache: dict[int, object] = {}
+    for index, (page, folio) in enumerate(zip(pages, folios.pages, strict=False)):
+        form = StreamObject()
+        form._data = zlib.compress(folio.get_contents().get_data())
+        form.update({
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(folio.mediabox),
+            NameObject("/Filter"): NameObject("/FlateDecode"),
+        })
+        resources = folio["/Resources"]
+        key = id(resources.get_object())
+        if key not in resources_cache:
+            resources_cache[key] = resources.clone(writer)
+        form[NameObject("/Resources")] = resources_cache[key]
+        form_ref = writer._add_object(form)
+        name = f"/Folio{index}"
+        page_resources = DictionaryObject(page["/Resources"].get_object())
+        xobjects = DictionaryObject(page_resources.get("/XObject", {}))
+        xobjects[NameObject(name)] = form_ref
+        page_resources[NameObject("/XObject")] = xobjects
+        page[NameObject("/Resources")] = page_resources
+        closing = DecodedStreamObject()
+        closing.set_data(b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
+                         + name.encode() + b" Do\nEMC\n")
+        contents = page["/Contents"]
+        contents = list(contents) if isinstance(contents, ArrayObject) else [contents]
+        page[NameObject("/Contents")] = ArrayObject(
+            [opening, *contents, writer._add_object(closing)])
+
+
+def _stream(data: bytes):
+    from pypdf.generic import DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return stream
