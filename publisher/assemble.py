@@ -37,21 +37,6 @@ class PartInfo:
     anchors: dict[str, int]  # anchor name → page index within the part
 
 
-def part_info(pdf: bytes) -> PartInfo:
-    """Page count and named destinations of one rendered part."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf))
-    pages = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)}
-    anchors = {}
-    names = reader.trailer["/Root"].get("/Names")
-    if names and "/Dests" in names:
-        array = names["/Dests"].get_object().get("/Names", [])
-        for name, dest in zip(array[::2], array[1::2], strict=True):
-            anchors[str(name)] = pages.get(dest.get_object()[0].idnum, 0)
-    return PartInfo(len(reader.pages), anchors)
-
-
 def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
              page_labels: bool = True) -> bytes:
     """Join tagged ``parts`` (the first one gives the document its metadata) into

@@ -207,14 +207,16 @@ class Builder:
         return Output(target, sources, sha, rendered.pages), problems
 
     def render_part(self, composed, *, name: str, file: str, epoch: int, profile: dict,
-                    inputs, attachments=()) -> tuple[bytes, list[Problem]]:
-        """One part of a kit or newsletter as PDF bytes, from the cache when it has it.
+                    inputs, attachments=()):
+        """One part of a kit or newsletter, from the cache when it has it:
+        (PDF bytes, problems, :class:`~publisher.assemble.PartInfo`).
 
         The key is the part's HTML with ``inputs`` (the layout's fingerprint,
         the files the HTML only names, such as images), the profile and the date.
         """
         import hashlib
 
+        from .assemble import PartInfo
         from .cache import key_of
         from .render import render
 
@@ -227,16 +229,22 @@ class Builder:
             if entry is not None:
                 self.parts.append((name, False))
                 return (self.cache.blob(key, "pdf").read_bytes(),
-                        [Problem(**p) for p in entry["problems"]])
+                        [Problem(**p) for p in entry["problems"]], PartInfo(**entry["info"]))
         rendered = render(composed, self.session.policy, identifier="part", epoch=epoch,
                           file=file, profile=profile, attachments=attachments)
         self.parts.append((name, True))
+        anchors: dict[str, int] = {}
+        for index, page in enumerate(rendered.document.pages):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, index)
+        info = PartInfo(rendered.pages, anchors)
         problems = [self.css_problem(message, file) for message in rendered.warnings]
         if self.inspect:
             problems += self.inspect(None, rendered, file)
         if key is not None and not has_errors(problems):
-            self.cache.put(key, {"pdf": rendered.pdf}, {"problems": [vars(p) for p in problems]})
-        return rendered.pdf, problems
+            self.cache.put(key, {"pdf": rendered.pdf}, {"problems": [vars(p) for p in problems],
+                                                        "info": vars(info)})
+        return rendered.pdf, problems, info
 
     def hint(self, name: str, value: int, save: bool = False) -> int:
         """A number remembered from the last build (a kit's count of front pages)."""

@@ -468,7 +468,7 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
     last, when the page where each part starts is known; it is rendered again
     if its own length turns out different from what the numbering assumed.
     """
-    from .assemble import PART_LINK, assemble, part_info
+    from .assemble import PART_LINK, assemble
     from .build import Output
     from .compose import compose_document
     from .localise import source_epoch
@@ -493,34 +493,34 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
                                    file=shown, epoch=when, profile=settings,
                                    inputs=[fingerprint, *inputs], attachments=attached)
 
-    sections = []
+    sections, infos = [], []
     for release in releases:
-        pdf, found = part("release", {"release": release}, shown=release.release.file,
-                          when=source_epoch(release.date), label=release.release.file,
-                          inputs=builder.release_inputs(release.release))
+        pdf, found, info = part("release", {"release": release}, shown=release.release.file,
+                                when=source_epoch(release.date), label=release.release.file,
+                                inputs=builder.release_inputs(release.release))
         sections.append(pdf)
+        infos.append(info)
         problems += found
     if context.get("contacts"):
-        pdf, found = part("appendix", {}, shown=file, when=epoch)
+        pdf, found, info = part("appendix", {}, shown=file, when=epoch)
         sections.append(pdf)
+        infos.append(info)
         problems += found
-    infos = [part_info(pdf) for pdf in sections]
     front_pages = builder.hint(identifier, 1)
     for _attempt in range(4):
         pages, start = {}, front_pages + 1
         for info in infos:
             pages.update({anchor: start + page for anchor, page in info.anchors.items()})
             start += info.pages
-        front, found = part("front", {"pages": pages}, shown=file, when=epoch,
-                            inputs=front_inputs, attached=attachments)
-        counted = part_info(front).pages
-        if counted == front_pages:
+        front, found, info = part("front", {"pages": pages}, shown=file, when=epoch,
+                                  inputs=front_inputs, attached=attachments)
+        if info.pages == front_pages:
             break
-        front_pages = counted
+        front_pages = info.pages
     builder.hint(identifier, front_pages, save=True)
     problems += found
     total = front_pages + sum(info.pages for info in infos)
-    folios, found = part("folios", {"folios": total, "pages": {}}, shown=file, when=epoch,
+    folios, found, _info = part("folios", {"folios": total, "pages": {}}, shown=file, when=epoch,
                          settings=dict(profile, pdf_variant=None))
     problems += found
     problems += builder.catalog_problems(composer.catalog(lang))
