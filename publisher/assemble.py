@@ -17,7 +17,9 @@ that reads as if it had been rendered whole:
   viewer preferences, output intents;
 - page footers drawn over every page from a separate "folios" document whose
   page counters run through the whole kit, marked as pagination artifacts so
-  that screen readers skip them.
+  that screen readers skip them;
+- each typeface embedded once: the parts' subsets of a font are merged into
+  one program that every part's font dictionary points at.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ class PartInfo:
 
 
 def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
-             page_labels: bool = True) -> bytes:
+             page_labels: bool = True, share_fonts: bool = True) -> bytes:
     """Join tagged ``parts`` (the first one gives the document its metadata) into
-    one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact."""
+    one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact;
+    with ``share_fonts``, embed each typeface once (see :func:`merge_fonts`)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -154,6 +157,8 @@ def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
             [NumberObject(0), DictionaryObject({NameObject("/S"): NameObject("/D")})])})
     if folios is not None:
         _overlay(writer, added, PdfReader(io.BytesIO(folios)))
+    if share_fonts:
+        merge_fonts(writer)
     info = front.metadata or {}
     writer._info = DictionaryObject({NameObject(k): v.clone(writer) if hasattr(v, "clone")
                                      else TextStringObject(v) for k, v in info.items()})
@@ -240,3 +245,161 @@ def _stream(data: bytes):
     stream = DecodedStreamObject()
     stream.set_data(data)
     return stream
+
+
+# --- one font program per typeface ------------------------------------------------------
+#
+# Every part embeds its own subset of each font it uses.  WeasyPrint subsets with
+# the glyph ids kept (a glyph has the same id in every subset of a font), so the
+# subsets of one font can be merged: the glyphs that other parts use are copied
+# into one part's subset, and every part's font then points at that program.
+# Each part keeps its own font dictionary, widths and Unicode map: its text was
+# positioned with those widths.  Without this a newsletter of thirty releases
+# would carry thirty copies of each typeface.
+
+
+@dataclass
+class _Member:
+    descendant: object  # the CIDFont dictionary
+    descriptor: object
+    program_key: str  # /FontFile2 (TrueType) or /FontFile3 (CFF)
+    gids: set[int]  # the glyphs the part uses (those its widths list)
+
+
+def merge_fonts(writer) -> int:
+    """Give each typeface one embedded program for the whole document; return how
+    many programs were folded into another."""
+    from pypdf.generic import DictionaryObject, NameObject
+
+    groups: dict[tuple, list[_Member]] = {}
+    for obj in writer._objects:
+        if isinstance(obj, DictionaryObject) and obj.get("/Subtype") == "/Type0":
+            member = _member(obj)
+            if member is not None:
+                name = str(obj["/BaseFont"]).split("+", 1)[-1]
+                groups.setdefault((name, member.program_key), []).append(member)
+    folded = 0
+    for members in groups.values():
+        # a subset keeps every glyph id up to the highest it uses: the subset with
+        # the highest one has room for the glyphs of all the others
+        members.sort(key=lambda m: -max(m.gids, default=0))
+        if len(members) > 1 and _merge_group(members):
+            keep = members[0].descriptor.indirect_reference
+            for member in members[1:]:
+                program = member.descriptor.raw_get(member.program_key)
+                member.descendant[NameObject("/FontDescriptor")] = keep
+                writer._objects[member.descriptor.indirect_reference.idnum - 1] = None
+                writer._objects[program.idnum - 1] = None
+                folded += 1
+    return folded
+
+
+def _member(font) -> _Member | None:
+    """A Type0 font whose program can be shared: Identity-H, an embedded program."""
+    from pypdf.generic import IndirectObject
+
+    if font.get("/Encoding") != "/Identity-H":
+        return None
+    descendant = font["/DescendantFonts"][0].get_object()
+    if descendant.get("/CIDToGIDMap", "/Identity") != "/Identity":
+        return None
+    descriptor = descendant.raw_get("/FontDescriptor")
+    if not isinstance(descriptor, IndirectObject):
+        return None
+    descriptor = descriptor.get_object()
+    key = next((k for k in ("/FontFile2", "/FontFile3") if k in descriptor), None)
+    if (key is None or "/CIDSet" in descriptor
+            or not isinstance(descriptor.raw_get(key), IndirectObject)):
+        return None
+    gids: set[int] = set()
+    array = list(descendant.get("/W", []))
+    position = 0
+    while position < len(array):
+        first, following = int(array[position]), array[position + 1]
+        if isinstance(following, list):
+            gids.update(range(first, first + len(following)))
+            position += 2
+        else:
+            gids.update(range(first, int(following) + 1))
+            position += 3
+    return _Member(descendant, descriptor, key, gids)
+
+
+def _merge_group(members: list[_Member]) -> bool:
+    """Copy every member's glyphs into the first member's font program."""
+    from fontTools.ttLib import TTFont
+    from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
+
+    def load(member):
+        data = member.descriptor[member.program_key].get_object().get_data()
+        return TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+
+    keep = members[0]
+    present = set(keep.gids)
+    base = None
+    for member in members[1:]:
+        new = sorted(member.gids - present)
+        if new:
+            if base is None:
+                base = load(keep)
+            if not _copy_glyphs(load(member), base, new):
+                return False
+            present.update(new)
+    if base is not None:
+        out = io.BytesIO()
+        base.save(out)
+        data = out.getvalue()
+        program = keep.descriptor[keep.program_key].get_object()
+        program.set_data(data)
+        if keep.program_key == "/FontFile2":
+            program[NameObject("/Length1")] = NumberObject(len(data))
+    boxes = [m.descriptor["/FontBBox"] for m in members]
+    keep.descriptor[NameObject("/FontBBox")] = ArrayObject(
+        FloatObject(pick(float(box[i]) for box in boxes))
+        for i, pick in enumerate((min, min, max, max)))
+    return True
+
+
+def _copy_glyphs(source, target, gids: list[int]) -> bool:
+    """Copy the glyphs ``gids`` (with their components) from one subset to another."""
+    source_order, target_order = source.getGlyphOrder(), target.getGlyphOrder()
+    if max(gids) >= min(len(source_order), len(target_order)):
+        return False
+    if "glyf" in source and "glyf" in target:
+        todo, done = list(gids), set()
+        while todo:
+            gid = todo.pop()
+            if gid in done:
+                continue
+            done.add(gid)
+            glyph = source["glyf"][source_order[gid]]
+            if glyph.isComposite():
+                for component in glyph.components:
+                    component_gid = source.getGlyphID(component.glyphName)
+                    if component_gid >= len(target_order):
+                        return False
+                    component.glyphName = target_order[component_gid]
+                    todo.append(component_gid)
+            target["glyf"][target_order[gid]] = glyph
+            target["hmtx"][target_order[gid]] = source["hmtx"][source_order[gid]]
+        return True
+    if "CFF " in source and "CFF " in target:
+        source_top = source["CFF "].cff.topDictIndex[0]
+        target_top = target["CFF "].cff.topDictIndex[0]
+        if hasattr(source_top, "ROS") or hasattr(target_top, "ROS"):
+            return False  # CID-keyed CFF: not merged
+        for attribute in ("nominalWidthX", "defaultWidthX"):
+            if getattr(source_top.Private, attribute, 0) != getattr(target_top.Private,
+                                                                    attribute, 0):
+                return False
+        if getattr(source_top.Private, "Subrs", None) or source["CFF "].cff.GlobalSubrs:
+            return False  # charstrings that call subroutines cannot move alone
+        for gid in gids:
+            charstring = source_top.CharStrings[source_order[gid]]
+            charstring.decompile()
+            charstring.private = target_top.Private
+            charstring.globalSubrs = target["CFF "].cff.GlobalSubrs
+            target_top.CharStrings[target_order[gid]] = charstring
+            target["hmtx"][target_order[gid]] = source["hmtx"][source_order[gid]]
+        return True
+    return False

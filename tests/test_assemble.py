@@ -1,0 +1,97 @@
+"""Joining tagged PDFs: one structure tree, links between parts, shared fonts."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+import pytest
+from conftest import REPO
+from pdfread import structure_problems
+from pypdf import PdfReader
+
+from publisher.assemble import PART_LINK, assemble
+from publisher.render import shared_renderer
+
+SANS = (REPO / "fonts/Inter-Regular.otf").as_uri()  # CFF outlines
+SERIF = (REPO / "fonts/NotoSerif-Regular.ttf").as_uri()  # TrueType outlines
+FONTS = f"""
+@font-face {{ font-family: TestSans; src: url({SANS}); }}
+@font-face {{ font-family: TestSerif; src: url({SERIF}); }}
+@page {{ size: A5; margin: 20mm; }}
+h2 {{ font-family: TestSans; font-weight: normal; bookmark-level: 1; }}
+p {{ font-family: TestSerif; }}
+"""
+
+
+def _pdf(body: str, css: str = "", variant: str | None = "pdf/ua-1") -> bytes:
+    from weasyprint import HTML
+
+    html = (f"<html lang='en'><head><title>Joined</title><style>{FONTS}{css}</style></head>"
+            f"<body>{body}</body></html>")
+    return HTML(string=html).write_pdf(font_config=shared_renderer().font_config,
+                                       pdf_variant=variant)
+
+
+@pytest.fixture(scope="module")
+def joined():
+    front = _pdf(f"<h2>Contents</h2><p><a href='{PART_LINK}second'>To the second part</a></p>")
+    first = _pdf("<h2 id='first'>Alpha</h2><p>Quick brown foxes.</p>")
+    second = _pdf("<h2 id='second'>Zeta</h2><p>Jumping wizards vex; 0123456789.</p>"
+                  "<p style='break-before: page'>Overflow onto a second page.</p>")
+    folios = _pdf("<div></div><div class='f'></div><div class='f'></div><div class='f'></div>",
+                  "@page { @bottom-center { font-family: TestSans; "
+                  "content: 'Page ' counter(page) ' of ' counter(pages) } } "
+                  ".f { break-before: page }", variant=None)
+    parts = [front, first, second]
+    return (assemble(parts, folios, identifier=b"0" * 32),
+            assemble(parts, folios, identifier=b"0" * 32, share_fonts=False))
+
+
+def _programs(pdf: bytes) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    reader = PdfReader(io.BytesIO(pdf))
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            key = "/FontFile3" if "/FontFile3" in descriptor else "/FontFile2"
+            name = str(font.get_object()["/BaseFont"]).split("+")[-1]
+            found.setdefault(name, set()).add((key, descriptor.raw_get(key).idnum))
+    return found
+
+
+def test_one_structure_tree_and_links_between_parts(joined):
+    pdf = PdfReader(io.BytesIO(joined[0]))
+    assert len(pdf.pages) == 4
+    assert structure_problems(pdf) == []
+    [link] = [a.get_object() for a in pdf.pages[0]["/Annots"]]
+    target = pdf.named_destinations[str(link["/Dest"])]
+    assert pdf.get_destination_page_number(target) == 2
+    assert [(item.title, pdf.get_destination_page_number(item)) for item in pdf.outline] == [
+        ("Contents", 0), ("Alpha", 1), ("Zeta", 2)]
+    assert pdf.trailer["/Root"]["/Lang"] == "en" and pdf.metadata.title == "Joined"
+
+
+def test_footers_run_through_the_joined_pages_as_artifacts(joined):
+    pdf = PdfReader(io.BytesIO(joined[0]))
+    for number, page in enumerate(pdf.pages, start=1):
+        assert f"Page {number} of 4" in page.extract_text()
+        contents = b"".join(c.get_object().get_data() for c in page["/Contents"])
+        assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in contents
+
+
+def test_each_typeface_is_embedded_once_and_draws_the_same(joined):
+    shared, separate = joined
+    # Inter is a CFF font, Noto Serif a TrueType one: both kinds are merged
+    assert {len(ids) for ids in _programs(shared).values()} == {1}
+    assert {name: key for name, [(key, _id)] in _programs(shared).items()} == {
+        "TestSans": "/FontFile3", "TestSerif": "/FontFile2"}
+    assert min(len(ids) for ids in _programs(separate).values()) > 1
+    assert len(shared) < len(separate)
+    pages = []
+    for pdf in joined:
+        document = pypdfium2.PdfDocument(pdf)
+        pages.append([document[i].render(scale=1.5).to_pil().tobytes()
+                      for i in range(len(document))])
+        document.close()
+    assert pages[0] == pages[1]
