@@ -40,10 +40,11 @@ class PartInfo:
 
 
 def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
-             page_labels: bool = True, share_fonts: bool = True) -> bytes:
+             page_labels: bool = True, share_fonts: bool = True, font_cache=None) -> bytes:
     """Join tagged ``parts`` (the first one gives the document its metadata) into
     one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact;
-    with ``share_fonts``, embed each typeface once (see :func:`merge_fonts`)."""
+    with ``share_fonts``, embed each typeface once (see :func:`merge_fonts`;
+    ``font_cache`` keeps the merged programs)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -158,7 +159,7 @@ def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
     if folios is not None:
         _overlay(writer, added, PdfReader(io.BytesIO(folios)))
     if share_fonts:
-        merge_fonts(writer)
+        merge_fonts(writer, font_cache)
     info = front.metadata or {}
     writer._info = DictionaryObject({NameObject(k): v.clone(writer) if hasattr(v, "clone")
                                      else TextStringObject(v) for k, v in info.items()})
@@ -266,9 +267,10 @@ class _Member:
     gids: set[int]  # the glyphs the part uses (those its widths list)
 
 
-def merge_fonts(writer) -> int:
+def merge_fonts(writer, cache=None) -> int:
     """Give each typeface one embedded program for the whole document; return how
-    many programs were folded into another."""
+    many programs were folded into another.  ``cache`` (``get(key)`` → bytes or
+    None, ``put(key, bytes)``) keeps merged programs between builds."""
     from pypdf.generic import DictionaryObject, NameObject
 
     groups: dict[tuple, list[_Member]] = {}
@@ -283,7 +285,7 @@ def merge_fonts(writer) -> int:
         # a subset keeps every glyph id up to the highest it uses: the subset with
         # the highest one has room for the glyphs of all the others
         members.sort(key=lambda m: -max(m.gids, default=0))
-        if len(members) > 1 and _merge_group(members):
+        if len(members) > 1 and _merge_group(members, cache):
             keep = members[0].descriptor.indirect_reference
             for member in members[1:]:
                 program = member.descriptor.raw_get(member.program_key)
@@ -325,8 +327,10 @@ def _member(font) -> _Member | None:
     return _Member(descendant, descriptor, key, gids)
 
 
-def _merge_group(members: list[_Member]) -> bool:
+def _merge_group(members: list[_Member], cache=None) -> bool:
     """Copy every member's glyphs into the first member's font program."""
+    import hashlib
+
     from fontTools.ttLib import TTFont
     from pypdf.generic import ArrayObject, FloatObject, NameObject, NumberObject
 
@@ -335,20 +339,31 @@ def _merge_group(members: list[_Member]) -> bool:
         return TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
 
     keep = members[0]
-    present = set(keep.gids)
-    base = None
-    for member in members[1:]:
-        new = sorted(member.gids - present)
-        if new:
-            if base is None:
-                base = load(keep)
-            if not _copy_glyphs(load(member), base, new):
-                return False
-            present.update(new)
-    if base is not None:
-        out = io.BytesIO()
-        base.save(out)
-        data = out.getvalue()
+    digest = hashlib.sha256(b"merged font program 1")
+    for member in members:
+        digest.update(hashlib.sha256(member.descriptor[member.program_key].get_object()
+                                     ._data).digest())
+        digest.update(repr(sorted(member.gids)).encode())
+    key = digest.hexdigest()
+    data = cache.get(key) if cache is not None else None
+    if data is None:
+        present = set(keep.gids)
+        base = None
+        for member in members[1:]:
+            new = sorted(member.gids - present)
+            if new:
+                if base is None:
+                    base = load(keep)
+                if not _copy_glyphs(load(member), base, new):
+                    return False
+                present.update(new)
+        if base is not None:
+            out = io.BytesIO()
+            base.save(out)
+            data = out.getvalue()
+            if cache is not None:
+                cache.put(key, data)
+    if data is not None:
         program = keep.descriptor[keep.program_key].get_object()
         program.set_data(data)
         if keep.program_key == "/FontFile2":

@@ -527,10 +527,25 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
     if has_errors(problems):
         return None, problems
     digest = hashlib.sha256(identifier.encode()).hexdigest()
-    pdf = assemble([front, *sections], folios, identifier=digest[:32].encode())
+    pdf = assemble([front, *sections], folios, identifier=digest[:32].encode(),
+                   font_cache=_FontCache(builder.cache) if builder.cache else None)
     if builder.inspect:
         problems += builder.inspect(target, Rendered(pdf, total), file)
     return Output(target, sources, write(target, pdf), total), problems
+
+
+class _FontCache:
+    """Merged font programs (see :func:`publisher.assemble.merge_fonts`) in the cache."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def get(self, key: str) -> bytes | None:
+        entry = self.cache.get(f"font-{key}")
+        return None if entry is None else self.cache.blob(f"font-{key}", "font").read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        self.cache.put(f"font-{key}", {"font": data}, {})
 
 
 def file_of(url: str) -> Path:
