@@ -25,7 +25,6 @@ that reads as if it had been rendered whole:
 from __future__ import annotations
 
 import io
-import zlib
 from dataclasses import dataclass
 
 PART_LINK = "x-part:"  # how a part links to an anchor that another part holds
@@ -151,8 +150,6 @@ def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
     if names:
         catalog[NameObject("/Names")] = names
     _add_outline(writer, outline, None)
-    if outline:
-        catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
     if page_labels:
         catalog[NameObject("/PageLabels")] = DictionaryObject({NameObject("/Nums"): ArrayObject(
             [NumberObject(0), DictionaryObject({NameObject("/S"): NameObject("/D")})])})
@@ -210,15 +207,17 @@ def _overlay(writer, pages, folios) -> None:
 
     opening = writer._add_object(_stream(b"q\n"))
     resources_cache: dict[int, object] = {}
-    for index, (page, folio) in enumerate(zip(pages, folios.pages, strict=False)):
+    for index, (page, folio) in enumerate(zip(pages, folios.pages, strict=True)):
+        drawn = folio.raw_get("/Contents").get_object()  # one stream, as WeasyPrint writes
         form = StreamObject()
-        form._data = zlib.compress(folio.get_contents().get_data())
+        form._data = drawn._data  # still encoded: its filter goes with it
         form.update({
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): ArrayObject(folio.mediabox),
-            NameObject("/Filter"): NameObject("/FlateDecode"),
         })
+        if "/Filter" in drawn:
+            form[NameObject("/Filter")] = drawn["/Filter"].clone(writer)
         resources = folio["/Resources"]
         key = id(resources.get_object())
         if key not in resources_cache:
@@ -234,8 +233,10 @@ def _overlay(writer, pages, folios) -> None:
         closing = DecodedStreamObject()
         closing.set_data(b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
                          + name.encode() + b" Do\nEMC\n")
-        contents = page["/Contents"]
-        contents = list(contents) if isinstance(contents, ArrayObject) else [contents]
+        contents = page.raw_get("/Contents")  # references: a stream is never inline
+        contents = contents.get_object()
+        contents = list(contents) if isinstance(contents, ArrayObject) else [
+            page.raw_get("/Contents")]
         page[NameObject("/Contents")] = ArrayObject(
             [opening, *contents, writer._add_object(closing)])
 

@@ -207,7 +207,7 @@ class Builder:
         return Output(target, sources, sha, rendered.pages), problems
 
     def render_part(self, composed, *, name: str, file: str, epoch: int, profile: dict,
-                    inputs, attachments=()):
+                    inputs, attachments=(), identifier: str = "part"):
         """One part of a kit or newsletter, from the cache when it has it:
         (PDF bytes, problems, :class:`~publisher.assemble.PartInfo`).
 
@@ -222,7 +222,7 @@ class Builder:
 
         key = None
         if self.cache is not None:
-            key = key_of(self.key_salt, "part", composed.html, inputs, profile, epoch,
+            key = key_of(self.key_salt, "part", composed.html, inputs, profile, epoch, identifier,
                          [(a.name, a.description, hashlib.sha256(a.data).hexdigest())
                           for a in attachments])
             entry = self.cache.get(key)
@@ -230,7 +230,7 @@ class Builder:
                 self.parts.append((name, False))
                 return (self.cache.blob(key, "pdf").read_bytes(),
                         [Problem(**p) for p in entry["problems"]], PartInfo(**entry["info"]))
-        rendered = render(composed, self.session.policy, identifier="part", epoch=epoch,
+        rendered = render(composed, self.session.policy, identifier=identifier, epoch=epoch,
                           file=file, profile=profile, attachments=attachments)
         self.parts.append((name, True))
         anchors: dict[str, int] = {}

@@ -482,16 +482,24 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
     problems: list[Problem] = []
 
     def part(name: str, extra: dict, *, shown: str, when: int, inputs=(), attached=(),
-             settings=profile, label: str = ""):
-        page_meta = {"title": context["meta"].get("title", ""), "author":
-                     context["meta"]["author"], "subject": "", "keywords": [],
-                     "created": context["meta"]["created"]}
-        values = dict(context, part=name, meta=page_meta if name != "front" else
-                      context["meta"], part_link=lambda anchor: PART_LINK + anchor, **extra)
+             settings=profile, label: str = "", own_identifier: bool = False):
+        # only the front's metadata is kept; a release's part carries its own, so
+        # that a later release joining the month does not change the others' parts
+        meta = context["meta"]
+        if name == "release":
+            release = extra["release"]
+            meta = {"title": release.title, "author": meta["author"], "subject": "",
+                    "keywords": [], "created": release.created}
+        elif name != "front":
+            meta = dict(meta, subject="", keywords=[])
+        values = dict(context, part=name, meta=meta,
+                      part_link=lambda anchor: PART_LINK + anchor, **extra)
         composed = compose_document(composer, template, lang, values)
         return builder.render_part(composed, name=f"{target.name}: {label or name}",
                                    file=shown, epoch=when, profile=settings,
-                                   inputs=[fingerprint, *inputs], attachments=attached)
+                                   inputs=[fingerprint, *inputs], attachments=attached,
+                                   # the front's metadata becomes the document's
+                                   identifier=identifier if own_identifier else "part")
 
     sections, infos = [], []
     for release in releases:
@@ -513,15 +521,20 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
             pages.update({anchor: start + page for anchor, page in info.anchors.items()})
             start += info.pages
         front, found, info = part("front", {"pages": pages}, shown=file, when=epoch,
-                                  inputs=front_inputs, attached=attachments)
+                                  inputs=front_inputs, attached=attachments,
+                                  own_identifier=True)
         if info.pages == front_pages:
             break
         front_pages = info.pages
+    else:
+        problems.append(Problem(file, None, "the contents' page numbers did not settle (the "
+                                "front matter's length changes with them); check them",
+                                severity="warning"))
     builder.hint(identifier, front_pages, save=True)
     problems += found
     total = front_pages + sum(info.pages for info in infos)
-    folios, found, _info = part("folios", {"folios": total, "pages": {}}, shown=file, when=epoch,
-                         settings=dict(profile, pdf_variant=None))
+    folios, found, _info = part("folios", {"folios": total, "pages": {}}, shown=file,
+                                when=epoch, settings=dict(profile, pdf_variant=None))
     problems += found
     problems += builder.catalog_problems(composer.catalog(lang))
     if has_errors(problems):

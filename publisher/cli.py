@@ -7,17 +7,37 @@ with ``--debug``.  Nothing heavy is imported before a command runs.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .defaults import DEFAULTS
 
+if TYPE_CHECKING:  # pathlib and datetime are imported when a command runs, not for --help
+    import datetime as dt
+    from pathlib import Path
+
+
+class _Path(click.Path):
+    """A click path option that gives a :class:`pathlib.Path`."""
+
+    def convert(self, value, param, ctx):
+        from pathlib import Path
+
+        return Path(super().convert(value, param, ctx))
+
+
+def _here(project: Path | None) -> Path:
+    from pathlib import Path
+
+    return project or Path(".")
+
 
 def _parse_as_of(value: str | None) -> dt.datetime | None:
+    import datetime as dt
+
     if value is None:
         return None
     try:
@@ -41,7 +61,7 @@ _AS_OF = click.option("--as-of", "as_of", default=None, metavar="DATETIME",
                       help="Reference time for embargoes (default: now).")
 _JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
                      help="Render on this many processes (default: one per core).")
-_PROJECT = click.option("--project", type=click.Path(file_okay=False, path_type=Path),
+_PROJECT = click.option("--project", type=_Path(file_okay=False),
                         default=None, help="Project directory (default: the current one).")
 _STRICT = click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 
@@ -53,7 +73,20 @@ def _build_options(command):
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _help_width() -> int:
+    """Help text width as click would choose it, without importing shutil for it."""
+    import os
+
+    try:
+        columns = (int(os.environ.get("COLUMNS") or 0)
+                   or os.get_terminal_size(sys.__stdout__.fileno()).columns)
+    except (AttributeError, ValueError, OSError):
+        columns = 80
+    return max(min(columns, 80) - 2, 50)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "terminal_width": _help_width()})
 @click.version_option(package_name="publisher")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.pass_context
@@ -68,7 +101,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=_Path())
 @_build_options
 @click.pass_obj
 def build(obj: _Context, paths, **options) -> None:
@@ -97,7 +130,7 @@ def watch(obj: _Context, project, as_of, profile, interval) -> None:
     click.echo("watching sources/, layouts/ and fonts/; Ctrl-C to stop")
     with _guard(obj.debug):
         try:
-            run_watch(project or Path("."), interval=interval, as_of=_parse_as_of(as_of),
+            run_watch(_here(project), interval=interval, as_of=_parse_as_of(as_of),
                       profile=profile, on_build=report)
         except KeyboardInterrupt:
             click.echo("stopped")
@@ -109,7 +142,7 @@ def clean(project) -> None:
     """Empty the render cache (build/.cache)."""
     from .build import clean as run_clean
 
-    count = run_clean(project or Path("."))
+    count = run_clean(_here(project))
     click.echo(f"removed {count} cached render{'s' if count != 1 else ''}")
 
 
@@ -143,7 +176,7 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
     moment = _parse_as_of(as_of)
     with _guard(obj.debug):
         with reporter:
-            result = action(project or Path("."), *args, as_of=moment,
+            result = action(_here(project), *args, as_of=moment,
                             on_output=reporter.output, **options)
     reporter.summary(result)
     if not result.ok or (strict and result.warnings):
@@ -155,10 +188,10 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
 @_AS_OF
 @click.option("--public", is_flag=True, help="Fail if anything is under embargo at --as-of.")
 @click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
-@click.option("--baseline", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--baseline", type=_Path(file_okay=False), default=None,
               help="Compare every page with the PNGs in this folder.")
 @click.option("--update-baseline", is_flag=True, help="Rewrite the baseline pictures.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--junit", type=_Path(dir_okay=False), default=None,
               help="Also write the report as JUnit XML.")
 @click.option("--format", "output_format", type=click.Choice(["text", "github"]),
               default="text", show_default=True, help="github: workflow annotations.")
@@ -172,7 +205,7 @@ def check_command(obj: _Context, project, as_of, public, langs, baseline, update
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline DIR")
     with _guard(obj.debug):
-        report = check(project or Path("."), as_of=_parse_as_of(as_of), public=public,
+        report = check(_here(project), as_of=_parse_as_of(as_of), public=public,
                        langs=list(langs) or None, baseline=baseline,
                        update_baseline=update_baseline, jobs=jobs)
     if junit:
@@ -223,11 +256,11 @@ def new() -> None:
 @new.command("release")
 @click.option("--lang", default=None, help="Language code (default: the site's).")
 @click.option("--title", default=None, help="Headline of the release.")
-@click.option("--translate", "original", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--translate", "original", type=_Path(dir_okay=False),
               default=None, help="Start the --lang version of this source instead.")
 @click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
               help="Release date (default: today).")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--project", type=_Path(file_okay=False), default=None)
 @click.pass_obj
 def new_release(obj: _Context, lang, title, original, date, project) -> None:
     """Write sources/releases/<year>/<date>-<slug>.<lang>.md."""
@@ -238,11 +271,13 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
         if not lang:
             raise click.UsageError("--translate needs --lang")
         with _guard(obj.debug):
-            path = new_translation(project or Path("."), source=original, lang=lang)
+            path = new_translation(_here(project), source=original, lang=lang)
         click.echo(f"created {path}")
         return
     if not title:
         raise click.UsageError("give --title (or --translate SOURCE --lang LANG)")
+
+    import datetime as dt
 
     try:
         day = dt.date.fromisoformat(date) if date else dt.date.today()
@@ -250,20 +285,20 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
         raise click.BadParameter(f"{date!r} is not a date; write YYYY-MM-DD",
                                  param_hint="--date") from None
     with _guard(obj.debug):
-        path = create(project or Path("."), title=title, lang=lang, date=day)
+        path = create(_here(project), title=title, lang=lang, date=day)
     click.echo(f"created {path}")
 
 
 @main.command()
 @click.option("--lang", "langs", multiple=True,
               help="Also create a catalog for this language (repeatable).")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--project", type=_Path(file_okay=False), default=None)
 @click.pass_obj
 def catalogs(obj: _Context, langs, project) -> None:
     """Extract layout strings and update every language's .po catalog."""
     from .catalogs import languages, update
 
-    root = (project or Path(".")).resolve()
+    root = (_here(project)).resolve()
     layouts = root / str(DEFAULTS["layouts_dir"])
     with _guard(obj.debug):
         todo = update(layouts, sorted(set(languages([layouts])) | set(langs)))
@@ -273,10 +308,10 @@ def catalogs(obj: _Context, langs, project) -> None:
 
 
 @main.command()
-@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf", type=_Path(exists=True, dir_okay=False))
 @click.option("--page", default=1, show_default=True, help="Page number, from 1.")
 @click.option("--width", default=900, show_default=True, help="Width of the image in pixels.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--output", type=_Path(dir_okay=False), required=True,
               help="PNG file to write.")
 @click.pass_obj
 def preview(obj: _Context, pdf, page, width, output) -> None:
@@ -369,6 +404,8 @@ class _Reporter:
 
 
 def _shown(path: Path) -> str:
+    from pathlib import Path
+
     try:
         return str(path.relative_to(Path.cwd().resolve()))
     except ValueError:

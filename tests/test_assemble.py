@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO
 from pdfread import structure_problems
 from pypdf import PdfReader
+from pypdf.generic import IndirectObject
 
 from publisher.assemble import PART_LINK, assemble
 from publisher.render import shared_renderer
@@ -76,7 +77,9 @@ def test_footers_run_through_the_joined_pages_as_artifacts(joined):
     pdf = PdfReader(io.BytesIO(joined[0]))
     for number, page in enumerate(pdf.pages, start=1):
         assert f"Page {number} of 4" in page.extract_text()
-        contents = b"".join(c.get_object().get_data() for c in page["/Contents"])
+        streams = page.raw_get("/Contents")
+        assert all(isinstance(stream, IndirectObject) for stream in streams)  # never inline
+        contents = b"".join(stream.get_object().get_data() for stream in streams)
         assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in contents
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pypdfium2
 import pytest
@@ -89,5 +90,18 @@ def test_kit_can_ask_for_the_print_profile(project):
     assert result.errors == []
     [output] = result.outputs
     assert output.path == project.root / "build/print/kits/cnes-roscosmos-2018.en.pdf"
-    assert float(PdfReader(str(output.path)).pages[0].trimbox.width) == pytest.approx(595.28,
-                                                                                      0.01)
+    pdf = PdfReader(str(output.path))
+    assert float(pdf.pages[0].trimbox.width) == pytest.approx(595.28, 0.01)
+    # joined from parts: every page keeps its bleed, the footers run through the kit
+    for number, page in enumerate(pdf.pages, start=1):
+        assert float(page.mediabox.width) - float(page.trimbox.width) == pytest.approx(
+            2 * BLEED_PT, abs=0.01)
+        if number > 1:
+            assert f"Page {number} of {len(pdf.pages)}" in page.extract_text()
+    # the kit's XMP identifies the kit (not one of its parts)
+    xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
+    other = build_kit(project.root, "cnes-roscosmos-2018", lang="fr").outputs[0].path
+    other_xmp = PdfReader(str(other)).trailer["/Root"]["/Metadata"].get_object().get_data()
+    did = re.search(r"xmp\.did:[0-9a-f-]{36}", xmp)[0]
+    assert did.encode() not in other_xmp
