@@ -135,18 +135,19 @@ def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
     catalog[NameObject("/StructTreeRoot")] = root_ref
     source = front.trailer["/Root"]
     for key in ("/Lang", "/ViewerPreferences", "/MarkInfo", "/Metadata", "/OutputIntents"):
-        if key in source:
-            catalog[NameObject(key)] = source[key].clone(writer)
+        if key in source:  # raw: the XMP stream stays an indirect object
+            catalog[NameObject(key)] = source.raw_get(key).clone(writer)
     names = DictionaryObject()
     if dests:
         names[NameObject("/Dests")] = writer._add_object(DictionaryObject({
             NameObject("/Names"): ArrayObject(
                 item for name in sorted(dests) for item in (TextStringObject(name),
                                                             dests[name]))}))
-    if files:
+    if files:  # a name tree's keys are sorted
         names[NameObject("/EmbeddedFiles")] = writer._add_object(DictionaryObject({
             NameObject("/Names"): ArrayObject(
-                item for name, spec in files for item in (TextStringObject(name), spec))}))
+                item for name, spec in sorted(files, key=lambda f: f[0])
+                for item in (TextStringObject(name), spec))}))
     if names:
         catalog[NameObject("/Names")] = names
     _add_outline(writer, outline, None)

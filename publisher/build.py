@@ -190,14 +190,12 @@ class Builder:
         return problems
 
     def render_and_write(self, composed, target: Path, *, identifier: str, epoch: int,
-                         file: str, sources: list[str], profile: dict,
-                         attachments=(), page_labels: bool = False):
+                         file: str, sources: list[str], profile: dict):
         problems = self.catalog_problems(composed.catalog)
         from .render import render
 
         rendered = render(composed, self.session.policy, identifier=identifier, epoch=epoch,
-                          file=file, profile=profile, attachments=attachments,
-                          page_labels=page_labels)
+                          file=file, profile=profile)
         problems += [self.css_problem(message, file) for message in rendered.warnings]
         if self.inspect:
             problems += self.inspect(target, rendered, file)

@@ -1,19 +1,19 @@
 """Stage 5 — bundle: releases gathered into press kits and monthly newsletters.
 
-A bundle is everything a collection needs before it is composed as one
-document: the releases in the bundle's language and order, the releases left
-out (and why), the contacts appendix (each person once, grouped by
-organisation and sorted as names sort), and the files to attach — vCards
-for the contacts, the kit's own attachments.  Composing the whole collection
-as one HTML document lets WeasyPrint number pages continuously, resolve the
-table of contents, make the bookmarks and tag every page.
+A bundle is everything a collection needs: the releases in the bundle's
+language and order, the releases left out (and why), the contacts appendix
+(each person once, grouped by organisation and sorted as names sort), and the
+files to attach — vCards for the contacts, the kit's own attachments.  The
+collection is rendered in parts — front matter, one part per release, the
+appendix — that :mod:`publisher.assemble` joins into one tagged PDF, so that
+a release that did not change comes from the cache (:func:`render_parts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -34,18 +34,6 @@ class Attachment:
 class ContactGroup:
     organisation: str
     contacts: list[Contact]
-
-
-@dataclass
-class Bundle:
-    kind: str  # "kit" or "newsletter"
-    name: str  # kit slug or newsletter month (YYYY-MM)
-    lang: str
-    releases: list[Localised]
-    left_out: list[str] = field(default_factory=list)  # names of releases not included
-    contacts: list[ContactGroup] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 def bundle(builder, kind: str, *args):

@@ -298,7 +298,7 @@ def catalogs(obj: _Context, langs, project) -> None:
     """Extract layout strings and update every language's .po catalog."""
     from .catalogs import languages, update
 
-    root = (_here(project)).resolve()
+    root = _here(project).resolve()
     layouts = root / str(DEFAULTS["layouts_dir"])
     with _guard(obj.debug):
         todo = update(layouts, sorted(set(languages([layouts])) | set(langs)))

@@ -151,8 +151,8 @@ class Renderer:
         return _SHEET.sub("", composed.html), sheets
 
     def render(self, composed: Composed, policy: ResourcePolicy, *, identifier: str,
-               epoch: int, file: str, profile: dict | None = None, attachments=(),
-               page_labels: bool = False) -> Rendered:
+               epoch: int, file: str, profile: dict | None = None,
+               attachments=()) -> Rendered:
         from weasyprint import HTML
         from weasyprint import Attachment as WeasyAttachment
 
@@ -180,7 +180,7 @@ class Renderer:
                 document = HTML(string=html, base_url=composed.base_url,
                                 url_fetcher=fetcher).render(font_config=self.font_config,
                                                             **options)
-                pdf = document.write_pdf(finisher=_finisher(digest, page_labels), **options)
+                pdf = document.write_pdf(finisher=_finisher(digest), **options)
         except Exception as exc:  # WeasyPrint failures are reported, not raised raw
             raise RenderError(Problem(file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
@@ -211,16 +211,13 @@ def shared_renderer() -> Renderer:
     return _SHARED
 
 
-def _finisher(digest: str, page_labels: bool):
-    """Page labels, and a stable XMP document id instead of a random one."""
+def _finisher(digest: str):
+    """A stable XMP document id instead of a random one."""
     import pydyf
 
     stable = f"xmp.did:{uuid.UUID(digest[:32])}".encode()
 
     def finish(document, pdf):
-        if page_labels:
-            pdf.catalog["PageLabels"] = pydyf.Dictionary({
-                "Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])})
         for obj in pdf.objects:
             if isinstance(obj, pydyf.Stream) and obj.extra.get("Type") == "/Metadata":
                 obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, bytes(chunk))

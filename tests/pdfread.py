@@ -65,6 +65,16 @@ def struct_roles(path: Path) -> list[str]:
     return roles
 
 
+def syntax_problems(pdf: Path | bytes) -> list[str]:
+    """What qpdf (through pikepdf) finds wrong in a PDF's syntax and structures."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        return document.check_pdf_syntax()
+
+
 def structure_problems(pdf: PdfReader) -> list[str]:
     """What is inconsistent in a tagged PDF's structure tree (empty when sound).
 

@@ -7,7 +7,7 @@ import io
 import pypdfium2
 import pytest
 from conftest import REPO
-from pdfread import structure_problems
+from pdfread import structure_problems, syntax_problems
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
@@ -64,6 +64,7 @@ def _programs(pdf: bytes) -> dict[str, set[int]]:
 def test_one_structure_tree_and_links_between_parts(joined):
     pdf = PdfReader(io.BytesIO(joined[0]))
     assert len(pdf.pages) == 4
+    assert syntax_problems(joined[0]) == [] and syntax_problems(joined[1]) == []
     assert structure_problems(pdf) == []
     [link] = [a.get_object() for a in pdf.pages[0]["/Annots"]]
     target = pdf.named_destinations[str(link["/Dest"])]

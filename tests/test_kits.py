@@ -10,7 +10,7 @@ import pytest
 import vobject
 import yaml
 from conftest import REPO
-from pdfread import structure_problems
+from pdfread import structure_problems, syntax_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -180,6 +180,7 @@ def test_joined_kit_has_one_sound_structure_tree(kits, lang):
     """The kit is joined from parts rendered apart: one tree, links between parts work."""
     root, _ = kits
     pdf = _pdf(root, f"salon-2026.{lang}.pdf")
+    assert syntax_problems(root / f"build/kits/salon-2026.{lang}.pdf") == []
     assert structure_problems(pdf) == []
     tree = pdf.trailer["/Root"]["/StructTreeRoot"].get_object()
     [document] = tree["/K"] if isinstance(tree["/K"], list) else [tree["/K"]]

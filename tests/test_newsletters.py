@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import REPO
-from pdfread import structure_problems
+from pdfread import structure_problems, syntax_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -82,6 +82,7 @@ def test_masthead_title_issue_number_and_contents(may, lang, title, number):
             "ru": "Контакты для прессы"}[lang] in text
     # joined from parts: one sound structure tree, footers over every page but the first
     assert structure_problems(pdf) == []
+    assert syntax_problems(root / f"build/newsletters/2026-05.{lang}.pdf") == []
     footer = {"fr": "Page {} sur {}", "en": "Page {} of {}", "ru": "Страница {} из {}"}[lang]
     pages = len(pdf.pages)
     assert footer.format(1, pages) not in first

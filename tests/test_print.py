@@ -8,6 +8,7 @@ import re
 import pypdfium2
 import pytest
 from conftest import SAMPLE_STEM, release_text
+from pdfread import syntax_problems
 from PIL import Image
 from pypdf import PdfReader
 
@@ -91,6 +92,7 @@ def test_kit_can_ask_for_the_print_profile(project):
     [output] = result.outputs
     assert output.path == project.root / "build/print/kits/cnes-roscosmos-2018.en.pdf"
     pdf = PdfReader(str(output.path))
+    assert syntax_problems(output.path) == []
     assert float(pdf.pages[0].trimbox.width) == pytest.approx(595.28, 0.01)
     # joined from parts: every page keeps its bleed, the footers run through the kit
     for number, page in enumerate(pdf.pages, start=1):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import SAMPLE_STEM
-from pdfread import fonts, links, reader, struct_roles, text
+from pdfread import fonts, links, reader, struct_roles, syntax_problems, text
 
 LANGS = {
     "fr": ("Paris, le 15 juin 2018", "Communiqué de presse", "Contacts presse", "Page 1 sur 2"),
@@ -24,6 +24,10 @@ def test_sample_builds_three_languages_without_problems(sample_build):
         [f"releases/{SAMPLE_STEM}.{lang}.pdf" for lang in LANGS]
         + [f"kits/cnes-roscosmos-2018.{lang}.pdf" for lang in LANGS]
         + [f"newsletters/2018-06.{lang}.{ext}" for lang in LANGS for ext in ("pdf", "html", "txt")])
+    # every PDF, whether rendered whole or joined from parts, passes qpdf's check
+    for output in result.outputs:
+        if output.path.suffix == ".pdf":
+            assert syntax_problems(output.path) == [], output.path.name
 
 
 @pytest.mark.parametrize("lang", LANGS)
