@@ -367,7 +367,7 @@ def build_kit(builder, kit: Kit, lang: str):
     output, found = render_parts(
         builder, "kit", context, releases, target=target, identifier=f"kit/{kit.slug}/{lang}",
         epoch=source_epoch(date), file=kit.file, sources=sources, profile=profile,
-        attachments=attachments, front_inputs=cover)
+        attachments=attachments, front_inputs=cover, front_pages=2)  # cover, contents
     notes = [f"{target.name}: left out {name}" for name in left_out]
     return [output], problems + found, notes
 
@@ -447,7 +447,7 @@ def build_newsletter(builder, month: str, lang: str):
 
 def render_parts(builder, layout: str, context: dict, releases: list[Localised], *,
                  target: Path, identifier: str, epoch: int, file: str, sources: list[str],
-                 profile: dict, attachments=(), front_inputs=()):
+                 profile: dict, attachments=(), front_inputs=(), front_pages: int = 1):
     """Render a kit or newsletter as parts, join them, write the PDF: (Output, problems).
 
     Each release is its own part, rendered with the release's own dates and
@@ -502,7 +502,7 @@ def render_parts(builder, layout: str, context: dict, releases: list[Localised],
         sections.append(pdf)
         infos.append(info)
         problems += found
-    front_pages = builder.hint(identifier, 1)
+    front_pages = builder.hint(identifier, front_pages)  # the last build's count, or a guess
     for _attempt in range(4):
         pages, start = {}, front_pages + 1
         for info in infos:
