@@ -19,7 +19,8 @@ that reads as if it had been rendered whole:
   page counters run through the whole kit, marked as pagination artifacts so
   that screen readers skip them;
 - each typeface embedded once: the parts' subsets of a font are merged into
-  one program that every part's font dictionary points at.
+  one program that every part's font dictionary points at;
+- objects in compressed object streams, written by qpdf (:func:`compact`).
 """
 
 from __future__ import annotations
@@ -164,6 +165,23 @@ def assemble(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
     writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
     out = io.BytesIO()
     writer.write(out)
+    return compact(out.getvalue())
+
+
+def compact(pdf: bytes) -> bytes:
+    """The PDF rewritten by qpdf with its objects in compressed object streams.
+
+    pypdf writes every object as plain text: the structure tree, the fonts'
+    dictionaries and the links of a newsletter would take more room than its
+    pages.  qpdf keeps the first /ID (the document's identifier) and derives
+    the second from the content, so the output stays reproducible.
+    """
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        out = io.BytesIO()
+        document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                      compress_streams=True, deterministic_id=True)
     return out.getvalue()
 
 
