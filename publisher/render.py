@@ -79,7 +79,6 @@ class _Collect(logging.Handler):
         self.logger.level, self.logger.propagate = self.saved
 
 
-
 @contextlib.contextmanager
 def _source_date(epoch: int):
     """Fonts subset by fontTools take their timestamp from SOURCE_DATE_EPOCH."""
@@ -159,7 +158,11 @@ class Renderer:
         profile = profile or profile_settings("screen", {})
         moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
         digest = hashlib.sha256(identifier.encode()).hexdigest()
-        prepared = self.stylesheets(composed, policy)
+        try:
+            prepared = self.stylesheets(composed, policy)
+        except Exception as exc:  # as below: reported, not raised raw
+            raise RenderError(Problem(file, None, f"WeasyPrint could not read its stylesheets: "
+                                                  f"{type(exc).__name__}: {exc}")) from exc
         html, sheets = prepared if prepared else (composed.html, [])
         refused = [message for _css, _messages, refusals in sheets for message in refusals]
         fetcher = make_fetcher(policy, refused)
