@@ -128,6 +128,7 @@ class Builder:
         self.key_salt = key_salt  # keeps publisher check's cache entries apart
         self._fingerprints: dict = {}
         self.parts: list[tuple[str, bool]] = []  # (name, rendered) of each part used
+        self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
 
     # --- helpers -------------------------------------------------------------
 
@@ -286,6 +287,7 @@ class Builder:
             return url
         path = prepare_image(file_of(url), self.session.composer.prepared_dir,
                              max_pixels(self.profile()))
+        self.originals[path.as_uri()] = url  # the e-mail edition links to the original
         return path.as_uri()
 
     # --- planning: what must be rendered, what the cache already has ----------

@@ -427,7 +427,7 @@ def build_newsletter(builder, month: str, lang: str):
     if pdf_output is None or profile["name"] == "print":
         return [pdf_output], problems, notes
     # the e-mail edition: one self-contained HTML file and its plain-text part
-    email = EmailAssets(project)
+    email = EmailAssets(project, builder.originals)
     for release in releases:
         release.email_body = email.rewrite(release.body_html)
         release.text = html_to_text(release.body_html)
@@ -565,11 +565,13 @@ def inline_css(html: str) -> str:
 
 class EmailAssets:
     """Images of the e-mail edition: absolute links under site.yaml's
-    ``email.assets_url``, or ``data:`` URIs when none is set."""
+    ``email.assets_url`` (to the source image, also when the PDF uses a
+    reduced copy), or ``data:`` URIs when none is set."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, originals: dict[str, str] | None = None):
         self.root = project.path("sources_dir")
         self.base = ((project.site.get("email") or {}).get("assets_url") or "").rstrip("/")
+        self.originals = originals or {}
 
     def url_for(self, file_url: str) -> str:
         import base64
@@ -578,7 +580,8 @@ class EmailAssets:
         path = file_of(file_url)
         if self.base:
             try:
-                return f"{self.base}/{path.relative_to(self.root).as_posix()}"
+                source = file_of(self.originals.get(file_url, file_url))
+                return f"{self.base}/{source.relative_to(self.root).as_posix()}"
             except ValueError:
                 pass
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

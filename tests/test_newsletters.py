@@ -134,9 +134,22 @@ def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
     site = tmp_path / "sources/site.yaml"
     site.write_text(site.read_text(encoding="utf-8")
                     + "email:\n  assets_url: https://aurora.example/press/\n", encoding="utf-8")
-    build_newsletter(tmp_path, "2026-04", lang="fr", as_of=BEFORE_EMBARGO)
+    # a photo larger than the page needs: the PDF gets a reduced copy, the e-mail
+    # links to the photo itself
+    from PIL import Image
+
+    Image.new("RGB", (2400, 1600), (40, 90, 160)).save(tmp_path / "sources/images/photo.jpg")
+    release = tmp_path / "sources/releases/2026/2026-04-02-altair-launch-date.fr.md"
+    release.write_text(release.read_text(encoding="utf-8")
+                       + "\n![Le lanceur sur son pas de tir](../../images/photo.jpg)\n",
+                       encoding="utf-8")
+    result = build_newsletter(tmp_path, "2026-04", lang="fr", as_of=BEFORE_EMBARGO)
+    assert result.errors == []
+    assert list((tmp_path / "build/.cache/assets").glob("*.jpg"))  # the reduced copy
     html = (tmp_path / "build/newsletters/2026-04.fr.html").read_text(encoding="utf-8")
     assert 'src="https://aurora.example/press/images/aurora-mark.svg"' in html
+    assert 'src="https://aurora.example/press/images/photo.jpg"' in html
+    assert ".cache" not in html and "data:" not in html
 
 
 def test_plain_text_part(may):
