@@ -12,7 +12,8 @@ that reads as if it had been rendered whole:
 - one set of named destinations, so that the contents' links reach the
   releases (the front matter writes them as ``x-part:<anchor>`` links, which
   become named destinations here);
-- one outline (bookmarks) in part order, one list of attached files;
+- one outline (bookmarks) in part order, one list of attached files, page
+  labels that match the printed numbers;
 - the front part's catalog entries: language, XMP metadata, document info,
   viewer preferences, output intents;
 - page footers drawn over every page from a separate "folios" document whose
@@ -253,9 +254,10 @@ def _overlay(writer, pages, folios) -> None:
         closing.set_data(b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
                          + name.encode() + b" Do\nEMC\n")
         contents = page.raw_get("/Contents")  # references: a stream is never inline
-        contents = contents.get_object()
-        contents = list(contents) if isinstance(contents, ArrayObject) else [
-            page.raw_get("/Contents")]
+        if isinstance(contents.get_object(), ArrayObject):
+            contents = list(contents.get_object())
+        else:
+            contents = [contents]
         page[NameObject("/Contents")] = ArrayObject(
             [opening, *contents, writer._add_object(closing)])
 
