@@ -219,7 +219,6 @@ def _overlay(writer, pages, folios) -> None:
     """Draw each page of ``folios`` over the matching page, as a pagination artifact."""
     from pypdf.generic import (
         ArrayObject,
-        DecodedStreamObject,
         DictionaryObject,
         NameObject,
         StreamObject,
@@ -250,9 +249,8 @@ def _overlay(writer, pages, folios) -> None:
         xobjects[NameObject(name)] = form_ref
         page_resources[NameObject("/XObject")] = xobjects
         page[NameObject("/Resources")] = page_resources
-        closing = DecodedStreamObject()
-        closing.set_data(b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
-                         + name.encode() + b" Do\nEMC\n")
+        closing = _stream(b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n"
+                          + name.encode() + b" Do\nEMC\n")
         contents = page.raw_get("/Contents")  # references: a stream is never inline
         if isinstance(contents.get_object(), ArrayObject):
             contents = list(contents.get_object())

@@ -281,7 +281,7 @@ class Builder:
     def prepare_image(self, url: str) -> str:
         """An image URL, pointing at a copy reduced to what the page needs if it is large."""
         from .assets import max_pixels, prepare_image
-        from .bundle import file_of
+        from .resources import file_of
 
         if not url.startswith("file:") or self.session.composer.prepared_dir is None:
             return url

@@ -15,12 +15,11 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from .errors import Problem, has_errors
 from .load import Kit, Project, Release
 from .localise import Contact, Localised, pick_language
+from .resources import file_of
 
 
 @dataclass
@@ -547,11 +546,6 @@ class _FontCache:
 
     def put(self, key: str, data: bytes) -> None:
         self.cache.put(f"font-{key}", {"font": data}, {})
-
-
-def file_of(url: str) -> Path:
-    """The local path of a ``file:`` URL that the resource policy accepted."""
-    return Path(url2pathname(urlsplit(url).path))
 
 
 def inline_css(html: str) -> str:

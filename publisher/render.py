@@ -21,13 +21,11 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urljoin, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urljoin
 
 from .compose import Composed
 from .errors import Problem, RenderError
-from .resources import ResourcePolicy, make_fetcher
+from .resources import ResourcePolicy, file_of, make_fetcher
 
 # the stylesheet elements that compose writes: <style> without attributes, <link> to CSS
 _SHEET = re.compile(r'(<style>(.*?)</style>|<link rel="stylesheet" href="([^"]+)">)', re.S)
@@ -129,7 +127,7 @@ class Renderer:
                     return None
                 try:
                     policy.check_url(url)
-                    text = Path(url2pathname(urlsplit(url).path)).read_text(encoding="utf-8")
+                    text = file_of(url).read_text(encoding="utf-8")
                 except (RefusedResource, OSError):
                     return None  # WeasyPrint reports it as it renders
                 key = ("link", url, text)

@@ -33,8 +33,7 @@ class ResourcePolicy:
         if scheme == "data":
             return url
         if scheme == "file":
-            path = Path(url2pathname(unquote(parts.path)))
-            if not self.inside(path):
+            if not self.inside(file_of(url)):
                 raise RefusedResource(
                     f"'{url}' is outside the project; only files inside the project may be "
                     "used: copy it into sources/ and refer to it by a relative path")
@@ -77,3 +76,8 @@ def make_fetcher(policy: ResourcePolicy, refused: list[str]):
             return super().fetch(url, headers)
 
     return ProjectFetcher(timeout=10, allow_redirects=False)
+
+
+def file_of(url: str) -> Path:
+    """The local path of a ``file:`` URL."""
+    return Path(url2pathname(unquote(urlsplit(url).path)))
