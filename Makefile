@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test check bench bench-quick system-check screenshot catalogs lint clean
+.PHONY: build test check bench bench-quick system system-test screenshot catalogs lint clean
 
-build: $(VENV)/.installed
+build: system $(VENV)/.installed
 	$(BIN)/publisher build
 
-test: $(VENV)/.installed
+test: system-test $(VENV)/.installed
 	$(BIN)/pytest -n auto
 
 # The CI gate on the sample project: every layout in every language.
@@ -22,20 +22,47 @@ bench: $(VENV)/.installed
 bench-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --quick
 
-# WeasyPrint draws text with Pango; say what is missing instead of failing obscurely.
-system-check:
+# The system packages, in one place. RUNTIME: what WeasyPrint draws text with
+# (Pango, HarfBuzz, fontconfig). TEST: what the test suite adds.
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1
+TEST_PACKAGES    :=
+
+# Installs the missing ones: with apt-get as root, with `sudo -n` when that
+# works without a password; otherwise prints the one command to run and stops.
+define ensure_packages
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 	  { echo "publisher needs Python 3.10 or newer (found: $$($(PYTHON) --version))"; exit 1; }
-	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || \
-	  { echo "Python's venv module is missing: sudo apt-get install python3-venv"; exit 1; }
+	@wanted="$(1)"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || wanted="$$wanted python3-venv"; \
+	command -v dpkg-query >/dev/null || exit 0; \
+	missing=""; \
+	for package in $$wanted; do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'install ok installed' || \
+	    missing="$$missing $$package"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "publisher needs these system packages:$$missing"; \
+	  echo "Install them with: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	  exit 1; fi; \
+	echo "installing system packages:$$missing"; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends$$missing >/dev/null
 	@for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz.so.0 libharfbuzz-subset.so.0 libfontconfig.so.1; do \
-	  $(PYTHON) -c "import ctypes, sys; ctypes.CDLL('$$lib')" 2>/dev/null || { \
-	    echo "WeasyPrint needs $$lib, which is not installed."; \
-	    echo "On Debian/Ubuntu: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1"; \
+	  $(PYTHON) -c "import ctypes; ctypes.CDLL('$$lib')" 2>/dev/null || { \
+	    echo "WeasyPrint needs $$lib, which is not installed (Debian and Ubuntu: $(RUNTIME_PACKAGES))."; \
 	    exit 1; }; \
 	done
+endef
 
-$(VENV)/.installed: pyproject.toml | system-check
+system:
+	$(call ensure_packages,$(RUNTIME_PACKAGES))
+
+system-test:
+	$(call ensure_packages,$(RUNTIME_PACKAGES) $(TEST_PACKAGES))
+
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
