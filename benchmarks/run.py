@@ -51,7 +51,7 @@ def overhead(work: Path, releases: int) -> float:
     """Toolkit time per release ÷ a bare WeasyPrint render of the same HTML, warm."""
     import weasyprint
 
-    from publisher.build import _builder
+    from publisher.pipeline import _builder
     from publisher.compose import compose
     from publisher.render import shared_renderer
 

@@ -1,11 +1,10 @@
-"""A content-addressed cache of rendered outputs.
+"""A content-addressed cache of rendered outputs and parts.
 
-An output's key is the sha256 of everything that can change its bytes: its
-sources, the contacts and site settings, the files of the layouts it uses,
-the catalogs of its language, the fonts, referenced images and attachments,
-the profile, whether an embargo is in force at the reference time, and the
-versions of publisher and WeasyPrint.  An unchanged output is neither
-re-rendered nor rewritten.  Entries are written atomically, so a build killed
+An entry's key is the sha256 of everything that can change its bytes (see
+:mod:`publisher.pipeline` for what goes in each kind of key), always named
+relative to the project or the toolkit, so that a project moved to another
+folder keeps its cache.  An unchanged output is neither re-rendered nor
+rewritten.  Entries are written atomically, the index last, so a build killed
 half-way leaves a cache that the next build can trust.
 """
 
@@ -13,15 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
-from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .write import write
-
-CACHE_DIR = ".cache"
 
 
 def _version(package: str) -> str:
@@ -34,92 +29,41 @@ def _version(package: str) -> str:
 def _code_hash() -> str:
     """The toolkit's own code: a change to it is a change to every output."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 TOOLKIT = (f"publisher {_version('publisher')} {_code_hash()} "
-           f"weasyprint {_version('weasyprint')}")
+           f"weasyprint {_version('weasyprint')} pikepdf {_version('pikepdf')}")
 
 
-@lru_cache(maxsize=4096)
-def _file_hash(path: str, mtime_ns: int, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+def key_of(*parts) -> str:
+    digest = hashlib.sha256(TOOLKIT.encode())
+    for part in parts:
+        digest.update(b"\0")
+        digest.update(part if isinstance(part, bytes) else
+                      json.dumps(part, sort_keys=True, default=str).encode())
     return digest.hexdigest()
-
-
-def file_hash(path: Path) -> str:
-    """sha256 of a file's bytes ('missing' when there is none), memoised per process."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    return _file_hash(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-def tree_hash(paths, bases=()) -> str:
-    """One hash for many files: their names (relative to the first of ``bases``
-    that holds them, so that a moved project keeps its cache) and contents."""
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        name = path.name
-        for base in bases:
-            if base in path.parents:
-                name = path.relative_to(base).as_posix()
-                break
-        digest.update(f"{name}\0{file_hash(path)}\n".encode())
-    return digest.hexdigest()
-
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
-_LAYOUT_REF = re.compile(r"""["'](?:\.\./)?([A-Za-z0-9_-]+)/[^"'/]+\.(?:html|css|txt)["']""")
-
-
-def body_images(release) -> list[Path]:
-    """Local files a release's body refers to as images."""
-    found = []
-    for ref in _IMAGE.findall(release.body or ""):
-        if "://" not in ref and not ref.startswith("data:"):
-            found.append((release.path.parent / ref).resolve())
-    return found
-
-
-def layout_files(layout_dirs: list[Path], layout: str) -> list[Path]:
-    """The files a layout uses: its folder and every folder its files refer to."""
-    names, todo = set(), [layout]
-    while todo:
-        name = todo.pop()
-        if name in names:
-            continue
-        names.add(name)
-        for folder in layout_dirs:
-            for path in (folder / name).glob("*") if (folder / name).is_dir() else []:
-                if path.suffix in (".html", ".css", ".txt"):
-                    todo.extend(_LAYOUT_REF.findall(path.read_text(encoding="utf-8",
-                                                                   errors="replace")))
-    return sorted(path for folder in layout_dirs for name in names
-                  if (folder / name).is_dir() for path in (folder / name).rglob("*")
-                  if path.is_file())
 
 
 class Cache:
-    def __init__(self, build_dir: Path):
-        self.dir = build_dir / CACHE_DIR
+    def __init__(self, folder: Path):
+        self.dir = folder
 
     def get(self, key: str) -> dict | None:
         meta = self.dir / f"{key}.json"
         try:
             entry = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            files = entry["files"]
+            for item in files:
+                blob = self.dir / f"{key}.{item['suffix']}"
+                if hashlib.sha256(blob.read_bytes()).hexdigest() != item["sha256"]:
+                    return None  # incomplete or damaged: render again
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        for item in entry["files"]:
-            blob = self.dir / f"{key}.{item['suffix']}"
-            if file_hash(blob) != item["sha256"]:
-                return None  # incomplete or damaged: render again
         return entry
 
     def blob(self, key: str, suffix: str) -> Path:
@@ -138,11 +82,29 @@ class Cache:
         shutil.rmtree(self.dir, ignore_errors=True)
         return count
 
+    # small things kept between builds
 
-def key_of(*parts) -> str:
-    digest = hashlib.sha256(TOOLKIT.encode())
-    for part in parts:
-        digest.update(b"\0")
-        digest.update(part if isinstance(part, bytes) else
-                      json.dumps(part, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
+    def remembered(self, name: str, default: int) -> int:
+        """A number the last build remembered (a kit's count of front pages)."""
+        entry = self.get(key_of("hint", name))
+        return default if entry is None else int(entry.get("value", default))
+
+    def remember(self, name: str, value: int) -> None:
+        key = key_of("hint", name)
+        entry = self.get(key)
+        if entry is None or entry.get("value") != value:
+            self.put(key, {}, {"value": value})
+
+
+class FontPrograms:
+    """Merged font programs (see :func:`publisher.pdf.join.merge_fonts`) in the cache."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def get(self, key: str) -> bytes | None:
+        entry = self.cache.get(f"font-{key}")
+        return None if entry is None else self.cache.blob(f"font-{key}", "font").read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        self.cache.put(f"font-{key}", {"font": data}, {})

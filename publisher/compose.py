@@ -1,43 +1,68 @@
-"""Stage 3 — compose: a localised release merged into its Jinja2 layout.
+"""Stage 3 — compose: a document's data merged into its Jinja2 layout.
 
 Templates are looked up in the project's ``layouts/`` first, then in the
-toolkit's.  Autoescape is on and undefined variables are errors; a template
-error is reported with the template file and line.  Layout strings come from
-the language's gettext catalog (:mod:`publisher.catalogs`).
+toolkit's, and run in Jinja2's sandbox: they get plain data (the localised
+release, the site settings as a dict) and cannot reach files or Python
+objects beyond it.  Autoescape is on and undefined variables are errors; a
+template error is reported with the template file and line.  Layout strings
+come from the language's gettext catalog; a string it lacks is reported with
+the composed document.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import CACHE_DIR
-from .catalogs import Catalog, load_catalog
 from .defaults import DEFAULTS
 from .errors import LayoutError, Problem, display_path
-from .fonts import font_face_css
+from .inputs.catalogs import Catalog, load_catalog
+from .inputs.profiles import Profile
+from .inputs.resources import RefusedResource, ResourcePolicy
 from .localise import Localised
+
+_LAYOUT_REF = re.compile(r"""["'](?:\.\./)?([A-Za-z0-9_-]+)/[^"'/]+\.(?:html|css|txt)["']""")
+
+
+@dataclass
+class Document:
+    """What to compose: a template, its language and its context (plain data)."""
+
+    template: str  # e.g. "release/release.html"
+    lang: str
+    context: dict
 
 
 @dataclass
 class Composed:
     html: str
     base_url: str  # folder of the template, for its stylesheet and images
-    catalog: Catalog
+    lang: str
+    problems: list[Problem] = field(default_factory=list)  # catalog warnings
 
 
-class Composer:
-    """Holds one Jinja2 environment per layout search path, reused across documents."""
+@dataclass(frozen=True)
+class Page:
+    """The page set-up every layout gets."""
 
-    def __init__(self, layout_dirs: list[Path], font_dirs: tuple[Path, ...],
-                 fallback_lang: str = "en", root: Path | None = None):
+    size: str
+    profile: Profile
+    logo_url: str | None
+    font_faces: str  # @font-face rules of the shipped fonts
+
+
+class Layouts:
+    """The layout folders of one build: a sandboxed Jinja2 environment and the catalogs.
+
+    A build owns one; nothing in it outlives the build.
+    """
+
+    def __init__(self, dirs: list[Path], policy: ResourcePolicy, *, root: Path,
+                 fallback_lang: str = str(DEFAULTS["fallback_lang"])):
+        self.dirs = dirs
+        self.policy = policy
         self.root = root
-        # decoded fonts and reduced images live in the render cache
-        self.prepared_dir = (root / str(DEFAULTS["build_dir"]) / CACHE_DIR / "assets"
-                             if root else None)
-        self.layout_dirs = layout_dirs
-        self.font_dirs = font_dirs
         self.fallback_lang = fallback_lang
         self._env = None
         self._catalogs: dict[str, Catalog] = {}
@@ -46,9 +71,23 @@ class Composer:
     def env(self):
         if self._env is None:
             import jinja2
+            from jinja2.sandbox import SandboxedEnvironment
 
-            self._env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader([str(d) for d in self.layout_dirs]),
+            policy = self.policy
+
+            class Loader(jinja2.FileSystemLoader):
+                """Templates read only inside the project or the toolkit's layouts."""
+
+                def get_source(self, environment, template):
+                    source, filename, uptodate = super().get_source(environment, template)
+                    try:
+                        policy.check_path(Path(filename), "settings")
+                    except RefusedResource as exc:
+                        raise jinja2.TemplateNotFound(f"{template} ({exc})") from None
+                    return source, filename, uptodate
+
+            self._env = SandboxedEnvironment(
+                loader=Loader([str(d) for d in self.dirs]),
                 # HTML is always escaped; plain-text editions (.txt) are not HTML
                 autoescape=jinja2.select_autoescape(disabled_extensions=("txt",),
                                                     default=True),
@@ -65,7 +104,7 @@ class Composer:
 
     def catalog(self, lang: str) -> Catalog:
         if lang not in self._catalogs:
-            self._catalogs[lang] = load_catalog(self.layout_dirs, lang, self.fallback_lang)
+            self._catalogs[lang] = load_catalog(self.dirs, lang, self.fallback_lang)
         return self._catalogs[lang]
 
     def layout_url(self, name: str) -> str:
@@ -73,16 +112,43 @@ class Composer:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout file '{name}' not found in "
-                                      + ", ".join(str(d) for d in self.layout_dirs)))
+                                      + ", ".join(str(d) for d in self.dirs)))
         return path.resolve().as_uri()
 
     def template_path(self, name: str) -> Path | None:
-        for folder in self.layout_dirs:
+        for folder in self.dirs:
             if (folder / name).is_file():
                 return folder / name
         return None
 
-    def render(self, name: str, lang: str, context: dict) -> tuple[str, Path]:
+    def files(self, layout: str) -> list[Path]:
+        """The files a layout uses: its folder and every folder its files refer to."""
+        names, todo = set(), [layout]
+        while todo:
+            name = todo.pop()
+            if name in names:
+                continue
+            names.add(name)
+            for folder in self.dirs:
+                for path in (folder / name).glob("*") if (folder / name).is_dir() else []:
+                    if path.suffix in (".html", ".css", ".txt") and path.is_file():
+                        todo.extend(_LAYOUT_REF.findall(
+                            path.read_text(encoding="utf-8", errors="replace")))
+        return sorted(path for folder in self.dirs for name in names
+                      if (folder / name).is_dir() for path in (folder / name).rglob("*")
+                      if path.is_file())
+
+    def locate_css(self, snippet: str, line: int) -> Path | None:
+        """The layout stylesheet (or template) whose ``line`` holds ``snippet``."""
+        for folder in self.dirs:
+            for sheet in sorted(folder.rglob("*.css")) + sorted(folder.rglob("*.html")):
+                lines = sheet.read_text(encoding="utf-8", errors="replace").splitlines()
+                if line <= len(lines) and snippet and snippet in lines[line - 1]:
+                    return sheet
+        return None
+
+    def render(self, name: str, lang: str, context: dict) -> tuple[str, Path, list[Problem]]:
+        """Template ``name`` rendered in ``lang``: (text, template path, catalog warnings)."""
         import jinja2
 
         catalog = self.catalog(lang)
@@ -91,9 +157,10 @@ class Composer:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout template '{name}' not found in "
-                                      + ", ".join(str(d) for d in self.layout_dirs)))
+                                      + ", ".join(str(d) for d in self.dirs)))
+        catalog.missing.clear()
         try:
-            html = env.get_template(name).render(**context)
+            text = env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
             raise LayoutError(Problem(display_path(exc.filename or path, self.root),
                                       exc.lineno, f"template syntax error: {exc.message}")
@@ -102,25 +169,41 @@ class Composer:
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"undefined in template: {exc.message}; "
                                       "check the variable name")) from None
-        return html, path
+        return text, path, self.catalog_problems(catalog)
+
+    def catalog_problems(self, catalog: Catalog) -> list[Problem]:
+        """What the last render missed in its catalog."""
+        if not catalog.files:
+            return [Problem(
+                f"layouts/locale/{catalog.lang}/LC_MESSAGES/messages.po", None,
+                f"no catalog for '{catalog.lang}'; layout strings are in English. Run "
+                f"'publisher catalogs --lang {catalog.lang}' and translate the file",
+                severity="warning")]
+        shown = display_path(catalog.files[-1], self.root)
+        return [Problem(shown, None, f"no '{catalog.lang}' translation for '{message}'; "
+                        "English used. Add its msgstr", severity="warning")
+                for message in sorted(catalog.missing)]
 
 
-def base_context(site: dict, lang: str, composer: Composer, *, page_size: str,
-                 logo_url: str | None, meta: dict, profile: dict | None = None) -> dict:
+def compose(document: Document, layouts: Layouts) -> Composed:
+    """Merge ``document``'s context into its template."""
+    html, path, problems = layouts.render(document.template, document.lang, document.context)
+    return Composed(html, path.parent.as_uri() + "/", document.lang, problems)
+
+
+def base_context(site: dict, lang: str, page: Page, meta: dict) -> dict:
     """What every layout gets: the site, language, fonts, colours, page set-up."""
-    profile = profile or {}
-    colours = {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f",
-               **(site.get("colours") or {}), **profile.get("colours", {})}
+    colours = {**DEFAULTS["colours"], **(site.get("colours") or {}), **page.profile.colours}
     return {
         "site": site,
         "lang": lang,
         "html_lang": lang.replace("_", "-"),
         "direction": _direction(lang),
-        "page_size": page_size,
-        "bleed": profile.get("bleed"),
-        "logo_url": logo_url,
+        "page_size": page.size,
+        "bleed": page.profile.bleed,
+        "logo_url": page.logo_url,
         "colours": colours,
-        "font_faces": font_face_css(composer.font_dirs, composer.prepared_dir),
+        "font_faces": page.font_faces,
         "meta": meta,
     }
 
@@ -132,18 +215,11 @@ def release_meta(localised: Localised) -> dict:
             "created": localised.created}
 
 
-def compose(localised: Localised, composer: Composer, *, layout: str,
-            page_size: str, logo_url: str | None, profile: dict | None = None) -> Composed:
-    """Merge ``localised`` into ``layouts/<layout>/<layout>.html``."""
-    context = base_context(localised.site, localised.lang, composer, page_size=page_size,
-                           logo_url=logo_url, meta=release_meta(localised), profile=profile)
+def release_document(localised: Localised, page: Page, layout: str) -> Document:
+    """The document of a standalone release: ``layouts/<layout>/<layout>.html``."""
+    context = base_context(localised.site, localised.lang, page, release_meta(localised))
     context["release"] = localised
-    return compose_document(composer, f"{layout}/{layout}.html", localised.lang, context)
-
-
-def compose_document(composer: Composer, name: str, lang: str, context: dict) -> Composed:
-    html, path = composer.render(name, lang, context)
-    return Composed(html, path.parent.as_uri() + "/", composer.catalog(lang))
+    return Document(f"{layout}/{layout}.html", localised.lang, context)
 
 
 def counter_content(text: str):

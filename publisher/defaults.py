@@ -1,8 +1,10 @@
-"""The one table of defaults, shared by the Python API and the command line.
+"""The one table of defaults, shared by the Python API, the command line, the
+schema and the stages.
 
-CLI options default to "not given" (``None``); :func:`resolve` fills what is
-missing from the project's ``site.yaml`` and then from :data:`DEFAULTS`, so the
-project's settings always win over the toolkit's.
+Command-line options default to "not given" (``None``); :func:`resolve` fills
+what is missing from the project's ``site.yaml`` and then from
+:data:`DEFAULTS`, so the project's settings always win over the toolkit's.
+Every other module reads its defaults from here; none repeats a value.
 """
 
 from __future__ import annotations
@@ -15,16 +17,35 @@ DEFAULTS: dict[str, object] = {
     "layouts_dir": "layouts",
     "fonts_dir": "fonts",
     "build_dir": "build",
+    "cache_dir": "build/.cache",
     "site_file": "sources/site.yaml",
     "contacts_file": "sources/contacts.yaml",
-    # content defaults
-    "layout": "release",
+    # content
+    "layout": "release",  # layout folder of a release that names none
     "default_lang": "en",
+    "fallback_lang": "en",  # layout strings missing from a catalog fall back to it
     "page_size": "A4",
     "country": None,  # region used to read national phone numbers
-    # rendering
+    "colours": {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f"},
+    # output profiles
     "profile": "screen",  # screen: tagged PDF/UA-1; print: PDF/X-4 under build/print/
-    "fallback_lang": "en",  # layout strings missing from a catalog fall back to it
+    "print_bleed": "3mm",
+    "print_min_dpi": 300,  # raster images under this resolution are warned about
+    # prepared images: reduced to this resolution at the width of the text block
+    "screen_dpi": 150,
+    "print_dpi": 300,
+    "text_width_mm": 170,  # an A4 page with 20 mm margins
+    # the most bytes a file of each kind may have (site.yaml: limits)
+    "size_limits": {"file": 50_000_000, "source": 10_000_000, "image": 50_000_000,
+                    "font": 50_000_000, "attachment": 50_000_000, "settings": 2_000_000},
+    # running a build
+    "jobs": None,  # worker processes; None: one per core
+    "front_pages": 2,  # a kit's cover and contents, until a build says otherwise
+}
+
+PROFILES: dict[str, dict[str, object]] = {
+    "screen": {"pdf_variant": "pdf/ua-1", "dpi": DEFAULTS["screen_dpi"]},
+    "print": {"pdf_variant": "pdf/x-4", "dpi": DEFAULTS["print_dpi"]},
 }
 
 

@@ -8,14 +8,16 @@ release as failed (its ``problems``), so the others still build.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import schema
 from .defaults import DEFAULTS
 from .errors import ConfigError, Problem, display_path
-from .yamlfile import Located, YamlSyntaxError, parse_yaml
+from .inputs import schema
+from .inputs.resources import RefusedResource, ResourcePolicy
+from .inputs.yamlfile import Located, YamlSyntaxError, parse_yaml
 
 LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,4})?)$")
 
@@ -62,29 +64,35 @@ class Project:
     def path(self, key: str) -> Path:
         return self.root / str(DEFAULTS[key])
 
+    def with_sources(self, releases: list[Release], kits: list[Kit]) -> Project:
+        """A new project: this one plus ``releases`` and ``kits`` (this one is unchanged)."""
+        return dataclasses.replace(self, releases=[*self.releases, *releases],
+                                   kits=[*self.kits, *kits])
+
 
 def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
     """Read the project at ``root``; only the release files in ``paths`` if given."""
     root = Path(root).resolve()
+    policy = ResourcePolicy([root])
     problems: list[Problem] = []
     site, site_loc = _load_mapping(root / str(DEFAULTS["site_file"]), root, schema.SITE_FIELDS,
-                                   "site", problems, required=True)
-    contacts, contacts_loc = _load_contacts(root, problems)
+                                   "site", problems, policy, required=True)
+    contacts, contacts_loc = _load_contacts(root, problems, policy)
     if problems:
         raise ConfigError(problems)
     site.setdefault("default_lang", None)
     files = _release_files(root, paths)
-    releases = [load_release(path, root) for path in files]
+    releases = [load_release(path, root, policy) for path in files]
     _check_contact_refs(releases, contacts)
     kits_dir = root / str(DEFAULTS["kits_dir"])
-    kits = [load_kit(path, root) for path in sorted(kits_dir.glob("*.yaml"))]
+    kits = [load_kit(path, root, policy) for path in sorted(kits_dir.glob("*.yaml"))]
     return Project(root, site, site_loc, contacts, contacts_loc, releases, kits)
 
 
-def load_kit(path: Path, root: Path) -> Kit:
+def load_kit(path: Path, root: Path, policy: ResourcePolicy) -> Kit:
     """Read one kit definition; problems are recorded, never raised."""
     kit = Kit(path=path, file=display_path(path, root), slug=path.stem)
-    kit.located = _read_yaml(path, kit.file, kit.problems)
+    kit.located = _read_yaml(path, kit.file, kit.problems, policy)
     if kit.located is None:
         return kit
     kit.meta, problems = schema.validate(kit.located.data, kit.located, schema.KIT_FIELDS, "kit")
@@ -108,19 +116,23 @@ def _release_files(root: Path, paths) -> list[Path]:
     return files
 
 
-def _read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
+def _read_text(path: Path, shown: str, problems: list[Problem], policy: ResourcePolicy,
+               kind: str = "settings") -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(shown, None, "file not found; check the path"))
+        return policy.read_bytes(path, kind, shown).decode("utf-8")
+    except RefusedResource as exc:
+        problems.append(Problem(shown, None, str(exc)))
     except UnicodeDecodeError as exc:
         problems.append(Problem(shown, None, f"not UTF-8 text ({exc.reason}); save it as UTF-8"))
+    except OSError as exc:
+        problems.append(Problem(shown, None, f"cannot be read ({exc.strerror})"))
     return None
 
 
-def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Located | None:
+def _read_yaml(path: Path, shown: str, problems: list[Problem],
+               policy: ResourcePolicy) -> Located | None:
     """A YAML file parsed with its lines, or None (the reason added to ``problems``)."""
-    text = _read_text(path, shown, problems)
+    text = _read_text(path, shown, problems, policy)
     if text is None:
         return None
     try:
@@ -130,14 +142,14 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Located | Non
         return None
 
 
-def _load_mapping(path, root, fields, kind, problems, required=False):
+def _load_mapping(path, root, fields, kind, problems, policy, required=False):
     shown = display_path(path, root)
     if not path.exists():
         if required:
             problems.append(Problem(shown, None, f"{kind} file not found; create it "
                                                  "(see the sample project)"))
         return {f.name: f.default for f in fields}, None
-    located = _read_yaml(path, shown, problems)
+    located = _read_yaml(path, shown, problems, policy)
     if located is None:
         return {}, None
     values, found = schema.validate(located.data, located, fields, kind)
@@ -145,10 +157,10 @@ def _load_mapping(path, root, fields, kind, problems, required=False):
     return values, located
 
 
-def _load_contacts(root: Path, problems: list[Problem]):
+def _load_contacts(root: Path, problems: list[Problem], policy: ResourcePolicy):
     path = root / str(DEFAULTS["contacts_file"])
     shown = display_path(path, root)
-    located = _read_yaml(path, shown, problems) if path.exists() else None
+    located = _read_yaml(path, shown, problems, policy) if path.exists() else None
     if located is None:
         return {}, None
     data = located.data or {}
@@ -176,7 +188,7 @@ def split_front_matter(text: str):
     return None
 
 
-def load_release(path: Path, root: Path) -> Release:
+def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -> Release:
     """Read one release source; problems are recorded, never raised."""
     shown = display_path(path, root)
     name = path.name[:-3] if path.name.endswith(".md") else path.name
@@ -185,7 +197,8 @@ def load_release(path: Path, root: Path) -> Release:
     if path.suffix != ".md":
         release.problems.append(Problem(shown, None, "a release source must end in .md"))
         return release
-    text = _read_text(path, shown, release.problems)
+    text = _read_text(path, shown, release.problems, policy or ResourcePolicy([root]),
+                      "source")
     if text is None:
         return release
     split = split_front_matter(text)

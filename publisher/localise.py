@@ -1,8 +1,9 @@
 """Stage 2 — localise: a loaded release becomes text in its language.
 
 Dates, numbers and currencies come from Babel, phone numbers from
-phonenumbers, quotes and spaces from :mod:`publisher.typography`.  The result
-is a :class:`Localised` release that templates can print as it is.
+phonenumbers, quotes and spaces from :mod:`publisher.text.typography`.  The
+result is a :class:`Localised` release: plain data that templates print as it
+is, with nothing of the loader's objects (no paths, no parsed YAML).
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from .errors import Problem
-from .fonts import coverage, describe, uncovered
-from .load import Project, Release
-from .markdown import render_body
-from .resources import RefusedResource, ResourcePolicy
-from .typography import typographer
+from .inputs.fonts import describe, uncovered
+from .inputs.resources import RefusedResource, ResourcePolicy
+from .inputs.yamlfile import Located
+from .load import Release
+from .text.markdown import render_body
+from .text.typography import typographer
 
 
 @dataclass
@@ -30,7 +33,9 @@ class Contact:
     phone: str
     phone_uri: str
     email: str
-    organisation: str
+    organisation: str  # the organisation's id (or name) as the source gives it
+    organisation_name: str = ""  # its name in the release's language
+    sort_name: str = ""  # how the name sorts: "Le Gall, Jean-Yves"
 
 
 @dataclass
@@ -41,7 +46,9 @@ class Figure:
 
 @dataclass
 class Localised:
-    release: Release
+    id: str  # the release's id: its file name without language and .md
+    stem: str  # the output's name: the file name without .md
+    file: str  # the source, as shown to people
     lang: str
     title: str
     subtitle: str
@@ -59,24 +66,37 @@ class Localised:
     site: dict  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
     anchor: str = ""  # id of the release inside a kit or newsletter
-    email_body: str = ""  # body with images as e-mail-ready URLs (newsletter e-mail)
-    text: str = ""  # body as plain text (newsletter plain-text part)
+    email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
+    text: str = ""  # the body as plain text (the e-mail's text part)
 
 
-def localise(release: Release, project: Project, *, as_of: dt.datetime,
-             policy: ResourcePolicy, font_dirs: tuple[Path, ...],
-             prepare_image=None) -> Localised:
+@dataclass(frozen=True)
+class LocaleInputs:
+    """What localising a release needs besides the release itself."""
+
+    site: dict
+    site_located: Located | None
+    contacts: dict[str, dict]
+    as_of: dt.datetime
+    policy: ResourcePolicy
+    covered: frozenset[int]  # code points the shipped fonts cover
+    prepare_image: Callable[[str], str] | None = None  # an image URL → the URL to render
+
+
+def localise(release: Release, inputs: LocaleInputs) -> Localised:
     """Localise one release; its problems are collected in ``.problems``."""
     from babel.dates import format_date
 
     lang = release.lang
     meta = release.meta
+    site = inputs.site
     typo = typographer(lang)
     problems: list[Problem] = []
+    prepare_image = inputs.prepare_image
 
     def resolve(ref: str, line: int):
         try:
-            url = policy.resolve_reference(ref, release.path.parent)
+            url = inputs.policy.resolve_reference(ref, release.path.parent, "image")
         except RefusedResource as exc:
             return Problem(release.file, line, str(exc))
         return prepare_image(url) if prepare_image else url
@@ -87,20 +107,22 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
     problems.extend(body.problems)
 
     contacts = [
-        _contact(ref, index, release, project, problems)
+        _contact(ref, index, release, inputs, problems)
         for index, ref in enumerate(meta.get("contacts") or [])
     ]
-    about = pick_language(project.site.get("about") or {}, lang)
+    about = pick_language(site.get("about") or {}, lang)
     embargo = meta.get("embargo")
     localised = Localised(
-        release=release,
+        id=release.id,
+        stem=release.stem,
+        file=release.file,
         lang=lang,
         title=typo.text(meta["title"]),
         subtitle=typo.text(meta.get("subtitle") or ""),
         date=meta["date"],
         date_long=format_date(meta["date"], "long", locale=lang),
         place=typo.text(meta.get("dateline") or ""),
-        embargo=format_embargo(embargo, lang) if embargo and embargo > as_of else "",
+        embargo=format_embargo(embargo, lang) if embargo and embargo > inputs.as_of else "",
         body_html=body.html,
         lede=typo.text(body.first_paragraph),
         figures=[_figure(f, lang, typo) for f in meta.get("figures") or []],
@@ -109,12 +131,11 @@ def localise(release: Release, project: Project, *, as_of: dt.datetime,
         if about else None,
         tags=list(meta.get("tags") or []),
         created=creation_date(meta["date"]),
-        site={**project.site, **{key: typo.text(project.site[key])
-                                 for key in ("name", "legal_name", "address")
-                                 if project.site.get(key)}},
+        site={**site, **{key: typo.text(site[key]) for key in ("name", "legal_name", "address")
+                         if site.get(key)}},
         problems=problems,
     )
-    problems.extend(_glyph_problems(release, project, localised, coverage(font_dirs)))
+    problems.extend(_glyph_problems(release, inputs, localised))
     return localised
 
 
@@ -176,11 +197,12 @@ def pick_language(values: dict, lang: str):
     return None
 
 
-def _contact(ref, index, release: Release, project: Project, problems) -> Contact | None:
+def _contact(ref, index, release: Release, inputs: LocaleInputs,
+             problems) -> Contact | None:
     import phonenumbers
 
     if isinstance(ref, str):
-        entry = project.contacts.get(ref)
+        entry = inputs.contacts.get(ref)
         if entry is None:
             return None  # reported by load
         file, line = entry["file"], entry["line"]
@@ -197,19 +219,21 @@ def _contact(ref, index, release: Release, project: Project, problems) -> Contac
     phone_text, phone_uri = entry.get("phone") or "", ""
     if phone_text:
         try:
-            number = phonenumbers.parse(phone_text, project.site.get("country"))
+            number = phonenumbers.parse(phone_text, inputs.site.get("country"))
             if not phonenumbers.is_valid_number(number):
                 raise phonenumbers.NumberParseException(1, "not a valid number")
             phone_text = phonenumbers.format_number(
                 number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
             phone_uri = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
         except phonenumbers.NumberParseException:
-            country = project.site.get("country")
+            country = inputs.site.get("country")
             hint = ("write it in international form (+33 1 23 45 67 89)" if not country
                     else f"check the digits or write it in international form; national "
                          f"numbers are read as {country} numbers (site.yaml 'country')")
             problems.append(Problem(file, line, f"phone number '{phone_text}' of "
                                                 f"'{entry['name']}' is not valid; {hint}"))
+    organisation = entry.get("organisation") or ""
+    given, _, family = entry["name"].rpartition(" ")
     return Contact(
         id=str(entry.get("id") or entry["name"]),
         name=entry["name"],
@@ -217,13 +241,24 @@ def _contact(ref, index, release: Release, project: Project, problems) -> Contac
         phone=phone_text,
         phone_uri=phone_uri,
         email=entry.get("email") or "",
-        organisation=entry.get("organisation") or "",
+        organisation=organisation,
+        organisation_name=organisation_name(organisation, inputs.site, release.lang),
+        sort_name=entry.get("sort_name") or (f"{family}, {given}" if given else family),
     )
 
 
-def _glyph_problems(release: Release, project: Project, localised: Localised,
-                    covered: frozenset[int]) -> list[Problem]:
+def organisation_name(organisation: str, site: dict, lang: str) -> str:
+    """An organisation id as its name in ``lang`` (site.yaml's ``organisations``)."""
+    names = (site.get("organisations") or {}).get(organisation)
+    if names:
+        return pick_language(names, lang) or next(iter(names.values()))
+    return organisation or site["name"]
+
+
+def _glyph_problems(release: Release, inputs: LocaleInputs,
+                    localised: Localised) -> list[Problem]:
     """Name every character that no shipped font can draw, where it comes from."""
+    covered = inputs.covered
     problems = []
     lines = release.text.splitlines()
     for number, line in enumerate(lines, start=1):
@@ -236,15 +271,15 @@ def _glyph_problems(release: Release, project: Project, localised: Localised,
     extra = [(c.name + c.role, c) for c in localised.contacts]
     for text, contact in extra:
         missing = uncovered(text, covered)
-        entry = project.contacts.get(contact.id)
+        entry = inputs.contacts.get(contact.id)
         if missing and entry:
             problems.append(Problem(entry["file"], entry["line"],
                                     f"no shipped font has {describe(missing)}; add a font "
                                     "that covers them to fonts/"))
     if localised.about:
         missing = uncovered(localised.about["title"] + localised.about["text"], covered)
-        if missing and project.site_located:
-            problems.append(project.site_located.problem(
+        if missing and inputs.site_located:
+            problems.append(inputs.site_located.problem(
                 ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
                             "them to fonts/"))
     return problems
@@ -256,7 +291,7 @@ def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_l
 
     def resolve(ref: str, line: int):
         try:
-            url = policy.resolve_reference(ref, source.parent)
+            url = policy.resolve_reference(ref, source.parent, "image")
         except RefusedResource as exc:
             return Problem(shown, line, str(exc))
         return prepare_image(url) if prepare_image else url

@@ -1,11 +1,17 @@
 """Stage 4 — render: composed HTML to PDF bytes with WeasyPrint.
 
-One :class:`Renderer` per process holds the WeasyPrint ``FontConfiguration``
-and image cache, reused for every document.  Resources go through the
-project's :class:`~publisher.resources.ResourcePolicy`; a refused resource,
-a missing image or a CSS problem is reported, never silently dropped.
+The state WeasyPrint keeps between documents belongs to one build (or one
+``publisher watch`` session), never to the process: a :class:`RenderState`
+holds the font configuration and the stylesheets parsed with it
+(:class:`FontState`), and an image cache of its own.  A font state shared by
+several builds is keyed by the content of the fonts and layouts it was made
+from (see :class:`publisher.pipeline.Session`); the image cache, keyed by URL
+inside WeasyPrint, never outlives its build.
 
-Two profiles: ``screen`` (the default) is a tagged PDF identified as PDF/UA-1;
+Resources go through the project's
+:class:`~publisher.inputs.resources.ResourcePolicy`; a refused resource, a
+missing image or a CSS problem is reported, never silently dropped.  Two
+profiles: ``screen`` (the default) is a tagged PDF identified as PDF/UA-1;
 ``print`` is PDF/X-4 with bleed, crop marks, TrimBox and BleedBox, brand
 colours in CMYK, and a warning for raster images under the print resolution.
 """
@@ -19,34 +25,35 @@ import html as html_lib
 import logging
 import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from .compose import Composed
 from .errors import Problem, RenderError
-from .resources import ResourcePolicy, file_of, make_fetcher
+from .inputs.profiles import Profile
+from .inputs.resources import RefusedResource, ResourcePolicy, file_of, make_fetcher
+from .pdf.weasy import page_box, raster_size, stable_document_id
 
 # the stylesheet elements that compose writes: <style> without attributes, <link> to CSS
 _SHEET = re.compile(r'(<style>(.*?)</style>|<link rel="stylesheet" href="([^"]+)">)', re.S)
 
-PROFILES = {
-    "screen": {"pdf_variant": "pdf/ua-1"},
-    "print": {"pdf_variant": "pdf/x-4"},
-}
+
+@dataclass
+class Attachment:
+    name: str
+    data: bytes
+    description: str
 
 
-def profile_settings(name: str, site: dict) -> dict:
-    """Everything a profile changes, with the site's print settings applied."""
-    settings = {"name": name, **PROFILES[name]}
-    if name == "print":
-        options = site.get("print") or {}
-        settings["bleed"] = options.get("bleed") or "3mm"
-        settings["min_dpi"] = float(options.get("min_dpi") or 300)
-        settings["colours"] = {
-            key: "device-cmyk({})".format(" ".join(f"{v / 100:g}" for v in values))
-            for key, values in (options.get("colours") or {}).items()}
-    return settings
+@dataclass(frozen=True)
+class RenderJob:
+    """How to render one document."""
+
+    identifier: str  # the PDF's /ID and XMP id derive from it
+    epoch: int  # timestamps
+    file: str  # what problems point at
+    profile: Profile
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -54,7 +61,77 @@ class Rendered:
     pdf: bytes
     pages: int
     warnings: list[str] = field(default_factory=list)
+    anchors: dict[str, int] = field(default_factory=dict)  # anchor → page index
     document: object = None  # the WeasyPrint Document, for checks that inspect its boxes
+
+
+class FontState:
+    """WeasyPrint's font configuration and the stylesheets parsed with it.
+
+    A stylesheet's ``@font-face`` rules are registered in the configuration when
+    it is parsed, so the two live and die together.
+    """
+
+    def __init__(self):
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.config = FontConfiguration()
+        # parsed stylesheets by content: (CSS, warnings, refusals) from their parsing
+        self.sheets: dict[tuple, tuple] = {}
+
+
+class RenderState:
+    """What one build keeps between its documents: fonts, stylesheets, images."""
+
+    def __init__(self, policy: ResourcePolicy, fonts: FontState | None = None):
+        self.policy = policy
+        self.fonts = fonts or FontState()
+        self.images: dict = {}  # WeasyPrint's image cache (keyed by URL): this build's only
+        self._policy_key = (tuple(policy.roots), tuple(sorted(policy.allowed_hosts)))
+
+    def stylesheets(self, composed: Composed):
+        """The document's stylesheets parsed once, and its HTML without them.
+
+        A kit is rendered as dozens of parts with the same stylesheets; parsing
+        them costs more than laying out a page.  The <style> and <link> elements
+        are taken out and given to WeasyPrint, in the same order, as parsed
+        :class:`weasyprint.CSS` objects kept by content.  They all move to the
+        same cascade origin, so their precedence is unchanged.  For a document
+        with any other kind of stylesheet element, None: WeasyPrint reads it.
+        """
+        from weasyprint import CSS
+
+        found = _SHEET.findall(composed.html)
+        elements = re.findall(r"<style\b|<link\b[^>]*stylesheet", composed.html)
+        if not found or len(elements) != len(found):
+            return None
+        sheets = []
+        cache = self.fonts.sheets
+        for _whole, style, link in found:
+            if link:
+                url = urljoin(composed.base_url, html_lib.unescape(link))
+                if not url.startswith("file:"):
+                    return None
+                try:
+                    text = self.policy.read_bytes(file_of(url), "settings").decode("utf-8")
+                except (RefusedResource, OSError, UnicodeDecodeError):
+                    return None  # WeasyPrint reports it as it renders
+                key = ("link", url, text, self._policy_key)
+            else:
+                url, text = composed.base_url, style
+                key = ("style", url, text, self._policy_key)
+            if key not in cache or "@import" in text:  # an import may have changed
+                if len(cache) > 256:
+                    cache.clear()
+                collect, refused = _Collect(), []
+                try:
+                    css = CSS(string=text, base_url=url, font_config=self.fonts.config,
+                              url_fetcher=make_fetcher(self.policy, refused))
+                finally:
+                    collect.release()
+                cache[key] = (css, collect.messages, refused)
+            sheets.append(cache[key])
+        return _SHEET.sub("", composed.html), sheets
 
 
 class _Collect(logging.Handler):
@@ -90,154 +167,66 @@ def _source_date(epoch: int):
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-class Renderer:
-    """WeasyPrint with one font configuration and image cache for the process."""
+def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
+    """Render ``composed`` to PDF with the build's ``state``."""
+    from weasyprint import HTML
+    from weasyprint import Attachment as WeasyAttachment
 
-    def __init__(self):
-        from weasyprint.text.fonts import FontConfiguration
-
-        self.font_config = FontConfiguration()
-        self.image_cache: dict = {}
-        # parsed stylesheets by content: (CSS, warnings, refusals) from their parsing
-        self.sheets: dict[tuple, tuple] = {}
-
-    def stylesheets(self, composed: Composed, policy: ResourcePolicy):
-        """The document's stylesheets parsed once per process, and its HTML without them.
-
-        A kit is rendered as dozens of parts with the same stylesheets; parsing
-        them costs more than laying out a page.  The <style> and <link> elements
-        are taken out and given to WeasyPrint, in the same order, as parsed
-        :class:`weasyprint.CSS` objects kept by content.  They all move to the
-        same cascade origin, so their precedence is unchanged.  For a document
-        with any other kind of stylesheet element, None: WeasyPrint reads it.
-        """
-        from weasyprint import CSS
-
-        from .resources import RefusedResource
-
-        found = _SHEET.findall(composed.html)
-        elements = re.findall(r"<style\b|<link\b[^>]*stylesheet", composed.html)
-        if not found or len(elements) != len(found):
-            return None
-        sheets = []
-        for _whole, style, link in found:
-            if link:
-                url = urljoin(composed.base_url, html_lib.unescape(link))
-                if not url.startswith("file:"):
-                    return None
-                try:
-                    policy.check_url(url)
-                    text = file_of(url).read_text(encoding="utf-8")
-                except (RefusedResource, OSError):
-                    return None  # WeasyPrint reports it as it renders
-                key = ("link", url, text)
-            else:
-                url, text = composed.base_url, style
-                key = ("style", url, text)
-            if key not in self.sheets or "@import" in text:  # an import may have changed
-                if len(self.sheets) > 256:
-                    self.sheets.clear()
-                collect, refused = _Collect(), []
-                try:
-                    css = CSS(string=text, base_url=url, font_config=self.font_config,
-                              url_fetcher=make_fetcher(policy, refused))
-                finally:
-                    collect.release()
-                self.sheets[key] = (css, collect.messages, refused)
-            sheets.append(self.sheets[key])
-        return _SHEET.sub("", composed.html), sheets
-
-    def render(self, composed: Composed, policy: ResourcePolicy, *, identifier: str,
-               epoch: int, file: str, profile: dict | None = None,
-               attachments=()) -> Rendered:
-        from weasyprint import HTML
-        from weasyprint import Attachment as WeasyAttachment
-
-        profile = profile or profile_settings("screen", {})
-        moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
-        digest = hashlib.sha256(identifier.encode()).hexdigest()
-        try:
-            prepared = self.stylesheets(composed, policy)
-        except Exception as exc:  # as below: reported, not raised raw
-            raise RenderError(Problem(file, None, f"WeasyPrint could not read its stylesheets: "
+    moment = dt.datetime.fromtimestamp(job.epoch, dt.timezone.utc).replace(tzinfo=None)
+    digest = hashlib.sha256(job.identifier.encode()).hexdigest()
+    try:
+        prepared = state.stylesheets(composed)
+    except Exception as exc:  # as below: reported, not raised raw
+        raise RenderError(Problem(job.file, None, f"WeasyPrint could not read its stylesheets: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
-        html, sheets = prepared if prepared else (composed.html, [])
-        refused = [message for _css, _messages, refusals in sheets for message in refusals]
-        fetcher = make_fetcher(policy, refused)
-        collect = _Collect()
-        collect.messages.extend(m for _css, messages, _refusals in sheets for m in messages)
-        try:
-            options = {
-                "stylesheets": [css for css, _messages, _refusals in sheets],
-                "pdf_identifier": digest[:32].encode(),
-                "pdf_variant": profile["pdf_variant"],
-                "cache": self.image_cache,
-                "attachments": [
-                    WeasyAttachment(string=a.data, name=a.name, description=a.description,
-                                    created=moment, modified=moment)
-                    for a in attachments],
-            }
-            with _source_date(epoch):
-                document = HTML(string=html, base_url=composed.base_url,
-                                url_fetcher=fetcher).render(font_config=self.font_config,
-                                                            **options)
-                pdf = document.write_pdf(finisher=_finisher(digest), **options)
-        except Exception as exc:  # WeasyPrint failures are reported, not raised raw
-            raise RenderError(Problem(file, None, f"WeasyPrint could not render it: "
+    html, sheets = prepared if prepared else (composed.html, [])
+    refused = [message for _css, _messages, refusals in sheets for message in refusals]
+    fetcher = make_fetcher(state.policy, refused)
+    collect = _Collect()
+    collect.messages.extend(m for _css, messages, _refusals in sheets for m in messages)
+    try:
+        options = {
+            "stylesheets": [css for css, _messages, _refusals in sheets],
+            "pdf_identifier": digest[:32].encode(),
+            "pdf_variant": job.profile.pdf_variant,
+            "cache": state.images,
+            "attachments": [
+                WeasyAttachment(string=a.data, name=a.name, description=a.description,
+                                created=moment, modified=moment)
+                for a in job.attachments],
+        }
+        with _source_date(job.epoch):
+            document = HTML(string=html, base_url=composed.base_url,
+                            url_fetcher=fetcher).render(font_config=state.fonts.config,
+                                                        **options)
+            stable_document_id(document, digest)
+            pdf = document.write_pdf(**options)
+    except Exception as exc:  # WeasyPrint failures are reported, not raised raw
+        raise RenderError(Problem(job.file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
-        finally:
-            collect.release()
-        problems = [Problem(file, None, f"refused resource: {message}") for message in refused]
-        if problems:
-            raise RenderError(problems)
-        warnings = collect.messages
-        if profile.get("min_dpi"):
-            warnings += low_resolution_images(document, profile["min_dpi"])
-        return Rendered(pdf, len(document.pages), warnings, document)
-
-
-def render(composed: Composed, policy: ResourcePolicy, **options) -> Rendered:
-    """Render ``composed`` with the process's shared :class:`Renderer`."""
-    return shared_renderer().render(composed, policy, **options)
-
-
-_SHARED: Renderer | None = None
-
-
-def shared_renderer() -> Renderer:
-    """The process's one Renderer: one FontConfiguration and image cache for every build."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = Renderer()
-    return _SHARED
-
-
-def _finisher(digest: str):
-    """A stable XMP document id instead of a random one."""
-    import pydyf
-
-    stable = f"xmp.did:{uuid.UUID(digest[:32])}".encode()
-
-    def finish(document, pdf):
-        for obj in pdf.objects:
-            if isinstance(obj, pydyf.Stream) and obj.extra.get("Type") == "/Metadata":
-                obj.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, bytes(chunk))
-                              if isinstance(chunk, (bytes, bytearray)) else chunk
-                              for chunk in obj.stream]
-
-    return finish
+    finally:
+        collect.release()
+    problems = [Problem(job.file, None, f"refused resource: {message}") for message in refused]
+    if problems:
+        raise RenderError(problems)
+    warnings = collect.messages
+    if job.profile.min_dpi:
+        warnings += low_resolution_images(document, job.profile.min_dpi)
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, index)
+    return Rendered(pdf, len(document.pages), warnings, anchors, document)
 
 
 def low_resolution_images(document, min_dpi: float) -> list[str]:
     """Raster images whose printed size gives fewer than ``min_dpi`` pixels per inch."""
-    from weasyprint.images import RasterImage
-
     found = []
 
     def walk(box, page_number):
-        image = getattr(box, "replacement", None)
-        if isinstance(image, RasterImage) and box.width:
-            dpi = image.width / (box.width / 96)  # CSS pixels are 1/96 inch
+        pixels = raster_size(box)
+        if pixels and box.width:
+            dpi = pixels / (box.width / 96)  # CSS pixels are 1/96 inch
             if dpi < min_dpi - 0.5:
                 src = box.element.get("src", "") if box.element is not None else ""
                 name = "an embedded image" if src.startswith("data:") else src.rsplit("/", 1)[-1]
@@ -248,5 +237,5 @@ def low_resolution_images(document, min_dpi: float) -> list[str]:
             walk(child, page_number)
 
     for number, page in enumerate(document.pages, start=1):
-        walk(page._page_box, number)
+        walk(page_box(page), number)
     return found

@@ -43,22 +43,40 @@ class _quiet:
         return exc[0] is not None and issubclass(exc[0], OSError)
 
 
-def write_manifest(build_dir: Path, entries: dict[str, dict]) -> Path:
-    """Merge ``entries`` (output path → {sources, sha256}) into build/manifest.json.
+class Manifest:
+    """``build/manifest.json``: every output with its sources, sha256 and pages.
 
-    Entries of earlier builds are kept while their file still exists, so
-    building one release does not forget the others.
+    It is rewritten (atomically) after each output, and read back at the start
+    of a build keeping only the entries whose file is there with that sha256,
+    so that after any interruption it still tells the truth.
     """
-    path = build_dir / "manifest.json"
-    outputs: dict[str, dict] = {}
-    if path.exists():
+
+    def __init__(self, build_dir: Path):
+        self.build_dir = build_dir
+        self.path = build_dir / "manifest.json"
+        self.outputs: dict[str, dict] = {}
         try:
-            outputs = {o["path"]: o for o in json.loads(path.read_text())["outputs"]}
-        except (ValueError, KeyError, TypeError):
-            outputs = {}
-    for name, entry in entries.items():
-        outputs[name] = {"path": name, **entry}
-    outputs = {k: v for k, v in outputs.items() if (build_dir / k).exists()}
-    manifest = {"outputs": [outputs[k] for k in sorted(outputs)]}
-    write(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
-    return path
+            listed = json.loads(self.path.read_text(encoding="utf-8"))["outputs"]
+            entries = {o["path"]: o for o in listed}
+        except (OSError, ValueError, KeyError, TypeError):
+            entries = {}
+        for name, entry in entries.items():
+            if isinstance(entry, dict) and _sha256(build_dir / name) == entry.get("sha256"):
+                self.outputs[name] = entry
+
+    def record(self, name: str, entry: dict) -> None:
+        entry = {"path": name, **entry}
+        if self.outputs.get(name) != entry:
+            self.outputs[name] = entry
+            self.flush()
+
+    def flush(self) -> None:
+        manifest = {"outputs": [self.outputs[k] for k in sorted(self.outputs)]}
+        write(self.path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

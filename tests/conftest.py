@@ -42,7 +42,7 @@ class ProjectDir:
         return self.root / "build/releases" / f"{stem}.pdf"
 
     def build(self, *paths, **kwargs):
-        from publisher.build import build
+        from publisher.pipeline import build
 
         return build(self.root, list(paths) or None, **kwargs)
 
@@ -68,7 +68,7 @@ def only_fr(project) -> ProjectDir:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory):
     """The sample project built once for the whole session."""
-    from publisher.build import build
+    from publisher.pipeline import build
 
     root = tmp_path_factory.mktemp("sample")
     shutil.copytree(REPO / "sources", root / "sources")

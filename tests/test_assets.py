@@ -6,7 +6,13 @@ from conftest import REPO, release_text
 from PIL import Image
 from pypdf import PdfReader
 
-from publisher.assets import max_pixels, prepare_image
+from publisher.inputs.assets import max_pixels, prepare_image
+from publisher.inputs.resources import Files, ResourcePolicy
+
+
+def _files(root):
+    return Files(ResourcePolicy([root]))
+
 
 SOURCE = "sources/releases/2018/2018-06-20-photo.fr.md"
 
@@ -32,24 +38,24 @@ def test_large_photo_is_reduced_for_screen_and_for_print(project):
     path = project.write(SOURCE, release_text(body="Texte.\n\n![Une grande photo](photo.png)\n"))
     screen = project.build(path)
     assert screen.problems == []
-    assert max_pixels({"name": "screen"}) in _image_widths(screen.outputs[0].path)
+    assert max_pixels(150) in _image_widths(screen.outputs[0].path)
     printed = project.build(path, profile="print")
     assert printed.problems == []  # 300 dpi at the page's width: no warning
-    assert max_pixels({"name": "print"}) in _image_widths(printed.outputs[0].path)
+    assert max_pixels(300) in _image_widths(printed.outputs[0].path)
     prepared = sorted((project.root / "build/.cache/assets").glob("*.jpg"))
     assert len(prepared) == 2  # one per resolution, photos as JPEG
 
 
 def test_images_are_reduced_once(tmp_path):
     photo = _photo(tmp_path / "photo.png")
-    first = prepare_image(photo, tmp_path / "cache", 1000)
+    first = prepare_image(photo, tmp_path / "cache", 1000, _files(tmp_path))
     stamp = first.stat().st_mtime_ns
-    again = prepare_image(photo, tmp_path / "cache", 1000)
+    again = prepare_image(photo, tmp_path / "cache", 1000, _files(tmp_path))
     assert again == first and again.stat().st_mtime_ns == stamp
     with Image.open(first) as reduced:
         assert reduced.size == (1000, 667)
     small = _photo(tmp_path / "small.png", 400, 300)
-    assert prepare_image(small, tmp_path / "cache", 1000) == small
+    assert prepare_image(small, tmp_path / "cache", 1000, _files(tmp_path)) == small
 
 
 def test_woff2_font_is_decoded_once_and_embedded(project):

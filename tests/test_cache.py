@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, SAMPLE_STEM
 from pypdf import PdfReader
 
-from publisher.build import build, clean
+from publisher.pipeline import build, clean
 
 LANGS = ("en", "fr", "ru")
 RELEASE = {lang: f"sources/releases/2018/{SAMPLE_STEM}.{lang}.md" for lang in LANGS}
@@ -191,7 +191,7 @@ def test_interrupted_build_is_repaired(warm, tmp_path):
     root = tmp_path / "killed"
     shutil.copytree(REPO / "sources", root / "sources")
     shutil.copytree(REPO / "layouts", root / "layouts")
-    code = f"from publisher.build import build; build({str(root)!r}, jobs=2)"
+    code = f"from publisher.pipeline import build; build({str(root)!r}, jobs=2)"
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     deadline = time.monotonic() + 60
     while not list((root / "build").rglob("*.pdf")) and time.monotonic() < deadline:
@@ -209,7 +209,7 @@ def test_interrupted_build_is_repaired(warm, tmp_path):
 def test_watch_rebuilds_what_a_saved_file_affects(project):
     import threading
 
-    from publisher.watch import watch
+    from publisher.commands.watch import watch
 
     builds = []
     thread = threading.Thread(target=watch, args=(project,), daemon=True, kwargs={
@@ -226,7 +226,7 @@ def test_watch_rebuilds_what_a_saved_file_affects(project):
 
 
 def test_noop_build_does_not_import_weasyprint(project):
-    code = ("import sys\nfrom publisher.build import build\n"
+    code = ("import sys\nfrom publisher.pipeline import build\n"
             f"result = build({str(project)!r}, jobs=1)\n"
             "print(result.rendered, result.reused, 'weasyprint' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -22,7 +22,7 @@ SALON = ["2026-05-05-altair-launch-success", "2026-03-04-aurora-budget-2026",
 
 @pytest.fixture(scope="session")
 def kits(tmp_path_factory):
-    from publisher.build import build_kit
+    from publisher.pipeline import build_kit
 
     root = tmp_path_factory.mktemp("aurora")
     shutil.copytree(AURORA / "sources", root / "sources")
@@ -211,7 +211,7 @@ def test_selector_kit_takes_matching_releases_in_date_order(kits):
 def test_kit_command_line(tmp_path):
     from click.testing import CliRunner
 
-    from publisher.cli import main
+    from publisher.commands.cli import main
 
     shutil.copytree(AURORA / "sources", tmp_path / "sources")
     result = CliRunner().invoke(main, ["kit", "launches", "--project", str(tmp_path)])

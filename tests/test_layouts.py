@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, release_text
 from pdfread import text
 
-from publisher.catalogs import extract, read_messages
+from publisher.inputs.catalogs import extract, read_messages
 
 LAYOUTS = REPO / "layouts"
 LANGS = ["en", "fr", "de", "es", "it", "ru"]
@@ -107,7 +107,7 @@ def test_stylesheet_reaching_outside_the_project_is_refused(project):
 def test_css_the_renderer_ignores_is_reported_and_strict_fails(project):
     from click.testing import CliRunner
 
-    from publisher.cli import main
+    from publisher.commands.cli import main
 
     project.write("layouts/release/release.html",
                   (LAYOUTS / "release/release.html").read_text(encoding="utf-8"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from publisher.markdown import render_body
-from publisher.typography import typographer
+from publisher.text.markdown import render_body
+from publisher.text.typography import typographer
 
 
 def _render(body: str, lang: str = "fr"):

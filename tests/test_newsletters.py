@@ -20,7 +20,7 @@ MAY = ["2026-05-05-altair-launch-success", "2026-05-12-ocean-colour-data",
 
 @pytest.fixture(scope="session")
 def may(tmp_path_factory):
-    from publisher.build import build_newsletter
+    from publisher.pipeline import build_newsletter
 
     root = tmp_path_factory.mktemp("aurora-news")
     shutil.copytree(AURORA / "sources", root / "sources")
@@ -51,7 +51,7 @@ def test_month_selection_order_and_embargo(may):
 
 
 def test_embargo_lifted_later(tmp_path):
-    from publisher.build import build_newsletter
+    from publisher.pipeline import build_newsletter
 
     shutil.copytree(AURORA / "sources", tmp_path / "sources")
     after = dt.datetime(2026, 5, 28, 8, 0, tzinfo=dt.timezone.utc)
@@ -91,7 +91,7 @@ def test_masthead_title_issue_number_and_contents(may, lang, title, number):
 
 
 def test_issue_numbers_count_from_the_first_month(tmp_path):
-    from publisher.build import build_newsletter
+    from publisher.pipeline import build_newsletter
 
     shutil.copytree(AURORA / "sources", tmp_path / "sources")
     build_newsletter(tmp_path, "2026-03", lang="en", as_of=BEFORE_EMBARGO)
@@ -128,7 +128,7 @@ def test_email_edition_is_self_contained_with_styles_inlined(may):
 
 
 def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
-    from publisher.build import build_newsletter
+    from publisher.pipeline import build_newsletter
 
     shutil.copytree(AURORA / "sources", tmp_path / "sources")
     site = tmp_path / "sources/site.yaml"

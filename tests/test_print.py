@@ -85,7 +85,7 @@ def test_low_resolution_image_is_warned_about_in_print_only(project):
 def test_kit_can_ask_for_the_print_profile(project):
     kit = project.root / "sources/kits/cnes-roscosmos-2018.yaml"
     kit.write_text(kit.read_text(encoding="utf-8") + "profile: print\n", encoding="utf-8")
-    from publisher.build import build_kit
+    from publisher.pipeline import build_kit
 
     result = build_kit(project.root, "cnes-roscosmos-2018", lang="en")
     assert result.errors == []

@@ -130,7 +130,7 @@ def test_rebuild_is_byte_identical(sample_build, tmp_path):
     import os
     import shutil
 
-    from publisher.build import build
+    from publisher.pipeline import build
 
     project, _ = sample_build
     shutil.copytree(project.root / "sources", tmp_path / "sources")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.typography import NBSP, NNBSP, typographer
+from publisher.text.typography import NBSP, NNBSP, typographer
 
 
 def test_french_spaces_before_high_punctuation_and_inside_guillemets():

@@ -19,7 +19,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, Problem, display_path
+from ..errors import ConfigError, Problem, display_path
+from ..inputs.catalogs import DOMAIN, extract
+from ..inputs.catalogs import languages as catalog_languages
+from ..inputs.fonts import coverage, describe, uncovered
+from ..inputs.layouts import layout_dirs
+from ..inputs.resources import ResourcePolicy
+from ..inputs.yamlfile import Located
+from ..load import Kit, Project, load, load_release
+from ..pdf.weasy import page_box
+from ..pipeline import Build, BuildOptions, default_jobs
 
 CHECKS = ("sources", "layouts", "glyphs", "overflow", "catalogs", "page-limit",
           "accessibility", "translations", "embargo", "visual")
@@ -57,9 +66,6 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
           langs: list[str] | None = None, baseline: Path | None = None,
           update_baseline: bool = False, jobs: int | None = None) -> CheckReport:
     """Run every check on ``project``; see the module docstring."""
-    from .build import Builder
-    from .load import load
-
     started = time.perf_counter()
     report = CheckReport()
     root = Path(project).resolve()
@@ -80,18 +86,27 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("embargo", under_embargo(loaded, as_of))
     with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
         scratch = Path(scratch)
-        # the build's cache, with entries of its own: they carry the inspections' findings
-        builder = Builder(root, loaded, as_of, None, None, key_salt="check")
-        builder.build_dir = scratch / "build"
-        builder.inspect = Inspector(loaded)
         outputs: list[Path] = []
-        _render_everything(builder, loaded, scratch, report, langs, outputs, jobs)
-        report.rendered, report.reused = builder.result.rendered, builder.result.reused
-        report.add("catalogs", catalog_problems(builder.session.layout_dirs, root,
-                                                builder.session.font_dirs))
+        stressed = with_stress_sources(loaded, scratch, langs)
+        # the build's cache, with entries of its own: they carry the inspections' findings
+        options = BuildOptions(as_of=as_of, jobs=jobs, build_dir=scratch / "build",
+                               key_salt="check", inspect=Inspector(loaded),
+                               extra_roots=(scratch / "stress",))
+
+        def record(output, name, problems):
+            report.checked.append(("layouts", name))
+            if output is not None and not name.startswith("("):
+                outputs.append(output.path)
+            for problem in problems:
+                report.add(_kind(problem), [problem])
+
+        made = Build(stressed, options, on_output=record)
+        made.execute(made.plan(False), jobs or default_jobs())
+        report.rendered, report.reused = made.result.rendered, made.result.reused
+        report.add("catalogs", catalog_problems(made.layout_dirs, root, made.fontset))
         if baseline is not None:
             report.diff_images = compare_baseline(
-                builder.build_dir, outputs, Path(baseline), root, report,
+                made.build_dir, outputs, Path(baseline), root, report,
                 update=update_baseline)
     report.seconds = time.perf_counter() - started
     return report
@@ -100,41 +115,30 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
 # --- rendering every layout in every language ------------------------------------------
 
 
-def languages(loaded, layout_dirs) -> list[str]:
-    from .catalogs import languages as catalog_languages
-
+def languages(loaded: Project, layout_dirs) -> list[str]:
     present = {r.lang for r in loaded.releases if r.lang}
     return sorted(present | set(catalog_languages(layout_dirs)))
 
 
-def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only,
-                       outputs: list[Path], jobs: int) -> None:
-    from .build import default_jobs
-    from .bundle import newsletter_months
-    from .load import Kit, load_release
-    from .yamlfile import Located
-
-    def record(output, name, problems):
-        report.checked.append(("layouts", name))
-        if output is not None and not name.startswith("("):
-            outputs.append(output.path)
-        for problem in problems:
-            report.add(_kind(problem), [problem])
-
-    builder.on_output = record
-    # the stress releases, in every language: one under embargo (its notice in the
-    # release and kit layouts), one without (newsletters leave embargoed releases out)
+def with_stress_sources(loaded: Project, scratch: Path, only) -> Project:
+    """``loaded`` plus a stress release (two: embargoed and public) and a stress kit
+    in every language; ``loaded`` itself is left as it is."""
+    # one stress release under embargo (its notice in the release and kit layouts),
+    # one without (newsletters leave embargoed releases out)
     dates = sorted(r.meta["date"] for r in loaded.releases if r.meta.get("date"))
     day = dates[-1] if dates else dt.date(2000, 1, 1)
-    for lang in only or languages(loaded, builder.session.layout_dirs):
+    folder = scratch / "stress"
+    policy = ResourcePolicy([folder])
+    releases, kits = [], []
+    for lang in only or languages(loaded, layout_dirs(loaded.root)):
         ids = []
         for variant, embargo in (("stress-test", True), ("stress-test-public", False)):
-            path = scratch / "stress" / f"{day.isoformat()}-publisher-{variant}.{lang}.md"
+            path = folder / f"{day.isoformat()}-publisher-{variant}.{lang}.md"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(stress_source(lang, day, loaded, embargo), encoding="utf-8")
-            stress = load_release(path, loaded.root)
+            stress = load_release(path, loaded.root, policy)
             stress.file = f"(stress release{'' if embargo else ', public'}, {lang})"
-            loaded.releases.append(stress)
+            releases.append(stress)
             ids.append(stress.id)
         ids += sorted({r.id for r in loaded.releases if r.lang == lang and r.id not in ids})
         kit = Kit(path=path, file=f"(stress kit, {lang})", slug=f"stress-kit-{lang}",
@@ -143,14 +147,8 @@ def _render_everything(builder, loaded, scratch: Path, report: CheckReport, only
                     "lang": [lang], "date": day, "intro": {"*": stress_paragraph()},
                     "releases": {"ids": ids}, "contacts_appendix": True, "attachments": [],
                     "cover": None, "profile": None}
-        loaded.kits.append(kit)
-    seen: dict[str, str] = {}
-    planned = [builder.plan("release", release, seen) for release in loaded.releases]
-    planned += [builder.plan("kit", kit, lang) for kit in loaded.kits if not kit.problems
-                for lang in kit.meta["lang"]]
-    planned += [builder.plan("newsletter", month, lang)
-                for month, lang in newsletter_months(loaded)]
-    builder.execute([job for job in planned if job], jobs or default_jobs())
+        kits.append(kit)
+    return loaded.with_sources(releases, kits)
 
 
 def _kind(problem: Problem) -> str:
@@ -263,8 +261,8 @@ def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Probl
 
     problems: list[Problem] = []
     for number, page in enumerate(document.pages, start=1):
-        page_box = page._page_box
-        right = page_box.content_box_x() + page_box.width
+        root_box = page_box(page)
+        right = root_box.content_box_x() + root_box.width
         reported: set[int] = set()
 
         def report(block, past: float, what: str, number=number, reported=reported) -> None:
@@ -296,8 +294,8 @@ def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Probl
             for child in getattr(box, "children", None) or []:
                 walk(child, limit, block)
 
-        for child in page_box.children:
-            walk(child, right, page_box)
+        for child in root_box.children:
+            walk(child, right, root_box)
     return problems
 
 
@@ -305,64 +303,65 @@ def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
     """What a screen reader or an archive needs, read back from the PDF."""
     import io
 
-    from pypdf import PdfReader
+    import pikepdf
 
-    reader = PdfReader(io.BytesIO(pdf))
-    root = reader.trailer["/Root"]
-    xmp = root["/Metadata"].get_object().get_data() if "/Metadata" in root else b""
-    if b"GTS_PDFXVersion" in xmp:
-        return []  # the print edition is for the press, not for readers
     problems = []
 
     def lost(what: str) -> None:
         problems.append(Problem(file, None, f"accessibility: {what}"))
 
-    if "/StructTreeRoot" not in root:
-        lost("the PDF has no structure tree (tags); keep the screen profile's pdf/ua-1")
-    if not root.get("/Lang"):
-        lost("the PDF has no /Lang; give <html> a lang attribute")
-    if not (reader.metadata and reader.metadata.title):
-        lost("the PDF has no title; give the layout a <title>")
-    if not (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle"):
-        lost("the title is not shown as the window title (DisplayDocTitle)")
-    for page_number, page in enumerate(reader.pages, start=1):
-        for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
-            font = font.get_object()
-            descriptor = font.get("/FontDescriptor")
-            if descriptor is None and "/DescendantFonts" in font:
-                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
-            descriptor = descriptor.get_object() if descriptor else {}
-            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
-                lost(f"font {font.get('/BaseFont')} on page {page_number} is not embedded")
-    if "/StructTreeRoot" in root:
-        for alt in _figures(root["/StructTreeRoot"]):
-            if not alt:
-                lost("an image has no alternative text; give every <img> an alt")
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        root = document.Root
+        xmp = root.Metadata.read_bytes() if "/Metadata" in root else b""
+        if b"GTS_PDFXVersion" in xmp:
+            return []  # the print edition is for the press, not for readers
+        if "/StructTreeRoot" not in root:
+            lost("the PDF has no structure tree (tags); keep the screen profile's pdf/ua-1")
+        if not str(root.get("/Lang", "")):
+            lost("the PDF has no /Lang; give <html> a lang attribute")
+        if not str(document.docinfo.get("/Title", "")):
+            lost("the PDF has no title; give the layout a <title>")
+        if not bool((root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle", False)):
+            lost("the title is not shown as the window title (DisplayDocTitle)")
+        for page_number, page in enumerate(document.pages, start=1):
+            fonts = (page.obj.get("/Resources") or {}).get("/Font") or {}
+            for _name, font in fonts.items():
+                descriptor = font.get("/FontDescriptor")
+                if descriptor is None and "/DescendantFonts" in font:
+                    descriptor = font.DescendantFonts[0].get("/FontDescriptor")
+                descriptor = descriptor if descriptor is not None else {}
+                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    lost(f"font {font.get('/BaseFont')} on page {page_number} is not embedded")
+        if "/StructTreeRoot" in root:
+            for alt in _figures(root.StructTreeRoot, set()):
+                if not alt:
+                    lost("an image has no alternative text; give every <img> an alt")
     return problems
 
 
-def _figures(node):
-    node = node.get_object()
+def _figures(node, seen: set):
+    import pikepdf
+
+    if not isinstance(node, pikepdf.Dictionary) or (node.is_indirect and node.objgen in seen):
+        return
+    if node.is_indirect:
+        seen.add(node.objgen)
     if node.get("/S") == "/Figure":
-        yield str(node.get("/Alt") or "").strip()
+        yield str(node.get("/Alt", "")).strip()
     kids = node.get("/K")
-    for kid in kids if isinstance(kids, list) else [kids]:
-        if hasattr(kid, "get_object") and hasattr(kid.get_object(), "get"):
-            yield from _figures(kid)
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        yield from _figures(kid, seen)
 
 
 # --- catalogs, translations, embargo ---------------------------------------------------
 
 
-def catalog_problems(layout_dirs: list[Path], root: Path, font_dirs) -> list[Problem]:
+def catalog_problems(layout_dirs: list[Path], root: Path, fontset) -> list[Problem]:
     """Strings the templates use but a catalog lacks, and entries no template uses."""
     from babel.messages.pofile import read_po
 
-    from .catalogs import DOMAIN, extract
-    from .fonts import coverage, describe, uncovered
-
     problems = []
-    covered = coverage(tuple(font_dirs))
+    covered = coverage(fontset)
     used: dict[str, tuple[str, int]] = {}  # catalogs apply to the templates of every folder
     for folder in reversed(layout_dirs):
         for file, line, message in extract(folder):

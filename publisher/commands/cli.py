@@ -2,22 +2,30 @@
 
 Exit status: 0 when everything built, 1 when any source failed, 2 for usage
 errors.  Problems are printed as ``file:line: message``; a traceback only
-with ``--debug``.  Nothing heavy is imported before a command runs.
+with ``--debug``.  The library is loaded when a command runs (:func:`library`),
+so that ``--help`` and usage errors answer at once.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from typing import TYPE_CHECKING
 
 import click
 
-from .defaults import DEFAULTS
+from ..defaults import DEFAULTS
 
 if TYPE_CHECKING:  # pathlib and datetime are imported when a command runs, not for --help
     import datetime as dt
     from pathlib import Path
+
+
+def library(name: str):
+    """The library function ``module:function``, loaded when a command needs it."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f"publisher.{module}"), function)
 
 
 class _Path(click.Path):
@@ -106,9 +114,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.pass_obj
 def build(obj: _Context, paths, **options) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
-    from .build import build as run_build
-
-    _run(obj, run_build, list(paths) or None, **options)
+    _run(obj, library("pipeline:build"), list(paths) or None, **options)
 
 
 @main.command()
@@ -119,8 +125,6 @@ def build(obj: _Context, paths, **options) -> None:
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
-    from .watch import watch as run_watch
-
     def report(result, seconds):
         for problem in result.problems:
             click.echo(str(problem), err=True)
@@ -130,8 +134,9 @@ def watch(obj: _Context, project, as_of, profile, interval) -> None:
     click.echo("watching sources/, layouts/ and fonts/; Ctrl-C to stop")
     with _guard(obj.debug):
         try:
-            run_watch(_here(project), interval=interval, as_of=_parse_as_of(as_of),
-                      profile=profile, on_build=report)
+            library("commands.watch:watch")(_here(project), interval=interval,
+                                            as_of=_parse_as_of(as_of), profile=profile,
+                                            on_build=report)
         except KeyboardInterrupt:
             click.echo("stopped")
 
@@ -140,9 +145,7 @@ def watch(obj: _Context, project, as_of, profile, interval) -> None:
 @_PROJECT
 def clean(project) -> None:
     """Empty the render cache (build/.cache)."""
-    from .build import clean as run_clean
-
-    count = run_clean(_here(project))
+    count = library("pipeline:clean")(_here(project))
     click.echo(f"removed {count} cached render{'s' if count != 1 else ''}")
 
 
@@ -153,9 +156,7 @@ def clean(project) -> None:
 @click.pass_obj
 def kit(obj: _Context, slug, **options) -> None:
     """Build the press kit sources/kits/SLUG.yaml into build/kits/."""
-    from .build import build_kit
-
-    _run(obj, build_kit, slug, **options)
+    _run(obj, library("pipeline:build_kit"), slug, **options)
 
 
 @main.command()
@@ -165,9 +166,7 @@ def kit(obj: _Context, slug, **options) -> None:
 @click.pass_obj
 def newsletter(obj: _Context, month, **options) -> None:
     """Build the newsletter of MONTH (PDF, e-mail HTML, text) into build/newsletters/."""
-    from .build import build_newsletter
-
-    _run(obj, build_newsletter, month, **options)
+    _run(obj, library("pipeline:build_newsletter"), month, **options)
 
 
 def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> None:
@@ -200,20 +199,16 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
 def check_command(obj: _Context, project, as_of, public, langs, baseline, update_baseline,
                   junit, output_format, jobs) -> None:
     """Check sources and layouts before anything is sent (exit 1 on any failure)."""
-    from .check import check, github_annotations, junit_xml
-
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline DIR")
     with _guard(obj.debug):
-        report = check(_here(project), as_of=_parse_as_of(as_of), public=public,
-                       langs=list(langs) or None, baseline=baseline,
-                       update_baseline=update_baseline, jobs=jobs)
+        report = library("commands.check:check")(
+            _here(project), as_of=_parse_as_of(as_of), public=public, langs=list(langs) or None,
+            baseline=baseline, update_baseline=update_baseline, jobs=jobs)
     if junit:
-        from .write import write
-
-        write(junit, junit_xml(report).encode("utf-8"))
+        library("write:write")(junit, library("commands.check:junit_xml")(report).encode("utf-8"))
     if output_format == "github":
-        for line in github_annotations(report):
+        for line in library("commands.check:github_annotations")(report):
             click.echo(line)
     else:
         _print_report(report, sys.stdout.isatty())
@@ -264,14 +259,12 @@ def new() -> None:
 @click.pass_obj
 def new_release(obj: _Context, lang, title, original, date, project) -> None:
     """Write sources/releases/<year>/<date>-<slug>.<lang>.md."""
-    from .new import new_release as create
-    from .new import new_translation
-
     if original is not None:
         if not lang:
             raise click.UsageError("--translate needs --lang")
         with _guard(obj.debug):
-            path = new_translation(_here(project), source=original, lang=lang)
+            path = library("commands.new:new_translation")(_here(project), source=original,
+                                                           lang=lang)
         click.echo(f"created {path}")
         return
     if not title:
@@ -285,7 +278,7 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
         raise click.BadParameter(f"{date!r} is not a date; write YYYY-MM-DD",
                                  param_hint="--date") from None
     with _guard(obj.debug):
-        path = create(_here(project), title=title, lang=lang, date=day)
+        path = library("commands.new:new_release")(_here(project), title=title, lang=lang, date=day)
     click.echo(f"created {path}")
 
 
@@ -296,12 +289,12 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
 @click.pass_obj
 def catalogs(obj: _Context, langs, project) -> None:
     """Extract layout strings and update every language's .po catalog."""
-    from .catalogs import languages, update
-
     root = _here(project).resolve()
     layouts = root / str(DEFAULTS["layouts_dir"])
     with _guard(obj.debug):
-        todo = update(layouts, sorted(set(languages([layouts])) | set(langs)))
+        languages = library("inputs.catalogs:languages")
+        todo = library("inputs.catalogs:update")(
+            layouts, sorted(set(languages([layouts])) | set(langs)))
     for lang, missing in todo.items():
         state = f"{len(missing)} to translate" if missing else "complete"
         click.echo(f"layouts/locale/{lang}/LC_MESSAGES/messages.po: {state}")
@@ -316,10 +309,8 @@ def catalogs(obj: _Context, langs, project) -> None:
 @click.pass_obj
 def preview(obj: _Context, pdf, page, width, output) -> None:
     """Rasterise one page of a PDF to PNG (for READMEs, e-mails, reviews)."""
-    from .preview import preview as make_preview
-
     with _guard(obj.debug):
-        make_preview(pdf, output, page=page, width=width)
+        library("commands.preview:preview")(pdf, output, page=page, width=width)
     click.echo(f"wrote {output}")
 
 
@@ -333,14 +324,13 @@ class _guard:
         return self
 
     def __exit__(self, kind, exc, tb):
-        from .errors import PublisherError, UsageError
-
+        errors = importlib.import_module("publisher.errors")
         if exc is None or not isinstance(exc, Exception) or self.debug:
             return False
-        if isinstance(exc, PublisherError):
+        if isinstance(exc, errors.PublisherError):
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            sys.exit(2 if isinstance(exc, UsageError) else 1)
+            sys.exit(2 if isinstance(exc, errors.UsageError) else 1)
         click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
                    err=True)
         sys.exit(1)

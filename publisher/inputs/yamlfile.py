@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .errors import Problem
+from ..errors import Problem
 
 Path_ = tuple  # a key path such as ("contacts", 1, "email")
 

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
+import hashlib
 from pathlib import Path
 
-import yaml
-
-from .defaults import DEFAULTS
-from .errors import Problem, UsageError
-
-
-def slugify(title: str, limit: int = 60, fallback: str = "release") -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:limit].rstrip("-") or fallback
+from ..defaults import DEFAULTS
+from ..errors import Problem, UsageError
+from ..inputs.schema import Invalid, language
+from ..load import LANG_SUFFIX, load, split_front_matter
+from ..text.slugs import slugify
+from ..write import write
 
 
 def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -> Path:
     """Write ``sources/releases/<year>/<date>-<slug>.<lang>.md`` and return its path."""
-    from .load import load
-    from .schema import Invalid, language
+    import yaml
 
     root = Path(project).resolve()
     loaded = load(root, paths=[])  # site.yaml and contacts.yaml only
@@ -42,9 +36,6 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
     contacts = list(loaded.contacts)
     text += f"contacts: [{', '.join(contacts)}]\n" if contacts else "contacts: []\n"
     text += "tags: []\n---\n\nFirst paragraph: who, what, when, where, why.\n"
-    folder.mkdir(parents=True, exist_ok=True)
-    from .write import write
-
     write(path, text.encode("utf-8"))
     return path.relative_to(root)
 
@@ -55,11 +46,6 @@ def new_translation(project: Path, *, source: Path, lang: str) -> Path:
     The copy keeps the original's text, to be translated; ``publisher check``
     reports it as stale as soon as the original changes.
     """
-    import hashlib
-
-    from .load import LANG_SUFFIX, split_front_matter
-    from .schema import Invalid, language
-
     root = Path(project).resolve()
     source = Path(source) if Path(source).is_absolute() else (Path.cwd() / source)
     if not source.is_file():
@@ -85,7 +71,5 @@ def new_translation(project: Path, *, source: Path, lang: str) -> Path:
                                             "  sha256:")))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     front += (f"translated_from:\n  file: {source.name}\n  sha256: {digest}\n")
-    from .write import write
-
     write(target, f"---\n{front}---\n{body}".encode())
     return target.relative_to(root)

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import Problem
+from ..defaults import DEFAULTS, PROFILES
+from ..errors import Problem
 from .yamlfile import Located
 
 
@@ -215,8 +216,8 @@ def _mapping(value, what):
 
 def profile(value, located, path):
     value = text(value, located, path)
-    if value not in ("screen", "print"):
-        raise Invalid(f"unknown profile '{value}'; use screen or print")
+    if value not in PROFILES:
+        raise Invalid(f"unknown profile '{value}'; use " + " or ".join(PROFILES))
     return value
 
 
@@ -255,7 +256,7 @@ SITE_FIELDS = [
     Field("website", text, "Web address printed in the header."),
     Field("default_lang", language, "Language of sources that do not say theirs."),
     Field("country", text, "ISO country code used to read national phone numbers (FR)."),
-    Field("page_size", text, "CSS page size: A4, letter, …", default="A4"),
+    Field("page_size", text, "CSS page size: A4, letter, …", default=DEFAULTS["page_size"]),
     Field("colours", mapping_of([
         Field("primary", colour, "Main brand colour."),
         Field("accent", colour, "Accent colour."),
@@ -271,15 +272,16 @@ SITE_FIELDS = [
         default={}),
     Field("page_limit", number, "Most pages a release may have (publisher check)."),
     Field("profile", profile, "Output profile: screen (tagged, accessible) or print.",
-          default="screen"),
+          default=DEFAULTS["profile"]),
     Field("print", mapping_of([
-        Field("bleed", text, "Bleed around the trimmed page, e.g. 3mm.", default="3mm"),
+        Field("bleed", text, "Bleed around the trimmed page, e.g. 3mm.",
+              default=DEFAULTS["print_bleed"]),
         Field("colours", lambda v, loc, p: {
             str(k): cmyk(item, loc, p + (k,))
             for k, item in _mapping(v, "a mapping of colour name to [C, M, Y, K]").items()},
             "Brand colours as CMYK percentages: primary: [100, 70, 0, 40].", default={}),
         Field("min_dpi", number, "Warn about raster images under this resolution.",
-              default=300),
+              default=DEFAULTS["print_min_dpi"]),
     ], "print"), "Settings of the print profile.", default={}),
     Field("email", mapping_of([
         Field("assets_url", text, "Absolute URL where the e-mail's images are published; "
@@ -318,7 +320,7 @@ FRONT_MATTER_FIELDS = [
     Field("embargo", datetime_with_offset, "Not to be published before (with UTC offset)."),
     Field("figures", list_of(figure, "figures"), "Key figures: {label, value, unit}.",
           default=[]),
-    Field("layout", text, "Layout directory under layouts/.", default="release"),
+    Field("layout", text, "Layout directory under layouts/.", default=DEFAULTS["layout"]),
     Field("translated_from", mapping_of([
         Field("file", text, "File name of the original, in the same folder.", required=True),
         Field("sha256", text, "sha256 of the original when it was translated.",

@@ -11,8 +11,7 @@ from pdfread import structure_problems, syntax_problems
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from publisher.assemble import PART_LINK, assemble
-from publisher.render import shared_renderer
+from publisher.pdf.join import PART_LINK, join
 
 SANS = (REPO / "fonts/Inter-Regular.otf").as_uri()  # CFF outlines
 SERIF = (REPO / "fonts/NotoSerif-Regular.ttf").as_uri()  # TrueType outlines
@@ -25,28 +24,35 @@ p {{ font-family: TestSerif; }}
 """
 
 
-def _pdf(body: str, css: str = "", variant: str | None = "pdf/ua-1") -> bytes:
+@pytest.fixture(scope="module")
+def fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def _pdf(fonts, body: str, css: str = "", variant: str | None = "pdf/ua-1") -> bytes:
     from weasyprint import HTML
 
     html = (f"<html lang='en'><head><title>Joined</title><style>{FONTS}{css}</style></head>"
             f"<body>{body}</body></html>")
-    return HTML(string=html).write_pdf(font_config=shared_renderer().font_config,
+    return HTML(string=html).write_pdf(font_config=fonts,
                                        pdf_variant=variant)
 
 
 @pytest.fixture(scope="module")
-def joined():
-    front = _pdf(f"<h2>Contents</h2><p><a href='{PART_LINK}second'>To the second part</a></p>")
-    first = _pdf("<h2 id='first'>Alpha</h2><p>Quick brown foxes.</p>")
-    second = _pdf("<h2 id='second'>Zeta</h2><p>Jumping wizards vex; 0123456789.</p>"
+def joined(fonts):
+    front = _pdf(fonts, f"<h2>Contents</h2><p><a href='{PART_LINK}second'>To the second part</a></p>")
+    first = _pdf(fonts, "<h2 id='first'>Alpha</h2><p>Quick brown foxes.</p>")
+    second = _pdf(fonts, "<h2 id='second'>Zeta</h2><p>Jumping wizards vex; 0123456789.</p>"
                   "<p style='break-before: page'>Overflow onto a second page.</p>")
-    folios = _pdf("<div></div><div class='f'></div><div class='f'></div><div class='f'></div>",
+    folios = _pdf(fonts, "<div></div><div class='f'></div><div class='f'></div><div class='f'></div>",
                   "@page { @bottom-center { font-family: TestSans; "
                   "content: 'Page ' counter(page) ' of ' counter(pages) } } "
                   ".f { break-before: page }", variant=None)
     parts = [front, first, second]
-    return (assemble(parts, folios, identifier=b"0" * 32),
-            assemble(parts, folios, identifier=b"0" * 32, share_fonts=False))
+    return (join(parts, folios, identifier=b"0" * 32),
+            join(parts, folios, identifier=b"0" * 32, share_fonts=False))
 
 
 def _programs(pdf: bytes) -> dict[str, set[int]]:

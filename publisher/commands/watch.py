@@ -1,9 +1,10 @@
 """``publisher watch``: one warm process that rebuilds what a saved file affects.
 
-The process keeps WeasyPrint imported, its font configuration and image
-cache, Jinja2's compiled templates' sources and the hashes of unchanged files;
-the render cache decides what a change affects, so saving one release
-re-renders that release and the kits and newsletters that contain it.
+The process keeps WeasyPrint imported and, in a :class:`~publisher.pipeline.Session`,
+its font configuration and parsed stylesheets for as long as the fonts and
+layouts they come from are unchanged; the render cache decides what a change
+affects, so saving one release re-renders that release and the kits and
+newsletters that contain it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .defaults import DEFAULTS
+from ..defaults import DEFAULTS
+from ..pipeline import Session, build
 
 WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
 
@@ -33,9 +35,8 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
           on_build: Callable | None = None, max_builds: int | None = None) -> None:
     """Build now, then again after every change, until interrupted."""
-    from .build import build
-
     root = Path(project).resolve()
+    session = Session()  # the render state this watch keeps between builds
     builds = 0
     state = None
     while max_builds is None or builds < max_builds:
@@ -43,7 +44,7 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
         if current != state:
             state = current
             started = time.perf_counter()
-            result = build(root, as_of=as_of, profile=profile, jobs=1)
+            result = build(root, as_of=as_of, profile=profile, jobs=1, session=session)
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)

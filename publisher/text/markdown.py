@@ -14,7 +14,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .errors import Problem
+from ..errors import Problem
 from .typography import Typographer
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .defaults import DEFAULTS
+from ..defaults import DEFAULTS
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the publisher package
 
 
 def builtin_dir(name: str) -> Path:

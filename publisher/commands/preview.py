@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .errors import Problem, UsageError
-from .write import write
+from ..errors import Problem, UsageError
+from ..write import write
 
 
 def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path:

@@ -1,0 +1,38 @@
+"""Output profiles: what the screen and the print editions change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..defaults import DEFAULTS, PROFILES
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything a profile changes, with the site's print settings applied."""
+
+    name: str
+    pdf_variant: str | None
+    dpi: int  # resolution of prepared images
+    bleed: str | None = None
+    min_dpi: float | None = None  # warn about raster images under it (print)
+    colours: dict[str, str] = field(default_factory=dict)  # CSS colours that replace the site's
+
+    def key(self) -> str:
+        """What the profile contributes to a cache key."""
+        return repr((self.name, self.pdf_variant, self.dpi, self.bleed, self.min_dpi,
+                     sorted(self.colours.items())))
+
+
+def profile(name: str, site: dict) -> Profile:
+    """The profile ``name`` with ``site.yaml``'s settings for it."""
+    base = PROFILES[name]
+    if name != "print":
+        return Profile(name, base["pdf_variant"], int(base["dpi"]))
+    options = site.get("print") or {}
+    colours = {key: "device-cmyk({})".format(" ".join(f"{v / 100:g}" for v in values))
+               for key, values in (options.get("colours") or {}).items()}
+    return Profile(name, base["pdf_variant"], int(base["dpi"]),
+                   bleed=options.get("bleed") or str(DEFAULTS["print_bleed"]),
+                   min_dpi=float(options.get("min_dpi") or DEFAULTS["print_min_dpi"]),
+                   colours=colours)

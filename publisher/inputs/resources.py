@@ -1,0 +1,165 @@
+"""The project is the boundary: which files and URLs a build may read.
+
+Every file the toolkit reads (sources, images, fonts, layouts, catalogs,
+attachments, kit covers) is resolved with symbolic links followed and must lie
+inside the project or the toolkit's own layouts and fonts, be a regular file
+(no FIFO, device or folder) and stay under its size limit.  The check comes
+before the file is opened, hashed or stat'ed for anything else.  WeasyPrint
+reads the same way through :func:`make_fetcher`, plus ``data:`` URIs and
+``https://`` URLs on the hosts ``site.yaml`` lists under ``allowed_hosts``.
+Everything else is refused, and the refusal says which resource and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from ..defaults import DEFAULTS
+
+
+class RefusedResource(Exception):
+    """A resource outside what the build may read."""
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
+
+
+class ResourcePolicy:
+    def __init__(self, roots: list[Path], allowed_hosts: list[str] | None = None,
+                 limits: dict[str, int] | None = None):
+        self.roots = [Path(r).resolve() for r in roots]
+        self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
+        self.limits = dict(DEFAULTS["size_limits"], **(limits or {}))
+
+    def inside(self, path: Path) -> bool:
+        path = Path(path).resolve()
+        return any(path == root or root in path.parents for root in self.roots)
+
+    def check_path(self, path: Path, kind: str = "file", shown: str | None = None) -> Path:
+        """The resolved ``path`` if it may be read, else :class:`RefusedResource`.
+
+        Resolving follows symbolic links; nothing is opened.  Messages name the
+        file as ``shown`` (what the source wrote), else as ``path``.
+        """
+        resolved = Path(path).resolve()
+        name = shown or str(path)
+        if not self.inside(resolved):
+            raise RefusedResource(
+                f"'{name}' is outside the project; only files inside the project may be "
+                "used: copy it into sources/ and refer to it by a relative path")
+        try:
+            info = os.stat(resolved)
+        except FileNotFoundError:
+            raise RefusedResource(f"'{name}' does not exist (looked for {Path(path).name}); "
+                                  "check the file name") from None
+        except OSError as exc:
+            raise RefusedResource(f"'{name}' cannot be read ({exc.strerror})") from None
+        if not stat.S_ISREG(info.st_mode):
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise RefusedResource(f"'{name}' is {what}; refer to a file")
+        limit = self.limits.get(kind, self.limits["file"])
+        if info.st_size > limit:
+            raise RefusedResource(
+                f"'{name}' is {_mb(info.st_size)}, more than the {_mb(limit)} allowed for "
+                f"a {kind}; make it smaller or raise 'limits: {{{kind}: …}}' in site.yaml")
+        return resolved
+
+    def read_bytes(self, path: Path, kind: str = "file", shown: str | None = None) -> bytes:
+        """The bytes of ``path``, after :meth:`check_path`."""
+        resolved = self.check_path(path, kind, shown)
+        with open(resolved, "rb") as handle:
+            return handle.read(self.limits.get(kind, self.limits["file"]) + 1)
+
+    def check_url(self, url: str, kind: str = "file") -> str:
+        """Return the URL if it may be read, else raise :class:`RefusedResource`."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":
+            return url
+        if scheme == "file":
+            self.check_path(file_of(url), kind, url)
+            return url
+        if scheme in ("http", "https"):
+            host = (parts.hostname or "").lower()
+            if scheme == "https" and host in self.allowed_hosts:
+                return url
+            raise RefusedResource(
+                f"'{url}' is a network resource; copy the file into sources/ and refer to it "
+                "by a relative path, or list its host under 'allowed_hosts' in site.yaml "
+                "(https only)")
+        raise RefusedResource(f"'{url}' uses the '{scheme}:' scheme, which layouts may not load")
+
+    def resolve_reference(self, ref: str, base_dir: Path, kind: str = "file") -> str:
+        """A reference written in a source (relative path or URL) as a URL that may be read."""
+        parts = urlsplit(ref)
+        if parts.scheme and len(parts.scheme) > 1:
+            return self.check_url(ref, kind)
+        path = base_dir / url2pathname(unquote(parts.path))
+        return self.check_path(path, kind, ref).as_uri()
+
+
+class Files:
+    """File contents hashed once per build, each path checked by the policy first.
+
+    A build owns one: what it hashed cannot answer for a file edited before the
+    next build.  A refused or missing file hashes to a word saying so, and the
+    stage that reads it reports why.
+    """
+
+    def __init__(self, policy: ResourcePolicy):
+        self.policy = policy
+        self._hashes: dict[Path, str] = {}
+
+    def hash(self, path: Path, kind: str = "file") -> str:
+        try:
+            resolved = self.policy.check_path(path, kind)
+        except RefusedResource:
+            return "refused"
+        if resolved not in self._hashes:
+            digest = hashlib.sha256()
+            with open(resolved, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            self._hashes[resolved] = digest.hexdigest()
+        return self._hashes[resolved]
+
+    def tree(self, paths, bases=()) -> str:
+        """One hash for many files: their names relative to the first of ``bases``
+        that holds them (so a moved project keeps its cache) and their contents."""
+        digest = hashlib.sha256()
+        bases = [Path(b).resolve() for b in bases]
+        for path in sorted(Path(p).resolve() for p in paths):
+            name = path.name
+            for base in bases:
+                if base in path.parents:
+                    name = path.relative_to(base).as_posix()
+                    break
+            digest.update(f"{name}\0{self.hash(path)}\n".encode())
+        return digest.hexdigest()
+
+
+def make_fetcher(policy: ResourcePolicy, refused: list[str]):
+    """A WeasyPrint URL fetcher that applies ``policy`` and records refusals."""
+    from weasyprint import URLFetcher
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            try:
+                policy.check_url(url, "image")
+            except RefusedResource as exc:
+                refused.append(str(exc))
+                raise
+            return super().fetch(url, headers)
+
+    return ProjectFetcher(timeout=10, allow_redirects=False)
+
+
+def file_of(url: str) -> Path:
+    """The local path of a ``file:`` URL."""
+    return Path(url2pathname(unquote(urlsplit(url).path)))

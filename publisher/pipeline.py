@@ -1,0 +1,832 @@
+"""The orchestrator: load → localise → compose → render → bundle → write.
+
+This is the one module that knows every stage.  A :class:`Build` owns what a
+build needs between documents — its resource policy, layouts, hashed files,
+render state and cache — and hands each stage explicit inputs.  Releases are
+built one at a time; kits and newsletters are bundled from the releases that
+loaded cleanly.  A problem in one source never stops the others: it is
+recorded with its file and line, that output is skipped, and the build goes
+on.  The caller (the CLI, a test, a script) decides how to show the
+:class:`BuildResult`.
+
+Cache keys name files relative to the project or the toolkit:
+
+- a release: its layout's fingerprint (layout files, catalogs, fonts, logo,
+  site settings, profile) and its own inputs (source, body images, the
+  contacts it names, whether an embargo is in force);
+- a kit or newsletter: the fingerprint and the inputs of every release it
+  holds, the kit file, its cover and attachments, the issue number;
+- a part of a kit or newsletter: its composed HTML (with the project's and
+  the toolkit's locations replaced by names), the content of every local file
+  that HTML refers to, the fingerprint, the profile and the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import bundle as bundling
+from .bundle import Bundled, KitBundle, NewsletterBundle, Part, PartSpec, bundle
+from .cache import Cache, FontPrograms, key_of
+from .compose import Document, Layouts, Page, compose, release_document
+from .defaults import DEFAULTS, resolve
+from .errors import ConfigError, Problem, PublisherError, UsageError, display_path, has_errors
+from .inputs.assets import max_pixels, prepare_font, prepare_image
+from .inputs.catalogs import catalog_files
+from .inputs.fonts import coverage, font_face_css, font_files
+from .inputs.layouts import font_dirs, layout_dirs
+from .inputs.profiles import Profile, profile
+from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
+from .load import Kit, Project, Release, load
+from .localise import LocaleInputs, Localised, localise, localise_markdown, source_epoch
+from .render import Attachment, FontState, Rendered, RenderJob, RenderState, render
+from .write import TEMPORARY, Manifest, write
+
+log = logging.getLogger("publisher")
+
+_FILE_URL = re.compile(r"file://[^\"'\s)<>]+")
+
+
+# --- what a build is given and what it gives back ------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build; every field not given takes the project's setting or the default."""
+
+    as_of: dt.datetime | None = None  # reference time for embargoes (default: now)
+    profile: str | None = None  # screen or print (default: site.yaml's, then DEFAULTS)
+    jobs: int | None = None  # worker processes (default: one per core)
+    build_dir: Path | None = None  # where outputs go (default: <project>/build)
+    cache_dir: Path | None = None  # the render cache (default: <project>/build/.cache)
+    use_cache: bool = True
+    key_salt: str = ""  # keeps one user's cache entries apart (publisher check's)
+    # called as inspect(target or None, rendered, file) after each render
+    inspect: Callable[[Path | None, Rendered, str], list[Problem]] | None = None
+    extra_roots: tuple[Path, ...] = ()  # folders the build may read besides the project
+
+
+@dataclass
+class Output:
+    path: Path
+    sources: list[str]
+    sha256: str
+    pages: int | None = None
+
+
+@dataclass
+class BuildResult:
+    outputs: list[Output] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # what produced no output
+    notes: list[str] = field(default_factory=list)  # what users should know (left out…)
+    rendered: int = 0  # documents rendered in this build (not those that failed)
+    rendered_names: list[str] = field(default_factory=list)
+    reused: int = 0  # jobs whose outputs came from the cache
+    # parts of kits and newsletters: those rendered in this build, and how many in all
+    parts_rendered: list[str] = field(default_factory=list)
+    parts: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+OnOutput = Callable[[Output | None, str, list[Problem]], None]
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    name: str  # what people see
+    key: str  # cache key
+    release: int  # index into the project's releases (picklable for workers)
+
+
+@dataclass(frozen=True)
+class KitJob:
+    name: str
+    key: str
+    kit: int  # index into the project's kits
+    lang: str
+
+
+@dataclass(frozen=True)
+class NewsletterJob:
+    name: str
+    key: str
+    month: str  # YYYY-MM
+    lang: str
+    ids: tuple[str, ...]  # the month's release ids, in date order
+
+
+Job = ReleaseJob | KitJob | NewsletterJob
+
+
+@dataclass
+class JobResult:
+    outputs: list[Output]
+    problems: list[Problem]
+    notes: list[str]
+    parts_rendered: list[str] = field(default_factory=list)
+    parts: int = 0
+
+
+# --- render state kept between builds ----------------------------------------------------
+
+
+class Session:
+    """What a ``publisher watch`` session keeps between builds: WeasyPrint's font
+    configuration and parsed stylesheets, keyed by the content of the fonts and
+    layouts they were made from.  A build without a session makes its own."""
+
+    def __init__(self):
+        self._fonts: dict[str, tuple[int, FontState]] = {}
+
+    def font_state(self, key: str) -> FontState:
+        pid = os.getpid()
+        kept = self._fonts.get(key)
+        if kept is None or kept[0] != pid:
+            self._fonts = {key: (pid, FontState())}  # a change of fonts or layouts: anew
+        return self._fonts[key][1]
+
+
+# --- one build ---------------------------------------------------------------------------
+
+
+class Build:
+    """One build: the loaded project, what the build owns, what came out."""
+
+    def __init__(self, project: Project, options: BuildOptions, *,
+                 session: Session | None = None, on_output: OnOutput | None = None):
+        self.project = project
+        self.root = project.root
+        self.options = options
+        self.as_of = options.as_of or dt.datetime.now(dt.timezone.utc)
+        if self.as_of.tzinfo is None:
+            self.as_of = self.as_of.replace(tzinfo=dt.timezone.utc)
+        self.settings = resolve({"profile": options.profile}, project.site)
+        self.build_dir = options.build_dir or self.root / str(DEFAULTS["build_dir"])
+        cache_dir = options.cache_dir or self.root / str(DEFAULTS["cache_dir"])
+        self.cache = Cache(cache_dir) if options.use_cache else None
+        self.assets_dir = cache_dir / "assets" if options.use_cache else None
+        self.layout_dirs = layout_dirs(self.root)
+        self.font_dirs = font_dirs(self.root)
+        self.policy = ResourcePolicy([self.root, *self.layout_dirs, *self.font_dirs,
+                                      *options.extra_roots],
+                                     project.site.get("allowed_hosts") or [])
+        self.files = Files(self.policy)
+        self.layouts = Layouts(self.layout_dirs, self.policy, root=self.root,
+                               fallback_lang=str(self.settings["fallback_lang"]))
+        self.session = session
+        self.on_output = on_output
+        self.result = BuildResult()
+        self.manifest = Manifest(self.build_dir)
+        self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
+        self._fingerprints: dict[tuple, str] = {}
+        self._localised: dict[int, Localised] = {}
+        self._state: tuple[int, RenderState] | None = None
+        fonts = font_files(self.font_dirs)
+        self.fontset = tuple((path, self.files.hash(path, "font")) for path in fonts)
+        self.logo_url = self._logo_url()
+
+    # --- settings -------------------------------------------------------------
+
+    def profile(self, name: str | None = None) -> Profile:
+        return profile(name or str(self.settings["profile"]), self.project.site)
+
+    def target(self, folder: str, name: str, settings: Profile) -> Path:
+        base = self.build_dir / "print" if settings.name == "print" else self.build_dir
+        return base / folder / name
+
+    def page(self, settings: Profile) -> Page:
+        prepared = {}
+        if self.assets_dir is not None:
+            prepared = {path: prepare_font(path, self.assets_dir, self.files)
+                        for path, _sha in self.fontset
+                        if path.suffix.lower() in (".woff", ".woff2")}
+        size = self.project.site.get("page_size") or str(self.settings["page_size"])
+        return Page(size, settings, self.logo_url, font_face_css(self.fontset, prepared))
+
+    def _logo_url(self) -> str | None:
+        logo = self.project.site.get("logo")
+        if not logo:
+            return None
+        try:
+            return self.policy.resolve_reference(logo, self.project.path("sources_dir"), "image")
+        except RefusedResource as exc:
+            located = self.project.site_located
+            raise ConfigError(Problem(str(DEFAULTS["site_file"]),
+                                      located.line("logo") if located else None,
+                                      f"logo: {exc}")) from None
+
+    def render_state(self) -> RenderState:
+        """This build's render state in this process (a worker makes its own)."""
+        pid = os.getpid()
+        if self._state is None or self._state[0] != pid:
+            fonts = None
+            if self.session is not None:
+                fonts = self.session.font_state(self._render_key())
+            self._state = (pid, RenderState(self.policy, fonts))
+        return self._state[1]
+
+    def _render_key(self) -> str:
+        """The content that WeasyPrint's font state depends on: fonts and layouts."""
+        files = [path for path, _sha in self.fontset]
+        files += [p for folder in self.layout_dirs for p in folder.rglob("*") if p.is_file()]
+        return self.files.tree(files, [*self.layout_dirs, *self.font_dirs, self.root])
+
+    # --- localising -------------------------------------------------------------
+
+    def locale_inputs(self) -> LocaleInputs:
+        return LocaleInputs(self.project.site, self.project.site_located, self.project.contacts,
+                            self.as_of, self.policy, coverage(self.fontset),
+                            self.prepare_image)
+
+    def localise(self, index: int) -> Localised:
+        """Release ``index`` localised, once per build and process."""
+        if index not in self._localised:
+            self._localised[index] = localise(self.project.releases[index],
+                                              self.locale_inputs())
+        return self._localised[index]
+
+    def prepare_image(self, url: str) -> str:
+        """An image URL, pointing at a copy reduced to what the page needs if it is large."""
+        if not url.startswith("file:") or self.assets_dir is None:
+            return url
+        path = prepare_image(file_of(url), self.assets_dir, max_pixels(self.profile().dpi),
+                             self.files)
+        self.originals[path.as_uri()] = url  # the e-mail edition links to the original
+        return path.as_uri()
+
+    # --- cache keys ------------------------------------------------------------
+
+    def fingerprint(self, layout: str, lang: str, settings: Profile) -> str:
+        """Layout files, the language's catalogs, the fonts, the logo and the site."""
+        key = (layout, lang, settings.key())
+        if key not in self._fingerprints:
+            files = self.layouts.files(layout)
+            files += catalog_files(self.layout_dirs, lang)
+            files += catalog_files(self.layout_dirs, str(self.settings["fallback_lang"]))
+            files += [path for path, _sha in self.fontset]
+            if self.logo_url:
+                files.append(file_of(self.logo_url))
+            bases = [*self.layout_dirs, *self.font_dirs, self.root]
+            self._fingerprints[key] = (self.files.tree(files, bases)
+                                       + self.files.hash(self.project.path("site_file"))
+                                       + settings.key())
+        return self._fingerprints[key]
+
+    def release_inputs(self, release: Release) -> list:
+        """What a release's bytes depend on, besides the layout and the site."""
+        files = [release.path, *body_images(release)]
+        contacts = [{k: v for k, v in self.project.contacts[ref].items() if k != "line"}
+                    for ref in release.meta.get("contacts") or []
+                    if isinstance(ref, str) and ref in self.project.contacts]
+        embargo = release.meta.get("embargo")
+        return [self.files.tree(files, [self.root]), release.file, contacts,
+                bool(embargo and embargo > self.as_of)]
+
+    def normalised(self, html: str) -> str:
+        """``html`` with the project's and the toolkit's locations named, not spelled."""
+        places = [(self.root, "project")] + [(d, f"layouts{i}")
+                                             for i, d in enumerate(self.layout_dirs)]
+        places += [(d, f"fonts{i}") for i, d in enumerate(self.font_dirs)]
+        for folder, name in sorted(places, key=lambda p: -len(str(p[0]))):
+            html = html.replace(folder.resolve().as_uri(), f"file://{{{name}}}")
+        return html
+
+    # --- planning: what must be rendered, what the cache already has -----------------
+
+    def plan(self, paths_given: bool) -> list[Job]:
+        """Every output's job; those the cache or the sources settle are recorded now."""
+        jobs: list[Job | None] = []
+        seen: dict[str, str] = {}
+        for index, release in enumerate(self.project.releases):
+            jobs.append(self.plan_release(index, release, seen))
+        if not paths_given:
+            for index, kit in enumerate(self.project.kits):
+                if kit.problems:
+                    self.record(kit.file, None, kit.problems)
+                    continue
+                jobs += [self.plan_kit(index, lang) for lang in kit.meta["lang"]]
+            months = bundling.months(self.project)
+            jobs += [self.plan_newsletter(month, lang, months[month])
+                     for month, lang in bundling.newsletter_editions(self.project)]
+        return [job for job in jobs if job is not None]
+
+    def plan_release(self, index: int, release: Release, seen: dict[str, str]):
+        settings = self.profile()
+        problems = list(release.problems)
+        target = self.target("releases", f"{release.stem}.pdf", settings)
+        if target.name in seen:
+            problems.append(Problem(release.file, None, f"another source, "
+                                    f"{seen[target.name]}, also makes {target.name}; "
+                                    "rename one of them"))
+        seen.setdefault(target.name, release.file)
+        if has_errors(problems):
+            self.record(release.file, None, problems)
+            return None
+        layout = release.meta.get("layout") or str(self.settings["layout"])
+        key = key_of(self.options.key_salt, "release",
+                     self.fingerprint(layout, release.lang, settings),
+                     self.release_inputs(release))
+        return self._unless_cached(ReleaseJob(release.file, key, index))
+
+    def plan_kit(self, index: int, lang: str):
+        kit = self.project.kits[index]
+        settings = self.profile(kit.meta.get("profile"))
+        releases = bundling.release_index(self.project)
+        ids, _problems = bundling.kit_release_ids(kit, releases)
+        inputs = [self.files.hash(kit.path, "settings")]
+        for rid in ids:
+            release = bundling.version_in(releases.get(rid, {}), lang)
+            inputs.append(self.release_inputs(release) if release else f"missing {rid}")
+        for name in [kit.meta.get("cover"), *(kit.meta.get("attachments") or [])]:
+            if name:
+                inputs.append(self.files.hash(kit.path.parent / name, "attachment"))
+        key = key_of(self.options.key_salt, "kit", lang,
+                     self.fingerprint("kit", lang, settings), inputs)
+        return self._unless_cached(KitJob(f"{kit.file} [{lang}]", key, index, lang))
+
+    def plan_newsletter(self, month: str, lang: str, ids: list[str]):
+        releases = bundling.release_index(self.project, clean=True)
+        versions = [bundling.version_in(releases[rid], lang) for rid in ids]
+        present = [r for r in versions if r is not None]
+        if present and all(r.meta.get("embargo") and r.meta["embargo"] > self.as_of
+                           for r in present):
+            self.result.notes.append(
+                f"newsletter {month}.{lang}: not made, every release of the month is "
+                f"under embargo at {self.as_of.isoformat()}")
+            return None
+        inputs = [bundling.issue_number(self.project, month)]
+        inputs += [self.release_inputs(r) if r else f"absent {rid}"
+                   for rid, r in zip(ids, versions, strict=True)]
+        key = key_of(self.options.key_salt, "newsletter", month, lang,
+                     self.fingerprint("newsletter", lang, self.profile()), inputs)
+        return self._unless_cached(NewsletterJob(f"newsletter {month} [{lang}]", key, month,
+                                                 lang, tuple(ids)))
+
+    def _unless_cached(self, job: Job) -> Job | None:
+        """``job``, or None when its outputs came from the cache (and were recorded)."""
+        if self.cache is None:
+            return job
+        entry = self.cache.get(job.key)
+        if entry is None:
+            return job
+        outputs = []
+        for item, target in zip(entry["files"], entry["targets"], strict=True):
+            path = self.build_dir / target["path"]
+            if self.manifest.outputs.get(target["path"], {}).get("sha256") != item["sha256"]:
+                write(path, self.cache.blob(job.key, item["suffix"]).read_bytes())
+            outputs.append(Output(path, target["sources"], item["sha256"], target["pages"]))
+        problems = [Problem(**p) for p in entry["problems"]]
+        self.result.notes.extend(entry["notes"])
+        self.result.reused += 1
+        for index, output in enumerate(outputs):
+            self.record(job.name, output, problems if index == 0 else [])
+        return None
+
+    # --- running jobs, here or in worker processes -------------------------------
+
+    def run(self, job: Job) -> JobResult:
+        """Render one job's outputs, write them and, when clean, cache them."""
+        parts = Parts(self)
+        try:
+            if isinstance(job, ReleaseJob):
+                outputs, problems, notes = self._release(job)
+            else:
+                outputs, problems, notes = self._bundle(job, parts)
+        except PublisherError as exc:
+            outputs, problems, notes = [], exc.problems, []
+        if outputs and self.cache is not None and not has_errors(problems):
+            self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
+                                     for i, o in enumerate(outputs)}, {
+                "targets": [{"path": display_path(o.path, self.build_dir),
+                             "sources": o.sources, "pages": o.pages} for o in outputs],
+                "problems": [vars(p) for p in problems], "notes": notes})
+        return JobResult(outputs, problems, notes,
+                         [name for name, rendered in parts.log if rendered], len(parts.log))
+
+    def execute(self, jobs: list[Job], workers: int) -> None:
+        """Run ``jobs`` (in ``workers`` processes when more than one) and record them."""
+        global _WORKER
+
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _WORKER = self
+            context = multiprocessing.get_context("fork")
+            try:
+                with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+                    futures = [pool.submit(_run_in_worker, job) for job in jobs]
+                    for job, future in zip(jobs, futures, strict=True):
+                        self.collect(job, future.result())
+            finally:
+                _WORKER = None
+        else:
+            for job in jobs:
+                self.collect(job, self.run(job))
+
+    def collect(self, job: Job, result: JobResult) -> None:
+        self.result.notes.extend(result.notes)
+        self.result.parts_rendered.extend(result.parts_rendered)
+        self.result.parts += result.parts
+        if result.outputs:
+            self.result.rendered += 1
+            self.result.rendered_names.append(job.name)
+        else:
+            self.record(job.name, None, result.problems)
+        for index, output in enumerate(result.outputs):
+            self.record(job.name, output, result.problems if index == 0 else [])
+
+    def record(self, name: str, output: Output | None, problems: list[Problem]) -> None:
+        if output is not None:
+            self.result.outputs.append(output)
+            self.manifest.record(display_path(output.path, self.build_dir), {
+                "sources": output.sources, "sha256": output.sha256, "pages": output.pages})
+        else:
+            self.result.failed.append(name)
+        # the same warning from several outputs (a missing translation…) is said once
+        known = {(p.file, p.line, p.message) for p in self.result.warnings}
+        problems = [p for p in problems
+                    if p.severity == "error" or (p.file, p.line, p.message) not in known]
+        self.result.problems.extend(problems)
+        if self.on_output:
+            self.on_output(output, name, problems)
+
+    def sweep(self) -> None:
+        """Remove temporary files that a build killed half-way left behind."""
+        if self.build_dir.is_dir():
+            for leftover in self.build_dir.rglob(TEMPORARY):
+                leftover.unlink(missing_ok=True)
+
+    # --- one release --------------------------------------------------------------
+
+    def _release(self, job: ReleaseJob):
+        release = self.project.releases[job.release]
+        settings = self.profile()
+        localised = self.localise(job.release)
+        problems = list(localised.problems)
+        if has_errors(problems):
+            return [], problems, []
+        layout = release.meta.get("layout") or str(self.settings["layout"])
+        composed = compose(release_document(localised, self.page(settings), layout),
+                           self.layouts)
+        rendered = render(composed, RenderJob(release.stem, source_epoch(localised.date),
+                                              release.file, settings), self.render_state())
+        problems += composed.problems
+        problems += [self.css_problem(message, release.file) for message in rendered.warnings]
+        target = self.target("releases", f"{release.stem}.pdf", settings)
+        if self.options.inspect:
+            problems += self.options.inspect(target, rendered, release.file)
+        sources = [release.file, str(DEFAULTS["site_file"])]
+        if any(isinstance(c, str) for c in release.meta.get("contacts") or []):
+            sources.insert(1, str(DEFAULTS["contacts_file"]))
+        return [self._write(target, rendered.pdf, sources, rendered.pages)], problems, []
+
+    def _write(self, target: Path, data: bytes, sources: list[str],
+               pages: int | None) -> Output:
+        return Output(target, sources, write(target, data), pages)
+
+    def css_problem(self, message: str, file: str) -> Problem:
+        """A WeasyPrint warning, pointed at the stylesheet line it is about when found."""
+        match = re.search(r"`([^`]*)` at (\d+):(\d+)", message)
+        if match:
+            snippet, line, col = match[1].split(":")[0].strip(), int(match[2]), int(match[3])
+            sheet = self.layouts.locate_css(snippet, line)
+            if sheet is not None:
+                return Problem(display_path(sheet, self.root), line, f"WeasyPrint: {message}",
+                               col=col, severity="warning")
+        return Problem(file, None, f"WeasyPrint: {message}", severity="warning")
+
+    # --- kits and newsletters ---------------------------------------------------------
+
+    def members(self, ids: list[str], lang: str, *, where, missing_ok: bool = False,
+                skip_embargoed: bool = False):
+        """The releases ``ids`` localised in ``lang``, and which were left out and why.
+
+        ``where(rid)`` gives the (file, line) that left-out messages point at.
+        """
+        index = bundling.release_index(self.project)
+        positions = {id(r): i for i, r in enumerate(self.project.releases)}
+        localised, left_out, problems, embargoed = [], [], [], []
+        for rid in ids:
+            versions = index.get(rid, {})
+            release = bundling.version_in(versions, lang)
+            file, line = where(rid)
+            title = bundling.title_of(versions, self.project.site.get("default_lang"))
+            if release is None:
+                if not missing_ok:
+                    left_out.append(title)
+                    problems.append(Problem(file, line, f"release '{rid}' has no '{lang}' "
+                                            f"version; left out of the {lang} edition",
+                                            severity="warning"))
+                continue
+            result = None if has_errors(release.problems) else self.localise(
+                positions[id(release)])
+            if result is None or has_errors(result.problems):
+                left_out.append(title)
+                problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has "
+                                        "errors; left out until they are fixed",
+                                        severity="warning"))
+                continue
+            if skip_embargoed and result.embargo:
+                embargoed.append(f"{release.file} (embargo: {result.embargo})")
+                continue
+            localised.append(replace(result, anchor=f"release-{rid}"))
+        return localised, left_out, problems, embargoed
+
+    def _bundle(self, job: KitJob | NewsletterJob, parts: Parts):
+        if isinstance(job, KitJob):
+            spec, problems, notes = self._kit(self.project.kits[job.kit], job.lang)
+        else:
+            spec, problems, notes = self._newsletter(job)
+        if spec is None or has_errors(problems):
+            return [], problems, notes
+        made: Bundled = bundle(spec, parts)
+        problems += made.problems
+        outputs = []
+        for item in made.files:
+            target = self.target(item.folder, item.name, spec.page.profile)
+            if item.name.endswith(".pdf") and self.options.inspect:
+                problems += self.options.inspect(target, Rendered(item.data, item.pages or 0),
+                                                 spec_file(spec))
+            outputs.append(self._write(target, item.data, spec.sources, item.pages))
+        return outputs, problems, notes + made.notes
+
+    def _kit(self, kit: Kit, lang: str):
+        index = bundling.release_index(self.project)
+        ids, problems = bundling.kit_release_ids(kit, index)
+        positions = {rid: i for i, rid in enumerate((kit.meta["releases"] or {}).get("ids", []))}
+
+        def where(rid):
+            path = ("releases", positions[rid]) if rid in positions else ("releases",)
+            return kit.file, kit.located.line(*path)
+
+        releases, left_out, found, _ = self.members(ids, lang, where=where)
+        problems += found
+        if not releases:
+            problems.append(kit.located.problem(
+                ("lang",), f"none of the kit's releases can be included in '{lang}'; add "
+                           f"translations or remove '{lang}' from the kit's languages"))
+        intro_html = ""
+        intro = bundling.kit_text(kit.meta.get("intro"), lang)
+        if intro:
+            intro_html, found = localise_markdown(
+                intro, lang, source=kit.path, shown=kit.file,
+                first_line=kit.located.line("intro") + 1, policy=self.policy,
+                prepare_image=self.prepare_image)
+            problems += found
+        cover_url = None
+        if kit.meta.get("cover"):
+            try:
+                cover_url = self.policy.resolve_reference(kit.meta["cover"], kit.path.parent,
+                                                          "image")
+            except RefusedResource as exc:
+                problems.append(kit.located.problem(("cover",), f"cover: {exc}"))
+        attachments = []
+        for position, name in enumerate(kit.meta.get("attachments") or []):
+            try:
+                data = self.policy.read_bytes(kit.path.parent / name, "attachment")
+                attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
+            except (RefusedResource, OSError) as exc:
+                problems.append(kit.located.problem(("attachments", position),
+                                                    f"attachment: {exc}"))
+        settings = self.profile(kit.meta.get("profile"))
+        sources = [kit.file] + [r.file for r in releases] + [str(DEFAULTS["site_file"])]
+        if kit.meta["contacts_appendix"] and any(r.contacts for r in releases):
+            sources.append(str(DEFAULTS["contacts_file"]))
+        spec = KitBundle(kit.slug, kit.file, lang, kit.meta, releases, left_out, intro_html,
+                         cover_url, attachments, self.project.site, self.page(settings),
+                         sources)
+        return spec, problems, []
+
+    def _newsletter(self, job: NewsletterJob):
+        index = bundling.release_index(self.project, clean=True)
+
+        def where(rid):
+            release = bundling.version_in(index[rid], job.lang) or next(iter(
+                index[rid].values()))
+            return release.file, None
+
+        releases, _left_out, problems, embargoed = self.members(
+            list(job.ids), job.lang, where=where, missing_ok=True, skip_embargoed=True)
+        notes = [f"newsletter {job.month}.{job.lang}: left out under embargo at "
+                 f"{self.as_of.isoformat()}: {entry}" for entry in embargoed]
+        if not releases:
+            return None, problems + [Problem(
+                f"newsletter {job.month}", None,
+                f"no release to publish in '{job.lang}' for {job.month}",
+                severity="warning")], notes
+        sources = [r.file for r in releases] + [str(DEFAULTS["site_file"]),
+                                                str(DEFAULTS["contacts_file"])]
+        email = self.project.site.get("email") or {}
+        spec = NewsletterBundle(
+            job.month, job.lang, bundling.issue_number(self.project, job.month), releases,
+            self.project.site, self.page(self.profile()), sources,
+            assets_url=email.get("assets_url") or "",
+            sources_dir=self.project.path("sources_dir").resolve().as_uri(),
+            originals=dict(self.originals))
+        return spec, problems, notes
+
+    def finish(self) -> BuildResult:
+        return self.result
+
+
+def spec_file(spec: KitBundle | NewsletterBundle) -> str:
+    return spec.file if isinstance(spec, KitBundle) else f"newsletter {spec.month}"
+
+
+class Parts:
+    """How bundle composes and renders one part of a kit or newsletter, with the
+    build's layouts, render state and cache (bundle sees this, not the build)."""
+
+    def __init__(self, build: Build):
+        self._build = build
+        self.log: list[tuple[str, bool]] = []  # (name, rendered) of each part used
+        self.font_cache = FontPrograms(build.cache) if build.cache is not None else None
+
+    def part(self, spec: PartSpec) -> Part:
+        build = self._build
+        composed = compose(Document(f"{spec.layout}/{spec.layout}.html", spec.lang,
+                                    spec.context), build.layouts)
+        key = None
+        if build.cache is not None:
+            referenced = sorted(set(_FILE_URL.findall(composed.html)))
+            key = key_of(build.options.key_salt, "part", build.normalised(composed.html),
+                         build.fingerprint(spec.layout, spec.lang, spec.profile),
+                         [build.files.hash(file_of(url)) for url in referenced],
+                         spec.profile.key(), spec.epoch, spec.identifier,
+                         [(a.name, a.description, key_of(a.data)) for a in spec.attachments])
+            entry = build.cache.get(key)
+            if entry is not None:
+                self.log.append((spec.label, False))
+                info = entry["info"]
+                return Part(build.cache.blob(key, "pdf").read_bytes(), info["pages"],
+                            info["anchors"], [Problem(**p) for p in entry["problems"]])
+        rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
+                                              spec.profile, spec.attachments),
+                          build.render_state())
+        self.log.append((spec.label, True))
+        problems = list(composed.problems)
+        problems += [build.css_problem(message, spec.file) for message in rendered.warnings]
+        if build.options.inspect:
+            problems += build.options.inspect(None, rendered, spec.file)
+        if key is not None and not has_errors(problems):
+            build.cache.put(key, {"pdf": rendered.pdf}, {
+                "problems": [vars(p) for p in problems],
+                "info": {"pages": rendered.pages, "anchors": rendered.anchors}})
+        return Part(rendered.pdf, rendered.pages, rendered.anchors, problems)
+
+    def text(self, template: str, lang: str, context: dict) -> tuple[str, list[Problem]]:
+        composed = compose(Document(template, lang, context), self._build.layouts)
+        return composed.html, composed.problems
+
+    def read(self, url: str) -> bytes:
+        return self._build.policy.read_bytes(file_of(url), "image")
+
+    def remembered(self, name: str, default: int) -> int:
+        cache = self._build.cache
+        salted = f"{self._build.options.key_salt}/{name}"
+        return cache.remembered(salted, default) if cache is not None else default
+
+    def remember(self, name: str, value: int) -> None:
+        cache = self._build.cache
+        if cache is not None:
+            cache.remember(f"{self._build.options.key_salt}/{name}", value)
+
+
+_WORKER: Build | None = None  # the build a forked worker process inherits
+
+
+def _run_in_worker(job: Job) -> JobResult:
+    return _WORKER.run(job)
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+def body_images(release: Release) -> list[Path]:
+    """Local files a release's body refers to as images."""
+    found = []
+    for ref in _IMAGE.findall(release.body or ""):
+        if "://" not in ref and not ref.startswith("data:"):
+            found.append(release.path.parent / ref)
+    return found
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+# --- the public entries --------------------------------------------------------------------
+
+
+def start(project: Path | str, paths=None, options: BuildOptions | None = None, *,
+          session: Session | None = None, on_output: OnOutput | None = None,
+          loaded: Project | None = None) -> Build | BuildResult:
+    """Load ``project`` and make its :class:`Build`; a broken site.yaml or
+    contacts.yaml gives a :class:`BuildResult` with its problems instead."""
+    try:
+        loaded = loaded or load(Path(project), paths)
+        made = Build(loaded, options or BuildOptions(), session=session, on_output=on_output)
+    except ConfigError as exc:
+        return BuildResult(problems=list(exc.problems))
+    made.sweep()
+    return made
+
+
+def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
+          as_of: dt.datetime | None = None, profile: str | None = None,
+          jobs: int | None = None, on_output: OnOutput | None = None,
+          session: Session | None = None) -> BuildResult:
+    """Build ``project`` into ``build/``: every release, kit and newsletter.
+
+    With ``paths``, only those release sources.  Unchanged outputs come from
+    the cache; the others are rendered on ``jobs`` processes (default: one
+    per core).  ``on_output(output, name, problems)`` is called after each
+    output, with ``output`` None on failure.  ``session`` keeps render state
+    between builds (``publisher watch``).
+    """
+    made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
+                 session=session, on_output=on_output)
+    if isinstance(made, BuildResult):
+        return made
+    log.info("building %d release source(s)", len(made.project.releases))
+    made.execute(made.plan(paths is not None), jobs or default_jobs())
+    return made.finish()
+
+
+def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
+              as_of: dt.datetime | None = None, profile: str | None = None,
+              jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
+    """Build one press kit, in one language or in all of the kit's."""
+    made = start(project, None, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
+                 on_output=on_output)
+    if isinstance(made, BuildResult):
+        return made
+    kits = {kit.slug: i for i, kit in enumerate(made.project.kits)}
+    if slug not in kits:
+        from .inputs.schema import suggest
+
+        hint = suggest(slug, kits) or ("kits: " + ", ".join(sorted(kits)) if kits
+                                       else "create sources/kits/<slug>.yaml")
+        raise UsageError(Problem(str(DEFAULTS["kits_dir"]), None, f"no kit '{slug}'; {hint}"))
+    kit = made.project.kits[kits[slug]]
+    if kit.problems:
+        made.record(kit.file, None, kit.problems)
+        return made.finish()
+    langs = kit.meta["lang"]
+    if lang and lang not in langs:
+        raise UsageError(Problem(kit.file, kit.located.line("lang"),
+                                 f"the kit is not made in '{lang}'; its languages: "
+                                 + ", ".join(langs)))
+    planned = [made.plan_kit(kits[slug], each) for each in ([lang] if lang else langs)]
+    made.execute([job for job in planned if job], jobs or default_jobs())
+    return made.finish()
+
+
+def build_newsletter(project: Path | str, month: str, *, lang: str | None = None,
+                     as_of: dt.datetime | None = None, profile: str | None = None,
+                     jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
+    """Build the newsletter of ``month`` (YYYY-MM), in one language or in all present."""
+    try:
+        dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise UsageError(Problem("MONTH", None, f"'{month}' is not a month; write YYYY-MM, "
+                                                "e.g. 2018-06")) from None
+    made = start(project, None, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
+                 on_output=on_output)
+    if isinstance(made, BuildResult):
+        return made
+    langs = sorted({each for m, each in bundling.newsletter_editions(made.project)
+                    if m == month})
+    if lang:
+        langs = [lang] if lang in langs else []
+    if not langs:
+        raise UsageError(Problem(str(DEFAULTS["releases_dir"]), None, f"no release in {month}"
+                                 + (f" in '{lang}'" if lang else "")))
+    ids = bundling.months(made.project)[month]
+    planned = [made.plan_newsletter(month, each, ids) for each in langs]
+    made.execute([job for job in planned if job], jobs or default_jobs())
+    return made.finish()
+
+
+def clean(project: Path | str = ".") -> int:
+    """Empty the cache of ``project``; return how many entries it held."""
+    return Cache(Path(project).resolve() / str(DEFAULTS["cache_dir"])).clear()
