@@ -27,6 +27,7 @@ from .compose import Page, base_context
 from .errors import Problem, has_errors
 from .inputs.profiles import Profile
 from .inputs.resources import file_of
+from .inputs.schema import suggest
 from .load import Kit, Project, Release
 from .localise import (
     Contact,
@@ -308,8 +309,6 @@ def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, 
 def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[list[str],
                                                                               list[Problem]]:
     """The kit's release ids, in order: its list, or what its selector matches."""
-    from .inputs.schema import suggest
-
     selection = kit.meta["releases"]
     problems = []
     if "ids" in selection:

@@ -40,9 +40,10 @@ from .errors import ConfigError, Problem, PublisherError, UsageError, display_pa
 from .inputs.assets import max_pixels, prepare_font, prepare_image
 from .inputs.catalogs import catalog_files
 from .inputs.fonts import coverage, font_face_css, font_files
-from .inputs.layouts import font_dirs, layout_dirs
+from .inputs.layouts import builtin_dir, font_dirs, layout_dirs
 from .inputs.profiles import Profile, profile
 from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
+from .inputs.schema import suggest
 from .load import Kit, Project, Release, load
 from .localise import LocaleInputs, Localised, localise, localise_markdown, source_epoch
 from .render import Attachment, FontState, Rendered, RenderJob, RenderState, render
@@ -185,9 +186,12 @@ class Build:
         self.assets_dir = cache_dir / "assets" if options.use_cache else None
         self.layout_dirs = layout_dirs(self.root)
         self.font_dirs = font_dirs(self.root)
+        names = {"project": self.root, "toolkit-layouts": builtin_dir("layouts"),
+                 "toolkit-fonts": builtin_dir("fonts"),
+                 **{f"extra-{i}": folder for i, folder in enumerate(options.extra_roots)}}
         self.policy = ResourcePolicy([self.root, *self.layout_dirs, *self.font_dirs,
                                       *options.extra_roots],
-                                     project.site.get("allowed_hosts") or [])
+                                     project.site.get("allowed_hosts") or [], names=names)
         self.files = Files(self.policy)
         self.layouts = Layouts(self.layout_dirs, self.policy, root=self.root,
                                fallback_lang=str(self.settings["fallback_lang"]))
@@ -299,15 +303,6 @@ class Build:
         embargo = release.meta.get("embargo")
         return [self.files.tree(files, [self.root]), release.file, contacts,
                 bool(embargo and embargo > self.as_of)]
-
-    def normalised(self, html: str) -> str:
-        """``html`` with the project's and the toolkit's locations named, not spelled."""
-        places = [(self.root, "project")] + [(d, f"layouts{i}")
-                                             for i, d in enumerate(self.layout_dirs)]
-        places += [(d, f"fonts{i}") for i, d in enumerate(self.font_dirs)]
-        for folder, name in sorted(places, key=lambda p: -len(str(p[0]))):
-            html = html.replace(folder.resolve().as_uri(), f"file://{{{name}}}")
-        return html
 
     # --- planning: what must be rendered, what the cache already has -----------------
 
@@ -668,7 +663,7 @@ class Parts:
         key = None
         if build.cache is not None:
             referenced = sorted(set(_FILE_URL.findall(composed.html)))
-            key = key_of(build.options.key_salt, "part", build.normalised(composed.html),
+            key = key_of(build.options.key_salt, "part", build.policy.virtual(composed.html),
                          build.fingerprint(spec.layout, spec.lang, spec.profile),
                          [build.files.hash(file_of(url)) for url in referenced],
                          spec.profile.key(), spec.epoch, spec.identifier,
@@ -782,8 +777,6 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
         return made
     kits = {kit.slug: i for i, kit in enumerate(made.project.kits)}
     if slug not in kits:
-        from .inputs.schema import suggest
-
         hint = suggest(slug, kits) or ("kits: " + ", ".join(sorted(kits)) if kits
                                        else "create sources/kits/<slug>.yaml")
         raise UsageError(Problem(str(DEFAULTS["kits_dir"]), None, f"no kit '{slug}'; {hint}"))

@@ -101,24 +101,27 @@ class RenderState:
         """
         from weasyprint import CSS
 
-        found = _SHEET.findall(composed.html)
-        elements = re.findall(r"<style\b|<link\b[^>]*stylesheet", composed.html)
+        html = self.policy.virtual(composed.html)
+        base_url = self.policy.virtual(composed.base_url)
+        found = _SHEET.findall(html)
+        elements = re.findall(r"<style\b|<link\b[^>]*stylesheet", html)
         if not found or len(elements) != len(found):
             return None
         sheets = []
         cache = self.fonts.sheets
         for _whole, style, link in found:
             if link:
-                url = urljoin(composed.base_url, html_lib.unescape(link))
-                if not url.startswith("file:"):
+                url = urljoin(base_url, html_lib.unescape(link))
+                real = self.policy.real(url)
+                if not real.startswith("file:"):
                     return None
                 try:
-                    text = self.policy.read_bytes(file_of(url), "settings").decode("utf-8")
+                    text = self.policy.read_bytes(file_of(real), "settings").decode("utf-8")
                 except (RefusedResource, OSError, UnicodeDecodeError):
                     return None  # WeasyPrint reports it as it renders
                 key = ("link", url, text, self._policy_key)
             else:
-                url, text = composed.base_url, style
+                url, text = base_url, style
                 key = ("style", url, text, self._policy_key)
             if key not in cache or "@import" in text:  # an import may have changed
                 if len(cache) > 256:
@@ -131,7 +134,7 @@ class RenderState:
                     collect.release()
                 cache[key] = (css, collect.messages, refused)
             sheets.append(cache[key])
-        return _SHEET.sub("", composed.html), sheets
+        return _SHEET.sub("", html), sheets
 
 
 class _Collect(logging.Handler):
@@ -179,7 +182,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
     except Exception as exc:  # as below: reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not read its stylesheets: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
-    html, sheets = prepared if prepared else (composed.html, [])
+    html, sheets = prepared if prepared else (state.policy.virtual(composed.html), [])
     refused = [message for _css, _messages, refusals in sheets for message in refusals]
     fetcher = make_fetcher(state.policy, refused)
     collect = _Collect()
@@ -196,7 +199,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                 for a in job.attachments],
         }
         with _source_date(job.epoch):
-            document = HTML(string=html, base_url=composed.base_url,
+            document = HTML(string=html, base_url=state.policy.virtual(composed.base_url),
                             url_fetcher=fetcher).render(font_config=state.fonts.config,
                                                         **options)
             stable_document_id(document, digest)

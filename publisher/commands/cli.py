@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..defaults import DEFAULTS
+from ..defaults import DEFAULTS, PROFILES
 
 if TYPE_CHECKING:  # pathlib and datetime are imported when a command runs, not for --help
     import datetime as dt
@@ -62,7 +62,7 @@ class _Context:
         self.debug = debug
 
 
-_PROFILE = click.option("--profile", type=click.Choice(["screen", "print"]), default=None,
+_PROFILE = click.option("--profile", type=click.Choice(sorted(PROFILES)), default=None,
                         help="screen: tagged, accessible PDF (default); print: PDF/X-4 with "
                              "bleed and crop marks, written under build/print/.")
 _AS_OF = click.option("--as-of", "as_of", default=None, metavar="DATETIME",

@@ -15,11 +15,22 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import urllib.parse
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from ..defaults import DEFAULTS
+
+# Renders see the project's files under publisher://project/… (and the toolkit's
+# under publisher://toolkit-layouts/…, publisher://toolkit-fonts/…) rather than
+# under their absolute paths: WeasyPrint names images after their URL, so a PDF
+# would otherwise depend on the folder the project sits in.  Relative references
+# resolve against such URLs as they do against file: ones.
+SCHEME = "publisher"
+for _list in (urllib.parse.uses_relative, urllib.parse.uses_netloc):
+    if SCHEME not in _list:
+        _list.append(SCHEME)
 
 
 class RefusedResource(Exception):
@@ -32,10 +43,30 @@ def _mb(size: int) -> str:
 
 class ResourcePolicy:
     def __init__(self, roots: list[Path], allowed_hosts: list[str] | None = None,
-                 limits: dict[str, int] | None = None):
+                 limits: dict[str, int] | None = None, names: dict[str, Path] | None = None):
         self.roots = [Path(r).resolve() for r in roots]
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
         self.limits = dict(DEFAULTS["size_limits"], **(limits or {}))
+        # the folders a render sees under publisher://<name>/, the deepest first
+        named = {name: Path(folder).resolve() for name, folder in (names or {}).items()}
+        self._names = sorted(((name, folder.as_uri().rstrip("/") + "/")
+                              for name, folder in named.items()),
+                             key=lambda item: -len(item[1]))
+
+    def virtual(self, text: str) -> str:
+        """``text`` with the named folders' ``file:`` URLs as ``publisher://<name>/`` ones."""
+        for name, prefix in self._names:
+            text = text.replace(prefix, f"{SCHEME}://{name}/")
+        return text
+
+    def real(self, url: str) -> str:
+        """The ``file:`` URL behind a ``publisher://<name>/`` one (others unchanged)."""
+        if url.startswith(f"{SCHEME}://"):
+            name, _, rest = url[len(SCHEME) + 3:].partition("/")
+            for known, prefix in self._names:
+                if known == name:
+                    return prefix + rest
+        return url
 
     def inside(self, path: Path) -> bool:
         path = Path(path).resolve()
@@ -78,6 +109,7 @@ class ResourcePolicy:
 
     def check_url(self, url: str, kind: str = "file") -> str:
         """Return the URL if it may be read, else raise :class:`RefusedResource`."""
+        url = self.real(url)
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme == "data":
@@ -151,11 +183,11 @@ def make_fetcher(policy: ResourcePolicy, refused: list[str]):
     class ProjectFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             try:
-                policy.check_url(url, "image")
+                real = policy.check_url(url, "image")
             except RefusedResource as exc:
                 refused.append(str(exc))
                 raise
-            return super().fetch(url, headers)
+            return super().fetch(real, headers)
 
     return ProjectFetcher(timeout=10, allow_redirects=False)
 
