@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,15 +56,39 @@ def project(tmp_path) -> ProjectDir:
     return ProjectDir(tmp_path)
 
 
-@pytest.fixture
-def only_fr(project) -> ProjectDir:
-    """The sample project in French only (the release, its kit, its newsletter)."""
+def french_only(project: ProjectDir) -> ProjectDir:
     for lang in ("en", "ru"):
         project.release(lang).unlink()
     kit = project.root / "sources/kits/cnes-roscosmos-2018.yaml"
     kit.write_text(kit.read_text(encoding="utf-8").replace("lang: [fr, en, ru]", "lang: fr"),
                    encoding="utf-8")
     return project
+
+
+@pytest.fixture
+def only_fr(project) -> ProjectDir:
+    """The sample project in French only (the release, its kit, its newsletter)."""
+    return french_only(project)
+
+
+@pytest.fixture(scope="session")
+def _checked_fr(tmp_path_factory) -> Path:
+    """The French-only sample, checked once: its cache holds every check render."""
+    from publisher.commands.check import check
+
+    root = tmp_path_factory.mktemp("checked-fr")
+    shutil.copytree(REPO / "sources", root / "sources")
+    french_only(ProjectDir(root))
+    assert check(root, langs=["fr"]).ok
+    return root
+
+
+@pytest.fixture
+def checked_fr(_checked_fr, tmp_path) -> ProjectDir:
+    """A copy of the French-only sample whose cache already holds its check:
+    a test's change re-renders only what it affects."""
+    shutil.copytree(_checked_fr, tmp_path / "p")
+    return ProjectDir(tmp_path / "p")
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +112,15 @@ def release_text(**front) -> str:
             lines.append(f"{key}: {value}")
     lines += ["---", "", body]
     return "\n".join(lines)
+
+
+def build_from_nothing(root: Path, *paths: Path, profile: str | None = None,
+                       env: dict | None = None) -> None:
+    """Build ``root`` in a fresh process with its build folder and cache removed."""
+    shutil.rmtree(root / "build", ignore_errors=True)
+    targets = [str(p) for p in paths] or None
+    code = (f"from publisher.pipeline import build; "
+            f"result = build({str(root)!r}, {targets!r}, jobs=1, profile={profile!r}); "
+            f"assert result.ok, [str(p) for p in result.errors]")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   env=dict(os.environ) if env is None else env, timeout=300)

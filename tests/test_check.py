@@ -35,14 +35,14 @@ def test_sample_project_checks_clean(project):
         assert f"(stress kit, {lang}) [{lang}]" in checked
 
 
-def test_schema_problems_are_all_collected_with_line_and_column(only_fr):
-    source = only_fr.release("fr")
+def test_schema_problems_are_all_collected_with_line_and_column(checked_fr):
+    source = checked_fr.release("fr")
     text = source.read_text(encoding="utf-8")
     source.write_text(text.replace("dateline: Paris", "datelne: Paris")
                       .replace("date: 2018-06-15", "date: 2018-06-31"), encoding="utf-8")
-    report = check(only_fr.root, langs=["fr"])
-    problems = sorted((p for p in _findings(report, "sources") if p.file == only_fr.release(
-        "fr").relative_to(only_fr.root).as_posix() and p.severity == "error"),
+    report = check(checked_fr.root, langs=["fr"])
+    problems = sorted((p for p in _findings(report, "sources") if p.file == checked_fr.release(
+        "fr").relative_to(checked_fr.root).as_posix() and p.severity == "error"),
         key=lambda p: p.line)
     assert [(p.line, p.col) for p in problems] == [(4, 1), (5, 1)]
     assert "not an ISO 8601 date" in problems[0].message
@@ -50,30 +50,30 @@ def test_schema_problems_are_all_collected_with_line_and_column(only_fr):
     assert not report.ok
 
 
-def test_template_error_names_the_template_and_line(only_fr):
-    _override_layout(only_fr, html=lambda t: t.replace("{% if release.contacts %}",
+def test_template_error_names_the_template_and_line(checked_fr):
+    _override_layout(checked_fr, html=lambda t: t.replace("{% if release.contacts %}",
                                                        "{% if release.contact_list %}"))
-    report = check(only_fr.root, langs=["fr"])
+    report = check(checked_fr.root, langs=["fr"])
     problems = _findings(report, "layouts")
     assert problems and all(p.file == "layouts/release/release.html" for p in problems)
-    template = (only_fr.root / "layouts/release/release.html").read_text(encoding="utf-8")
+    template = (checked_fr.root / "layouts/release/release.html").read_text(encoding="utf-8")
     assert problems[0].line == next(n for n, line in enumerate(template.splitlines(), 1)
                                     if "contact_list" in line)
     assert "contact_list" in problems[0].message
 
 
-def test_css_the_renderer_ignores_names_the_stylesheet_line_and_column(only_fr):
-    _override_layout(only_fr, css="h1 { colour: red; }\n")
-    report = check(only_fr.root, langs=["fr"])
+def test_css_the_renderer_ignores_names_the_stylesheet_line_and_column(checked_fr):
+    _override_layout(checked_fr, css="h1 { colour: red; }\n")
+    report = check(checked_fr.root, langs=["fr"])
     line = len((LAYOUTS / "release/release.css").read_text(encoding="utf-8").splitlines()) + 1
     problems = {(p.file, p.line, p.col) for p in _findings(report, "layouts")}
     assert problems == {("layouts/release/release.css", line, 6)}
     assert not report.ok or all(p.severity == "warning" for p in _findings(report, "layouts"))
 
 
-def test_overflow_is_named_by_page_and_element(only_fr):
-    _override_layout(only_fr, css=".title { white-space: nowrap; }\n")
-    report = check(only_fr.root, langs=["fr"])
+def test_overflow_is_named_by_page_and_element(checked_fr):
+    _override_layout(checked_fr, css=".title { white-space: nowrap; }\n")
+    report = check(checked_fr.root, langs=["fr"])
     messages = [p.message for p in _findings(report, "overflow")]
     assert any(m.startswith("overflow on page 1: <h1 class='title'> 'Coopération spatiale")
                and "runs past the page's content area by" in m for m in messages), messages
@@ -81,12 +81,12 @@ def test_overflow_is_named_by_page_and_element(only_fr):
     assert not report.ok
 
 
-def test_catalog_missing_and_unused_strings(only_fr):
+def test_catalog_missing_and_unused_strings(checked_fr):
     po = (LAYOUTS / "locale/fr/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
     po = po.replace('msgstr "Contacts presse"', 'msgstr ""')
     po += '\nmsgid "Old label"\nmsgstr "Ancien libellé"\n'
-    only_fr.write("layouts/locale/fr/LC_MESSAGES/messages.po", po)
-    report = check(only_fr.root, langs=["fr"])
+    checked_fr.write("layouts/locale/fr/LC_MESSAGES/messages.po", po)
+    report = check(checked_fr.root, langs=["fr"])
     lines = po.splitlines()
     problems = {p.message: p for p in _findings(report, "catalogs")
                 if p.file == "layouts/locale/fr/LC_MESSAGES/messages.po"}
@@ -98,46 +98,46 @@ def test_catalog_missing_and_unused_strings(only_fr):
     assert lines[unused.line - 1] == 'msgid "Old label"'
 
 
-def test_catalog_string_no_font_covers(only_fr):
+def test_catalog_string_no_font_covers(checked_fr):
     po = (LAYOUTS / "locale/fr/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
-    only_fr.write("layouts/locale/fr/LC_MESSAGES/messages.po",
+    checked_fr.write("layouts/locale/fr/LC_MESSAGES/messages.po",
                   po.replace('msgstr "Chiffres clés"', 'msgstr "关键数字"'))
-    report = check(only_fr.root, langs=["fr"])
+    report = check(checked_fr.root, langs=["fr"])
     assert any("U+5173" in p.message and p.file.endswith("fr/LC_MESSAGES/messages.po")
                for p in _findings(report, "catalogs"))
 
 
-def test_missing_glyph_in_a_source(only_fr):
-    source = only_fr.release("fr")
+def test_missing_glyph_in_a_source(checked_fr):
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8") + "\nAvec 漢字.\n", encoding="utf-8")
-    report = check(only_fr.root, langs=["fr"])
+    report = check(checked_fr.root, langs=["fr"])
     [problem] = _findings(report, "glyphs")
     assert problem.file == f"sources/releases/2018/{SAMPLE_STEM}.fr.md"
     assert problem.line == len(source.read_text(encoding="utf-8").splitlines())
     assert "U+6F22" in problem.message and "U+5B57" in problem.message
 
 
-def test_page_limit(only_fr):
-    site = only_fr.root / "sources/site.yaml"
+def test_page_limit(checked_fr):
+    site = checked_fr.root / "sources/site.yaml"
     site.write_text(site.read_text(encoding="utf-8") + "page_limit: 1\n", encoding="utf-8")
-    report = check(only_fr.root, langs=["fr"])
+    report = check(checked_fr.root, langs=["fr"])
     problems = [p for p in report.findings if p.problem.message.startswith("page limit")]
     assert {f.problem.file for f in problems} >= {f"sources/releases/2018/{SAMPLE_STEM}.fr.md"}
     assert "2 pages, more than the 1" in problems[0].problem.message
 
 
-def test_lost_accessibility(only_fr):
+def test_lost_accessibility(checked_fr):
     def strip(template: str) -> str:
         return (template.replace('<html lang="{{ html_lang }}" dir="{{ direction }}">', "<html>")
                 .replace('{% include "partials/head.html" %}',
                          '<meta charset="utf-8"><style>{{ font_faces | safe }}</style>')
                 .replace('alt="{{ site.name }}"', ""))
 
-    only_fr.write("layouts/partials/release.html",
+    checked_fr.write("layouts/partials/release.html",
                   (LAYOUTS / "partials/release.html").read_text(encoding="utf-8")
                   .replace('alt="{{ site.name }}"', ""))
-    _override_layout(only_fr, html=strip)
-    report = check(only_fr.root, langs=["fr"])
+    _override_layout(checked_fr, html=strip)
+    report = check(checked_fr.root, langs=["fr"])
     messages = {f.problem.message for f in report.findings
                 if f.problem.file == f"sources/releases/2018/{SAMPLE_STEM}.fr.md"}
     assert "accessibility: the PDF has no /Lang; give <html> a lang attribute" in messages
@@ -146,46 +146,46 @@ def test_lost_accessibility(only_fr):
             in messages)
 
 
-def test_stale_translation(only_fr):
+def test_stale_translation(checked_fr):
     result = CliRunner().invoke(main, ["new", "release", "--translate",
-                                       str(only_fr.release("fr")), "--lang", "en",
-                                       "--project", str(only_fr.root)])
+                                       str(checked_fr.release("fr")), "--lang", "en",
+                                       "--project", str(checked_fr.root)])
     assert result.exit_code == 0, result.output
-    assert check(only_fr.root, langs=["fr"]).findings == []
-    source = only_fr.release("fr")
+    assert check(checked_fr.root, langs=["fr"]).findings == []
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8") + "\nUn ajout.\n", encoding="utf-8")
-    [problem] = _findings(check(only_fr.root, langs=["fr"]), "translations")
+    [problem] = _findings(check(checked_fr.root, langs=["fr"]), "translations")
     assert problem.file == f"sources/releases/2018/{SAMPLE_STEM}.en.md"
     assert problem.line == 8
     assert problem.message.startswith(f"stale translation: {SAMPLE_STEM}.fr.md changed")
 
 
-def test_public_fails_under_embargo(only_fr):
-    source = only_fr.release("fr")
+def test_public_fails_under_embargo(checked_fr):
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8").replace(
         "dateline: Paris", "dateline: Paris\nembargo: 2018-06-15T10:00:00+02:00"),
         encoding="utf-8")
     before = dt.datetime(2018, 6, 15, 7, 0, tzinfo=dt.timezone.utc)
-    assert check(only_fr.root, as_of=before, langs=["fr"]).ok  # without --public
-    [problem] = _findings(check(only_fr.root, as_of=before, public=True, langs=["fr"]),
+    assert check(checked_fr.root, as_of=before, langs=["fr"]).ok  # without --public
+    [problem] = _findings(check(checked_fr.root, as_of=before, public=True, langs=["fr"]),
                           "embargo")
     assert problem.line == 6
     assert "under embargo until 2018-06-15T10:00:00+02:00" in problem.message
     after = dt.datetime(2018, 6, 15, 8, 0, tzinfo=dt.timezone.utc)
-    assert check(only_fr.root, as_of=after, public=True, langs=["fr"]).ok
+    assert check(checked_fr.root, as_of=after, public=True, langs=["fr"]).ok
 
 
-def test_visual_baseline(only_fr, tmp_path):
+def test_visual_baseline(checked_fr, tmp_path):
     baseline = tmp_path / "baseline"
-    check(only_fr.root, langs=["fr"], baseline=baseline, update_baseline=True)
+    check(checked_fr.root, langs=["fr"], baseline=baseline, update_baseline=True)
     pictures = sorted(p.name for p in baseline.iterdir())
     assert f"releases--{SAMPLE_STEM}.fr-p1.png" in pictures
     assert "kits--cnes-roscosmos-2018.fr-p1.png" in pictures
-    assert check(only_fr.root, langs=["fr"], baseline=baseline).ok
-    source = only_fr.release("fr")
+    assert check(checked_fr.root, langs=["fr"], baseline=baseline).ok
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8").replace(
         "Coopération spatiale entre", "Nouvelle coopération spatiale entre"), encoding="utf-8")
-    report = check(only_fr.root, langs=["fr"], baseline=baseline)
+    report = check(checked_fr.root, langs=["fr"], baseline=baseline)
     changed = [p for p in _findings(report, "visual")
                if p.file.endswith(f"releases--{SAMPLE_STEM}.fr-p1.png")]
     assert changed and "changed" in changed[0].message
@@ -193,11 +193,11 @@ def test_visual_baseline(only_fr, tmp_path):
 
 
 @pytest.fixture
-def broken_report(only_fr):
-    source = only_fr.release("fr")
+def broken_report(checked_fr):
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8").replace("tags:", "tagz:"),
                       encoding="utf-8")
-    return check(only_fr.root, langs=["fr"])
+    return check(checked_fr.root, langs=["fr"])
 
 
 def test_junit_report_has_the_required_elements(broken_report):
@@ -224,41 +224,41 @@ def test_github_annotations(broken_report):
                            "line=7,col=1,title=sources::unknown front matter key 'tagz'")
 
 
-def test_command_line_exit_codes_and_summary(only_fr, tmp_path):
-    clean = CliRunner().invoke(main, ["check", "--project", str(only_fr.root), "--lang", "fr",
+def test_command_line_exit_codes_and_summary(checked_fr, tmp_path):
+    clean = CliRunner().invoke(main, ["check", "--project", str(checked_fr.root), "--lang", "fr",
                                       "--junit", str(tmp_path / "report.xml")])
     assert clean.exit_code == 0, clean.output
     assert "0 errors, 0 warnings" in clean.output and " s (" in clean.output
     assert ET.parse(tmp_path / "report.xml").getroot().tag == "testsuites"
     usage = CliRunner().invoke(main, ["check", "--update-baseline"])
     assert usage.exit_code == 2
-    source = only_fr.release("fr")
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8").replace("tags:", "tagz:"),
                       encoding="utf-8")
-    failed = CliRunner().invoke(main, ["check", "--project", str(only_fr.root), "--lang", "fr"])
+    failed = CliRunner().invoke(main, ["check", "--project", str(checked_fr.root), "--lang", "fr"])
     assert failed.exit_code == 1
     assert f"sources/releases/2018/{SAMPLE_STEM}.fr.md\n" in failed.output
     assert "unknown front matter key 'tagz'; did you mean 'tags'?" in failed.output
     assert " errors, " in failed.output
 
 
-def test_second_check_comes_from_the_cache(only_fr):
-    _override_layout(only_fr, css="h1 { colour: red; }\n")  # a warning, kept in the cache
-    first = check(only_fr.root, langs=["fr"], jobs=2)
+def test_second_check_comes_from_the_cache(checked_fr):
+    _override_layout(checked_fr, css="h1 { colour: red; }\n")  # a warning, kept in the cache
+    first = check(checked_fr.root, langs=["fr"], jobs=2)
     assert first.rendered > 0 and first.findings
-    second = check(only_fr.root, langs=["fr"], jobs=2)
+    second = check(checked_fr.root, langs=["fr"], jobs=2)
     assert second.rendered == 0 and second.reused == first.rendered
     assert sorted(map(str, (f.problem for f in second.findings))) == sorted(
         map(str, (f.problem for f in first.findings)))
 
 
-def test_missing_alt_text_in_a_source(only_fr):
-    only_fr.write("sources/releases/2018/carte.svg",
+def test_missing_alt_text_in_a_source(checked_fr):
+    checked_fr.write("sources/releases/2018/carte.svg",
                   '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
-    source = only_fr.release("fr")
+    source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8") + "\n![](carte.svg)\n",
                       encoding="utf-8")
-    report = check(only_fr.root, langs=["fr"])
+    report = check(checked_fr.root, langs=["fr"])
     [problem] = [f.problem for f in report.errors if "alt text" in f.problem.message]
     assert problem.file == f"sources/releases/2018/{SAMPLE_STEM}.fr.md"
     assert problem.line == len(source.read_text(encoding="utf-8").splitlines())

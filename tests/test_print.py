@@ -61,9 +61,12 @@ def test_crop_marks_are_drawn_in_the_bleed(printed):
 
 
 def test_print_build_is_reproducible(printed):
+    """Built again from nothing (no cache) in a fresh process: the same bytes."""
+    from conftest import build_from_nothing
+
     project, path = printed
     first = path.read_bytes()
-    project.build(project.release("fr"), profile="print")
+    build_from_nothing(project.root, project.release("fr"), profile="print")
     assert path.read_bytes() == first
 
 

@@ -127,23 +127,19 @@ def test_manifest_lists_outputs_with_sources_and_sha256(sample_build):
 
 
 def test_rebuild_is_byte_identical(sample_build, tmp_path):
+    """Built again from nothing in a fresh process, without SOURCE_DATE_EPOCH."""
     import os
     import shutil
 
-    from publisher.pipeline import build
+    from conftest import build_from_nothing
 
     project, _ = sample_build
     shutil.copytree(project.root / "sources", tmp_path / "sources")
-    del os.environ["SOURCE_DATE_EPOCH"]  # dates must then come from the release itself
-    try:
-        build(tmp_path, [tmp_path / "sources/releases/2018" / f"{SAMPLE_STEM}.ru.md"])
-        first = (tmp_path / "build/releases" / f"{SAMPLE_STEM}.ru.pdf").read_bytes()
-        build(tmp_path, [tmp_path / "sources/releases/2018" / f"{SAMPLE_STEM}.ru.md"])
-        second = (tmp_path / "build/releases" / f"{SAMPLE_STEM}.ru.pdf").read_bytes()
-    finally:
-        from conftest import EPOCH
-
-        os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    assert first == second
+    source = tmp_path / "sources/releases/2018" / f"{SAMPLE_STEM}.ru.md"
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    build_from_nothing(tmp_path, source, env=env)
+    first = (tmp_path / "build/releases" / f"{SAMPLE_STEM}.ru.pdf").read_bytes()
+    build_from_nothing(tmp_path, source, env=env)
+    assert (tmp_path / "build/releases" / f"{SAMPLE_STEM}.ru.pdf").read_bytes() == first
     assert reader(tmp_path / "build/releases" / f"{SAMPLE_STEM}.ru.pdf").metadata[
         "/CreationDate"].startswith("D:20180615")

@@ -308,7 +308,7 @@ def _merge_group(members: list[_Member], cache=None) -> bool:
 
     def load(member):
         data = member.descriptor[member.program_key].read_bytes()
-        return TTFont(io.BytesIO(data), recalcTimestamp=False, lazy=True)
+        return TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False, lazy=True)
 
     keep = members[0]
     digest = hashlib.sha256(b"merged font program 1")
