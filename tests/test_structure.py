@@ -1,0 +1,76 @@
+"""The package's shape: data flows one way, and only the commands sit above
+the orchestrator."""
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every publisher module that `path` imports, at module level or inside
+    functions, including the lazy `library("module:function")` references of
+    the command line (`"pipeline:build"`)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and ":" in node.value:
+            found.add("publisher." + node.value.partition(":")[0])
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    return {m for m in found if m in modules and m != name}
+
+
+GRAPH = {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+STAGES = ["publisher.load", "publisher.localise", "publisher.compose",
+          "publisher.render", "publisher.bundle", "publisher.write"]
+
+
+def test_the_graph_is_read():
+    # A parser that saw nothing would pass every test below.
+    assert "publisher.render" in GRAPH["publisher.pipeline"]
+    assert "publisher.pipeline" in GRAPH["publisher.commands.check"]
+    assert "publisher.pipeline" in GRAPH["publisher.commands.cli"]
+
+
+def test_no_import_cycle():
+    def visit(module, trail):
+        if module in trail:
+            cycle = trail[trail.index(module):] + [module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        for imported in GRAPH.get(module, ()):
+            visit(imported, trail + [module])
+
+    for module in GRAPH:
+        visit(module, [])
+
+
+def test_only_commands_import_the_orchestrator():
+    importers = {m for m, imported in GRAPH.items() if "publisher.pipeline" in imported}
+    assert importers - {"publisher"} <= {m for m in GRAPH if m.startswith("publisher.commands")}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_calls_no_later_stage(stage):
+    later = set(STAGES[STAGES.index(stage) + 1:]) | {"publisher.pipeline"}
+    later |= {m for m in GRAPH if m.startswith("publisher.commands")}
+    assert not GRAPH[stage] & later, f"{stage} imports {sorted(GRAPH[stage] & later)}"
