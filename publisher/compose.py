@@ -19,9 +19,12 @@ from .defaults import DEFAULTS
 from .errors import LayoutError, Problem, display_path
 from .inputs.catalogs import Catalog, load_catalog
 from .inputs.profiles import Profile
-from .inputs.resources import RefusedResource, ResourcePolicy
+from .inputs.resources import RefusedResource, ResourcePolicy, link_problem
 from .localise import Localised
+from .pdf.join import PART_LINK
 
+_ANCHOR_HREF = re.compile(r"""<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
+                          re.I)
 _LAYOUT_REF = re.compile(r"""["'](?:\.\./)?([A-Za-z0-9_-]+)/[^"'/]+\.(?:html|css|txt)["']""")
 
 
@@ -112,8 +115,23 @@ class Layouts:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout file '{name}' not found in "
-                                      + ", ".join(str(d) for d in self.dirs)))
+                                      + self.searched()))
         return path.resolve().as_uri()
+
+    def searched(self) -> str:
+        """The layout folders, as people know them."""
+        return ", ".join("the project's layouts/" if d.resolve() == (self.root / "layouts").resolve()
+                         else "the toolkit's layouts" for d in self.dirs)
+
+    def exists(self, layout: str) -> bool:
+        """Whether ``layouts/<layout>/<layout>.html`` exists in a layout folder."""
+        return bool(re.fullmatch(r"[A-Za-z0-9_-]+", layout)) and \
+            self.template_path(f"{layout}/{layout}.html") is not None
+
+    def names(self) -> list[str]:
+        """The layouts a release may name."""
+        return sorted({d.name for folder in self.dirs for d in folder.iterdir()
+                       if d.is_dir() and (d / f"{d.name}.html").is_file()})
 
     def template_path(self, name: str) -> Path | None:
         for folder in self.dirs:
@@ -157,7 +175,7 @@ class Layouts:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout template '{name}' not found in "
-                                      + ", ".join(str(d) for d in self.dirs)))
+                                      + self.searched()))
         catalog.missing.clear()
         try:
             text = env.get_template(name).render(**context)
@@ -169,6 +187,18 @@ class Layouts:
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"undefined in template: {exc.message}; "
                                       "check the variable name")) from None
+        except jinja2.TemplateNotFound as exc:
+            file, line = _template_frame(exc, path, self.root)
+            raise LayoutError(Problem(file, line, f"template '{exc.name}' not found in "
+                                      f"{self.searched()}; check its name")) from None
+        except jinja2.exceptions.SecurityError as exc:
+            file, line = _template_frame(exc, path, self.root)
+            raise LayoutError(Problem(file, line, f"not allowed in a layout: {exc}; layouts "
+                                      "get plain data, not Python objects")) from None
+        except Exception as exc:  # any other failure of a template is the layout's
+            file, line = _template_frame(exc, path, self.root)
+            raise LayoutError(Problem(file, line, f"the template failed: "
+                                      f"{type(exc).__name__}: {exc}")) from None
         return text, path, self.catalog_problems(catalog)
 
     def catalog_problems(self, catalog: Catalog) -> list[Problem]:
@@ -188,7 +218,27 @@ class Layouts:
 def compose(document: Document, layouts: Layouts) -> Composed:
     """Merge ``document``'s context into its template."""
     html, path, problems = layouts.render(document.template, document.lang, document.context)
+    links = unsafe_links(html, display_path(path, layouts.root))
+    if links:
+        raise LayoutError(links)
     return Composed(html, path.parent.as_uri() + "/", document.lang, problems)
+
+
+def unsafe_links(html: str, file: str) -> list[Problem]:
+    """The links of composed HTML that a published document may not hold.
+
+    Links written in a source are checked with their line as the body is read;
+    this catches what a layout adds (an ``href`` it builds from data).
+    """
+    found: dict[str, Problem] = {}
+    for match in _ANCHOR_HREF.finditer(html):
+        href = next(group for group in match.groups() if group is not None)
+        if href.startswith(PART_LINK):  # between the parts of a kit, resolved when joined
+            continue
+        reason = link_problem(href)
+        if reason and href not in found:
+            found[href] = Problem(file, None, f"in the composed document: {reason}")
+    return list(found.values())
 
 
 def base_context(site: dict, lang: str, page: Page, meta: dict) -> dict:

@@ -35,9 +35,22 @@ DEFAULTS: dict[str, object] = {
     "screen_dpi": 150,
     "print_dpi": 300,
     "text_width_mm": 170,  # an A4 page with 20 mm margins
-    # the most bytes a file of each kind may have (site.yaml: limits)
-    "size_limits": {"file": 50_000_000, "source": 10_000_000, "image": 50_000_000,
-                    "font": 50_000_000, "attachment": 50_000_000, "settings": 2_000_000},
+    # what one input may hold, so that no input hangs a build (site.yaml: limits)
+    "limits": {
+        # megabytes per file, by kind
+        "source_mb": 10, "image_mb": 50, "font_mb": 50, "attachment_mb": 50,
+        "settings_mb": 2, "file_mb": 50,
+        "image_megapixels": 100,  # decoded size of one image
+        # YAML: aliases used, values after expanding them
+        "yaml_aliases": 100, "yaml_nodes": 20_000,
+        "front_matter_chars": 100_000,
+        "list_items": 200,  # tags, contacts, figures…
+        "text_chars": 5_000,  # one front-matter value
+        # a release's body
+        "body_chars": 100_000, "word_chars": 300, "cell_words": 300, "footnotes": 300,
+        "nesting": 20,  # lists in lists, quotes in quotes…
+        "render_seconds": 60,  # one document's layout, after which it fails
+    },
     # running a build
     "jobs": None,  # worker processes; None: one per core
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise

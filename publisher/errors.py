@@ -8,6 +8,7 @@ collects them per source and carries on with the other sources.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,19 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
 
     def __str__(self) -> str:
-        where = self.file
+        where = printable(self.file)
         if self.line is not None:
             where += f":{self.line}"
             if self.col is not None:
                 where += f":{self.col}"
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{where}: {prefix}{self.message}"
+
+
+def printable(name: str) -> str:
+    """``name`` (a file name may hold a line end or a control character) escaped,
+    so that one message stays one line."""
+    return "".join(c if c >= " " and c != "\x7f" else repr(c)[1:-1] for c in str(name))
 
 
 def has_errors(problems) -> bool:
@@ -71,8 +78,41 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     """Path shown to users: relative to the project when inside it."""
     path = Path(path)
     if root is not None:
+        # as written first (a symbolic link inside the project is named as such)
+        for candidate, base in ((path.absolute(), root.absolute()),
+                                (path.resolve(), root.resolve())):
+            try:
+                return candidate.relative_to(base).as_posix()
+            except ValueError:
+                pass
+    # the toolkit's own layouts and fonts, by their name in the toolkit
+    for base in _TOOLKIT:
         try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
+            return path.resolve().relative_to(base).as_posix()
         except ValueError:
             pass
     return str(path)
+
+
+_PACKAGE = Path(__file__).resolve().parent
+_TOOLKIT = [_PACKAGE / "_builtin", _PACKAGE.parent]
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some disk space and build again",
+    errno.EDQUOT: "free some disk space and build again",
+    errno.EFBIG: "the system refused a file this large; check the disk's limits",
+    errno.EACCES: "check that the build folder can be written",
+    errno.EPERM: "check that the build folder can be written",
+    errno.EROFS: "the disk is read-only; build onto another one",
+    errno.ENOTDIR: "a file stands where a folder should be; move it away",
+    errno.EEXIST: "a file stands where a folder should be; move it away",
+}
+
+
+def os_problem(exc: OSError, name: str, root: Path | None = None) -> Problem:
+    """A system error while writing ``name``, said once and plainly."""
+    hint = _OS_HINTS.get(exc.errno, "check the build folder and the disk")
+    where = display_path(exc.filename, root) if isinstance(exc.filename, str) else name
+    what = exc.strerror or str(exc)
+    return Problem(where, None, f"could not be written ({what}); {hint}")

@@ -9,6 +9,7 @@ release as failed (its ``problems``), so the others still build.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from .defaults import DEFAULTS
 from .errors import ConfigError, Problem, display_path
 from .inputs import schema
+from .inputs.characters import NotText, control_problems, decode
 from .inputs.resources import RefusedResource, ResourcePolicy
 from .inputs.yamlfile import Located, YamlSyntaxError, parse_yaml
 
@@ -73,10 +75,11 @@ class Project:
 def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
     """Read the project at ``root``; only the release files in ``paths`` if given."""
     root = Path(root).resolve()
-    policy = ResourcePolicy([root])
     problems: list[Problem] = []
     site, site_loc = _load_mapping(root / str(DEFAULTS["site_file"]), root, schema.SITE_FIELDS,
-                                   "site", problems, policy, required=True)
+                                   "site", problems, ResourcePolicy([root]), required=True)
+    # the project's own limits apply to everything read after site.yaml
+    policy = ResourcePolicy([root], limits=site.get("limits"))
     contacts, contacts_loc = _load_contacts(root, problems, policy)
     if problems:
         raise ConfigError(problems)
@@ -118,14 +121,24 @@ def _release_files(root: Path, paths) -> list[Path]:
 
 def _read_text(path: Path, shown: str, problems: list[Problem], policy: ResourcePolicy,
                kind: str = "settings") -> str | None:
+    """The text of ``path``, or None with the reason in ``problems``.
+
+    A file holding control characters is refused: they have no place in a
+    release and YAML cannot read them.
+    """
     try:
-        return policy.read_bytes(path, kind, shown).decode("utf-8")
+        text = decode(policy.read_bytes(path, kind, shown), shown)
     except RefusedResource as exc:
         problems.append(Problem(shown, None, str(exc)))
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, None, f"not UTF-8 text ({exc.reason}); save it as UTF-8"))
+    except NotText as exc:
+        problems.append(exc.problem)
     except OSError as exc:
         problems.append(Problem(shown, None, f"cannot be read ({exc.strerror})"))
+    else:
+        found = control_problems(text, shown)
+        if not found:
+            return text
+        problems.extend(found)
     return None
 
 
@@ -136,15 +149,22 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem],
     if text is None:
         return None
     try:
-        return parse_yaml(text, shown)
+        located = parse_yaml(text, shown, limits=policy.limits)
     except YamlSyntaxError as exc:
         problems.append(exc.problem)
         return None
+    problems.extend(located.problems)
+    return located
 
 
 def _load_mapping(path, root, fields, kind, problems, policy, required=False):
     shown = display_path(path, root)
-    if not path.exists():
+    try:
+        policy.check_path(path, "settings", shown)
+    except RefusedResource as exc:
+        if not exc.missing:
+            problems.append(Problem(shown, None, str(exc)))
+            return {}, None
         if required:
             problems.append(Problem(shown, None, f"{kind} file not found; create it "
                                                  "(see the sample project)"))
@@ -160,7 +180,7 @@ def _load_mapping(path, root, fields, kind, problems, policy, required=False):
 def _load_contacts(root: Path, problems: list[Problem], policy: ResourcePolicy):
     path = root / str(DEFAULTS["contacts_file"])
     shown = display_path(path, root)
-    located = _read_yaml(path, shown, problems, policy) if path.exists() else None
+    located = _read_yaml(path, shown, problems, policy) if os.path.lexists(path) else None
     if located is None:
         return {}, None
     data = located.data or {}
@@ -197,8 +217,8 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
     if path.suffix != ".md":
         release.problems.append(Problem(shown, None, "a release source must end in .md"))
         return release
-    text = _read_text(path, shown, release.problems, policy or ResourcePolicy([root]),
-                      "source")
+    policy = policy or ResourcePolicy([root])
+    text = _read_text(path, shown, release.problems, policy, "source")
     if text is None:
         return release
     split = split_front_matter(text)
@@ -209,12 +229,20 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
         return release
     release.text = text
     yaml_text, release.body, release.body_line = split
+    most = int(policy.limits["front_matter_chars"])
+    if len(yaml_text) > most:
+        release.problems.append(Problem(
+            shown, 2, f"the front matter is {len(yaml_text)} characters long, more than the "
+                      f"{most} allowed; shorten it or raise 'limits: {{front_matter_chars: …}}' "
+                      "in site.yaml"))
+        return release
     try:
-        located = parse_yaml(yaml_text, shown, line_offset=1)
+        located = parse_yaml(yaml_text, shown, line_offset=1, limits=policy.limits)
     except YamlSyntaxError as exc:
         release.problems.append(exc.problem)
         return release
     release.located = located
+    release.problems.extend(located.problems)
     meta, problems = schema.validate(located.data, located, schema.FRONT_MATTER_FIELDS,
                                      "front matter")
     release.meta = meta

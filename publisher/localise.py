@@ -80,7 +80,7 @@ class LocaleInputs:
     as_of: dt.datetime
     policy: ResourcePolicy
     covered: frozenset[int]  # code points the shipped fonts cover
-    prepare_image: Callable[[str], str] | None = None  # an image URL → the URL to render
+    prepare_image: Callable[..., str] | None = None  # (image URL, as written) → URL to render
 
 
 def localise(release: Release, inputs: LocaleInputs) -> Localised:
@@ -97,13 +97,13 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
     def resolve(ref: str, line: int):
         try:
             url = inputs.policy.resolve_reference(ref, release.path.parent, "image")
+            return prepare_image(url, ref) if prepare_image else url
         except RefusedResource as exc:
             return Problem(release.file, line, str(exc))
-        return prepare_image(url) if prepare_image else url
 
     body = render_body(release.body, typo, source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
-                       doc_id=release.stem)
+                       doc_id=release.stem, limits=inputs.policy.limits)
     problems.extend(body.problems)
 
     contacts = [
@@ -292,12 +292,12 @@ def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_l
     def resolve(ref: str, line: int):
         try:
             url = policy.resolve_reference(ref, source.parent, "image")
+            return prepare_image(url, ref) if prepare_image else url
         except RefusedResource as exc:
             return Problem(shown, line, str(exc))
-        return prepare_image(url) if prepare_image else url
 
     body = render_body(text, typographer(lang), source=source, shown=shown,
-                       first_line=first_line, resolve_resource=resolve)
+                       first_line=first_line, resolve_resource=resolve, limits=policy.limits)
     return body.html, body.problems
 
 

@@ -23,6 +23,7 @@ Cache keys name files relative to the project or the toolkit:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -36,8 +37,9 @@ from .bundle import Bundled, KitBundle, NewsletterBundle, Part, PartSpec, bundle
 from .cache import Cache, FontPrograms, key_of
 from .compose import Document, Layouts, Page, compose, release_document
 from .defaults import DEFAULTS, resolve
-from .errors import ConfigError, Problem, PublisherError, UsageError, display_path, has_errors
-from .inputs.assets import max_pixels, prepare_font, prepare_image
+from .errors import (ConfigError, Problem, PublisherError, UsageError, display_path,
+                     has_errors, os_problem)
+from .inputs.assets import check_image, max_pixels, prepare_font, prepare_image
 from .inputs.catalogs import catalog_files
 from .inputs.fonts import coverage, font_face_css, font_files
 from .inputs.layouts import builtin_dir, font_dirs, layout_dirs
@@ -191,7 +193,8 @@ class Build:
                  **{f"extra-{i}": folder for i, folder in enumerate(options.extra_roots)}}
         self.policy = ResourcePolicy([self.root, *self.layout_dirs, *self.font_dirs,
                                       *options.extra_roots],
-                                     project.site.get("allowed_hosts") or [], names=names)
+                                     project.site.get("allowed_hosts") or [],
+                                     limits=project.site.get("limits"), names=names)
         self.files = Files(self.policy)
         self.layouts = Layouts(self.layout_dirs, self.policy, root=self.root,
                                fallback_lang=str(self.settings["fallback_lang"]))
@@ -199,6 +202,8 @@ class Build:
         self.on_output = on_output
         self.result = BuildResult()
         self.manifest = Manifest(self.build_dir)
+        self._manifest_failed = False
+        self.render_seconds = float(self.policy.limits["render_seconds"])
         self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
         self._fingerprints: dict[tuple, str] = {}
         self._localised: dict[int, Localised] = {}
@@ -267,12 +272,19 @@ class Build:
                                               self.locale_inputs())
         return self._localised[index]
 
-    def prepare_image(self, url: str) -> str:
-        """An image URL, pointing at a copy reduced to what the page needs if it is large."""
-        if not url.startswith("file:") or self.assets_dir is None:
+    def prepare_image(self, url: str, shown: str | None = None) -> str:
+        """An image URL, pointing at a copy reduced to what the page needs if it is large.
+
+        Raises :class:`RefusedResource` for an image that cannot be read or is too large.
+        """
+        if not url.startswith("file:"):
+            return url
+        megapixels = float(self.policy.limits["image_megapixels"])
+        if self.assets_dir is None:
+            check_image(file_of(url), shown or url, megapixels)
             return url
         path = prepare_image(file_of(url), self.assets_dir, max_pixels(self.profile().dpi),
-                             self.files)
+                             self.files, megapixels, shown)
         self.originals[path.as_uri()] = url  # the e-mail edition links to the original
         return path.as_uri()
 
@@ -332,10 +344,16 @@ class Build:
                                     f"{seen[target.name]}, also makes {target.name}; "
                                     "rename one of them"))
         seen.setdefault(target.name, release.file)
+        layout = release.meta.get("layout") or str(self.settings["layout"])
+        if not has_errors(problems) and not self.layouts.exists(layout):
+            known = self.layouts.names()
+            hint = suggest(layout, known) or "layouts: " + ", ".join(known)
+            problems.append(release.located.problem(
+                ("layout",), f"no layout '{layout}' (a folder layouts/{layout}/ with "
+                             f"{layout}.html); {hint}"))
         if has_errors(problems):
             self.record(release.file, None, problems)
             return None
-        layout = release.meta.get("layout") or str(self.settings["layout"])
         key = key_of(self.options.key_salt, "release",
                      self.fingerprint(layout, release.lang, settings),
                      self.release_inputs(release))
@@ -383,13 +401,18 @@ class Build:
         if entry is None:
             return job
         outputs = []
-        for item, target in zip(entry["files"], entry["targets"], strict=True):
-            path = self.build_dir / target["path"]
-            if self.manifest.outputs.get(target["path"], {}).get("sha256") != item["sha256"]:
-                write(path, self.cache.blob(job.key, item["suffix"]).read_bytes())
-            outputs.append(Output(path, target["sources"], item["sha256"], target["pages"]))
-        problems = [Problem(**p) for p in entry["problems"]]
-        self.result.notes.extend(entry["notes"])
+        try:
+            for item, target in zip(entry["files"], entry["targets"], strict=True):
+                path = self.build_dir / target["path"]
+                if self.manifest.outputs.get(target["path"], {}).get("sha256") != item["sha256"]:
+                    write(path, self.cache.blob(job.key, item["suffix"]).read_bytes())
+                outputs.append(Output(path, list(target["sources"]), item["sha256"],
+                                      target["pages"]))
+            problems = [Problem(**p) for p in entry["problems"]]
+            notes = [str(note) for note in entry["notes"]]
+        except (OSError, KeyError, TypeError, ValueError):
+            return job  # an entry of the wrong shape, or a write that failed: run it
+        self.result.notes.extend(notes)
         self.result.reused += 1
         for index, output in enumerate(outputs):
             self.record(job.name, output, problems if index == 0 else [])
@@ -407,19 +430,49 @@ class Build:
                 outputs, problems, notes = self._bundle(job, parts)
         except PublisherError as exc:
             outputs, problems, notes = [], exc.problems, []
+        except OSError as exc:
+            outputs, problems, notes = [], [os_problem(exc, job.name, self.root)], []
+        except Exception as exc:  # a bug: this output fails, the others go on
+            log.debug("%s: internal error", job.name, exc_info=True)  # shown under --debug
+            outputs, notes = [], []
+            problems = [Problem(job.name, None, f"internal error ({type(exc).__name__}: "
+                                f"{exc}); this output was not made. Please report it, with "
+                                "the output of the same command run with --debug")]
         if outputs and self.cache is not None and not has_errors(problems):
-            self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
-                                     for i, o in enumerate(outputs)}, {
-                "targets": [{"path": display_path(o.path, self.build_dir),
-                             "sources": o.sources, "pages": o.pages} for o in outputs],
-                "problems": [vars(p) for p in problems], "notes": notes})
+            with contextlib.suppress(OSError):  # a cache that cannot be written: no reuse
+                self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
+                                         for i, o in enumerate(outputs)}, {
+                    "targets": [{"path": display_path(o.path, self.build_dir),
+                                 "sources": o.sources, "pages": o.pages} for o in outputs],
+                    "problems": [vars(p) for p in problems], "notes": notes})
         return JobResult(outputs, problems, notes,
                          [name for name, rendered in parts.log if rendered], len(parts.log))
+
+    def prefix(self, job: Job) -> str:
+        """What the names of ``job``'s outputs start with, relative to build/."""
+        if isinstance(job, ReleaseJob):
+            stem = self.project.releases[job.release].stem
+            target = self.target("releases", f"{stem}.pdf", self.profile())
+        elif isinstance(job, KitJob):
+            kit = self.project.kits[job.kit]
+            target = self.target("kits", f"{kit.slug}.{job.lang}.pdf",
+                                 self.profile(kit.meta.get("profile")))
+        else:
+            target = self.target("newsletters", f"{job.month}.{job.lang}.", self.profile())
+        return display_path(target, self.build_dir)
 
     def execute(self, jobs: list[Job], workers: int) -> None:
         """Run ``jobs`` (in ``workers`` processes when more than one) and record them."""
         global _WORKER
 
+        # the outputs about to be rewritten leave the manifest first: killed at any
+        # moment, the build leaves a manifest whose every entry matches its file
+        try:
+            self.manifest.forget(self.prefix(job) for job in jobs)
+        except OSError as exc:
+            self.record("build/manifest.json", None,
+                        [os_problem(exc, "build/manifest.json", self.root)])
+            return
         if workers > 1 and len(jobs) > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -444,22 +497,31 @@ class Build:
         if result.outputs:
             self.result.rendered += 1
             self.result.rendered_names.append(job.name)
-        else:
+        elif has_errors(result.problems):
             self.record(job.name, None, result.problems)
+        else:  # nothing to make (a newsletter whose releases all failed): said in a note
+            self.record(job.name, None, result.problems, failed=False)
         for index, output in enumerate(result.outputs):
             self.record(job.name, output, result.problems if index == 0 else [])
 
-    def record(self, name: str, output: Output | None, problems: list[Problem]) -> None:
+    def record(self, name: str, output: Output | None, problems: list[Problem],
+               failed: bool = True) -> None:
         if output is not None:
             self.result.outputs.append(output)
-            self.manifest.record(display_path(output.path, self.build_dir), {
-                "sources": output.sources, "sha256": output.sha256, "pages": output.pages})
-        else:
+            try:
+                self.manifest.record(display_path(output.path, self.build_dir), {
+                    "sources": output.sources, "sha256": output.sha256, "pages": output.pages})
+            except OSError as exc:
+                if not self._manifest_failed:  # said once, not once per output
+                    self._manifest_failed = True
+                    problems = [*problems, os_problem(exc, "build/manifest.json", self.root)]
+        elif failed:
             self.result.failed.append(name)
-        # the same warning from several outputs (a missing translation…) is said once
-        known = {(p.file, p.line, p.message) for p in self.result.warnings}
-        problems = [p for p in problems
-                    if p.severity == "error" or (p.file, p.line, p.message) not in known]
+        # the same problem from several outputs (a missing translation, a broken
+        # layout…) is said once
+        known = {(p.file, p.line, p.message, p.severity) for p in self.result.problems}
+        problems = [p for p in dict.fromkeys(problems)
+                    if (p.file, p.line, p.message, p.severity) not in known]
         self.result.problems.extend(problems)
         if self.on_output:
             self.on_output(output, name, problems)
@@ -483,7 +545,9 @@ class Build:
         composed = compose(release_document(localised, self.page(settings), layout),
                            self.layouts)
         rendered = render(composed, RenderJob(release.stem, source_epoch(localised.date),
-                                              release.file, settings), self.render_state())
+                                              release.file, settings,
+                                              seconds=self.render_seconds),
+                          self.render_state())
         problems += composed.problems
         problems += [self.css_problem(message, release.file) for message in rendered.warnings]
         target = self.target("releases", f"{release.stem}.pdf", settings)
@@ -592,12 +656,13 @@ class Build:
             try:
                 cover_url = self.policy.resolve_reference(kit.meta["cover"], kit.path.parent,
                                                           "image")
+                cover_url = self.prepare_image(cover_url, kit.meta["cover"])
             except RefusedResource as exc:
                 problems.append(kit.located.problem(("cover",), f"cover: {exc}"))
         attachments = []
         for position, name in enumerate(kit.meta.get("attachments") or []):
             try:
-                data = self.policy.read_bytes(kit.path.parent / name, "attachment")
+                data = self.policy.read_bytes(kit.path.parent / name, "attachment", name)
                 attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
             except (RefusedResource, OSError) as exc:
                 problems.append(kit.located.problem(("attachments", position),
@@ -624,10 +689,10 @@ class Build:
         notes = [f"newsletter {job.month}.{job.lang}: left out under embargo at "
                  f"{self.as_of.isoformat()}: {entry}" for entry in embargoed]
         if not releases:
-            return None, problems + [Problem(
-                f"newsletter {job.month}", None,
-                f"no release to publish in '{job.lang}' for {job.month}",
-                severity="warning")], notes
+            # not a failure of its own: each release left out says why
+            return None, [], notes + [
+                f"newsletter {job.month}.{job.lang}: not made, no release of the month can be "
+                f"published in '{job.lang}'"]
         sources = [r.file for r in releases] + [str(DEFAULTS["site_file"]),
                                                 str(DEFAULTS["contacts_file"])]
         email = self.project.site.get("email") or {}
@@ -675,7 +740,8 @@ class Parts:
                 return Part(build.cache.blob(key, "pdf").read_bytes(), info["pages"],
                             info["anchors"], [Problem(**p) for p in entry["problems"]])
         rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
-                                              spec.profile, spec.attachments),
+                                              spec.profile, spec.attachments,
+                                              build.render_seconds),
                           build.render_state())
         self.log.append((spec.label, True))
         problems = list(composed.problems)

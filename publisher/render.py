@@ -25,6 +25,8 @@ import html as html_lib
 import logging
 import os
 import re
+import signal
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -54,6 +56,7 @@ class RenderJob:
     file: str  # what problems point at
     profile: Profile
     attachments: tuple[Attachment, ...] = ()
+    seconds: float = 0  # the most its layout may take (0: no limit)
 
 
 @dataclass
@@ -131,18 +134,21 @@ class RenderState:
                     css = CSS(string=text, base_url=url, font_config=self.fonts.config,
                               url_fetcher=make_fetcher(self.policy, refused))
                 finally:
-                    collect.release()
+                    collect.detach()
                 cache[key] = (css, collect.messages, refused)
             sheets.append(cache[key])
         return _SHEET.sub("", html), sheets
 
 
 class _Collect(logging.Handler):
-    """WeasyPrint's warnings, kept to be reported as problems rather than printed."""
+    """WeasyPrint's messages, kept to be reported as problems rather than printed:
+    warnings (CSS it ignored…) in ``messages``, what it could not load (an
+    image it could not read or decode…) in ``errors``."""
 
     def __init__(self):
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.errors: list[str] = []
         self.logger = logging.getLogger("weasyprint")
         self.saved = self.logger.level, self.logger.propagate
         self.logger.addHandler(self)
@@ -150,11 +156,43 @@ class _Collect(logging.Handler):
         self.logger.propagate = False
 
     def emit(self, record):
-        self.messages.append(record.getMessage())
+        if isinstance(record.args, tuple):  # an exception without a message: its kind
+            record.args = tuple(type(a).__name__ if isinstance(a, Exception) and not str(a)
+                                else a for a in record.args)
+        message = record.getMessage()
+        # a resource it could not use (an image, a stylesheet, a font) costs the output;
+        # the rest (an ignored CSS rule, what PDF/UA asks for) is a warning
+        lost = record.levelno >= logging.ERROR and message.startswith("Failed to load")
+        (self.errors if lost else self.messages).append(message)
 
-    def release(self):
+    # (not ``release``: logging.Handler calls its own release() after every record)
+    def detach(self):
         self.logger.removeHandler(self)
         self.logger.level, self.logger.propagate = self.saved
+
+
+class _OutOfTime(BaseException):
+    """Raised in a render that took too long (a BaseException, so that no
+    ``except Exception`` inside WeasyPrint swallows it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` (in the main thread, where signals work)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
@@ -198,18 +236,30 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                                 created=moment, modified=moment)
                 for a in job.attachments],
         }
-        with _source_date(job.epoch):
+        with _source_date(job.epoch), _time_limit(job.seconds):
             document = HTML(string=html, base_url=state.policy.virtual(composed.base_url),
                             url_fetcher=fetcher).render(font_config=state.fonts.config,
                                                         **options)
             stable_document_id(document, digest)
             pdf = document.write_pdf(**options)
+    except _OutOfTime:
+        raise RenderError(Problem(job.file, None, f"laying it out took more than "
+                                                  f"{job.seconds:g} s, so it was stopped; "
+                                                  "shorten it, or raise 'limits: "
+                                                  "{render_seconds: …}' in site.yaml")) from None
     except Exception as exc:  # WeasyPrint failures are reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
     finally:
-        collect.release()
-    problems = [Problem(job.file, None, f"refused resource: {message}") for message in refused]
+        collect.detach()
+        # a failed image is tried (and reported) again by the next document
+        for url in [url for url, image in state.images.items() if image is None]:
+            del state.images[url]
+    problems = [Problem(job.file, None, f"refused resource: {state.policy.shown(message)}")
+                for message in dict.fromkeys(refused)]
+    problems += [Problem(job.file, None, state.policy.shown(message))
+                 for message in dict.fromkeys(collect.errors)
+                 if not (refused and "RefusedResource" in message)]  # said just above
     if problems:
         raise RenderError(problems)
     warnings = collect.messages

@@ -70,6 +70,15 @@ class Manifest:
             self.outputs[name] = entry
             self.flush()
 
+    def forget(self, prefixes) -> None:
+        """Drop the entries whose name starts with one of ``prefixes``."""
+        prefixes = tuple(prefixes)
+        gone = [name for name in self.outputs if prefixes and name.startswith(prefixes)]
+        for name in gone:
+            del self.outputs[name]
+        if gone:
+            self.flush()
+
     def flush(self) -> None:
         manifest = {"outputs": [self.outputs[k] for k in sorted(self.outputs)]}
         write(self.path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())

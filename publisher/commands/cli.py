@@ -359,8 +359,10 @@ class _Reporter:
         return False
 
     def output(self, output, source, problems) -> None:
+        from publisher.errors import printable
+
         if output is None:
-            line = f"FAILED {source}"
+            line = f"FAILED {printable(source)}"
         else:
             pages = f"  ({output.pages} p.)" if output.pages else ""
             line = f"built  {_shown(output.path)}{pages}"

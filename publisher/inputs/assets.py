@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..defaults import DEFAULTS
 from ..write import write
-from .resources import Files
+from .resources import Files, RefusedResource
 
 RASTER = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
 
@@ -24,8 +24,43 @@ def max_pixels(dpi: int) -> int:
     return round(float(DEFAULTS["text_width_mm"]) / 25.4 * dpi)
 
 
-def prepare_image(path: Path, cache_dir: Path, limit: int, files: Files) -> Path:
-    """``path``, or a reduced copy of it in ``cache_dir`` when it is wider than ``limit``."""
+def _open(path: Path, shown: str, megapixels: float):
+    """The image at ``path``, its header read (nothing decoded yet); refused when it
+    is not an image or decodes to more than ``megapixels``."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(path)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        reason = "not an image PIL can read" if isinstance(exc, UnidentifiedImageError) else exc
+        raise RefusedResource(f"'{shown}' cannot be read as an image ({reason}); "
+                              "export it again as PNG or JPEG") from None
+    except Image.DecompressionBombError:
+        image = None
+    if image is None or image.width * image.height > megapixels * 1_000_000:
+        size = f"{image.width} × {image.height} pixels" if image else "larger"
+        if image is not None:
+            image.close()
+        raise RefusedResource(
+            f"'{shown}' is {size}, more than the {megapixels:g} megapixels allowed; reduce "
+            "it or raise 'limits: {image_megapixels: …}' in site.yaml")
+    return image
+
+
+def check_image(path: Path, shown: str, megapixels: float) -> None:
+    """Refuse ``path`` if it is a raster image that cannot be read or is too large."""
+    if path.suffix.lower() in RASTER:
+        _open(path, shown, megapixels).close()
+
+
+def prepare_image(path: Path, cache_dir: Path, limit: int, files: Files,
+                  megapixels: float = DEFAULTS["limits"]["image_megapixels"],
+                  shown: str | None = None) -> Path:
+    """``path``, or a reduced copy of it in ``cache_dir`` when it is wider than ``limit``.
+
+    Raises :class:`RefusedResource` for a file that is not a readable image or
+    that decodes to more than ``megapixels``.
+    """
     if path.suffix.lower() not in RASTER:
         return path
     digest = files.hash(path, "image")
@@ -35,12 +70,16 @@ def prepare_image(path: Path, cache_dir: Path, limit: int, files: Files) -> Path
             return prepared
     from PIL import Image
 
-    with Image.open(path) as image:
+    with _open(path, shown or path.name, megapixels) as image:
         if image.width <= limit:
             return path
         height = round(image.height * limit / image.width)
-        reduced = image.convert("RGBA" if _has_alpha(image) else "RGB").resize(
-            (limit, height), Image.Resampling.LANCZOS)
+        try:
+            reduced = image.convert("RGBA" if _has_alpha(image) else "RGB").resize(
+                (limit, height), Image.Resampling.LANCZOS)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise RefusedResource(f"'{shown or path.name}' cannot be decoded ({exc}); export "
+                                  "it again as PNG or JPEG") from None
         buffer = io.BytesIO()
         if reduced.mode == "RGBA":
             suffix = ".png"

@@ -36,6 +36,43 @@ for _list in (urllib.parse.uses_relative, urllib.parse.uses_netloc):
 class RefusedResource(Exception):
     """A resource outside what the build may read."""
 
+    def __init__(self, message: str, missing: bool = False):
+        super().__init__(message)
+        self.missing = missing  # the file does not exist (rather than being refused)
+
+
+# where a link in a published document may lead
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+
+
+def link_problem(href: str) -> str | None:
+    """Why ``href`` may not be a link target of a published document, or None.
+
+    Links go to the web, to an address or to an anchor of the document: a
+    ``javascript:``, ``data:`` or ``file:`` target could run or read something
+    on the reader's machine, and a relative one would be resolved against the
+    build machine's folders.
+    """
+    import html
+
+    target = html.unescape(href)
+    # what browsers ignore in a scheme (tabs, line ends, leading spaces)
+    cleaned = "".join(c for c in target if c > " ").strip()
+    if not cleaned:
+        return "a link without a target; give it one, e.g. [text](https://example.org)"
+    if cleaned.startswith("#"):
+        return None
+    shown = target if len(target) <= 60 else target[:57] + "…"
+    scheme = urlsplit(cleaned).scheme.lower()
+    if scheme in LINK_SCHEMES:
+        return None
+    if scheme and len(scheme) > 1:
+        return (f"the link '{shown}' uses the '{scheme}:' scheme; links may go to http, "
+                "https, mailto or tel addresses, or to an #anchor")
+    return (f"the link '{shown}' is relative: it would lead to the build machine's files; "
+            "link to its published https:// address, or attach the file to a kit "
+            "(attachments:)")
+
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
@@ -43,10 +80,10 @@ def _mb(size: int) -> str:
 
 class ResourcePolicy:
     def __init__(self, roots: list[Path], allowed_hosts: list[str] | None = None,
-                 limits: dict[str, int] | None = None, names: dict[str, Path] | None = None):
+                 limits: dict[str, float] | None = None, names: dict[str, Path] | None = None):
         self.roots = [Path(r).resolve() for r in roots]
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
-        self.limits = dict(DEFAULTS["size_limits"], **(limits or {}))
+        self.limits = dict(DEFAULTS["limits"], **(limits or {}))
         # the folders a render sees under publisher://<name>/, the deepest first
         named = {name: Path(folder).resolve() for name, folder in (names or {}).items()}
         self._names = sorted(((name, folder.as_uri().rstrip("/") + "/")
@@ -57,6 +94,15 @@ class ResourcePolicy:
         """``text`` with the named folders' ``file:`` URLs as ``publisher://<name>/`` ones."""
         for name, prefix in self._names:
             text = text.replace(prefix, f"{SCHEME}://{name}/")
+        return text
+
+    def shown(self, text: str) -> str:
+        """``text`` with ``publisher://`` and ``file:`` URLs of the named folders written
+        as people know them: project files by their path in the project."""
+        for name, prefix in self._names:
+            readable = "" if name == "project" or name.startswith("extra-") else \
+                f"(toolkit) {name.removeprefix('toolkit-')}/"
+            text = text.replace(f"{SCHEME}://{name}/", readable).replace(prefix, readable)
         return text
 
     def real(self, url: str) -> str:
@@ -88,24 +134,29 @@ class ResourcePolicy:
             info = os.stat(resolved)
         except FileNotFoundError:
             raise RefusedResource(f"'{name}' does not exist (looked for {Path(path).name}); "
-                                  "check the file name") from None
+                                  "check the file name", missing=True) from None
         except OSError as exc:
             raise RefusedResource(f"'{name}' cannot be read ({exc.strerror})") from None
         if not stat.S_ISREG(info.st_mode):
             what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise RefusedResource(f"'{name}' is {what}; refer to a file")
-        limit = self.limits.get(kind, self.limits["file"])
+        limit = self.size_limit(kind)
         if info.st_size > limit:
+            key = f"{kind}_mb" if f"{kind}_mb" in self.limits else "file_mb"
             raise RefusedResource(
                 f"'{name}' is {_mb(info.st_size)}, more than the {_mb(limit)} allowed for "
-                f"a {kind}; make it smaller or raise 'limits: {{{kind}: …}}' in site.yaml")
+                f"a {kind}; make it smaller or raise 'limits: {{{key}: …}}' in site.yaml")
         return resolved
 
     def read_bytes(self, path: Path, kind: str = "file", shown: str | None = None) -> bytes:
         """The bytes of ``path``, after :meth:`check_path`."""
         resolved = self.check_path(path, kind, shown)
         with open(resolved, "rb") as handle:
-            return handle.read(self.limits.get(kind, self.limits["file"]) + 1)
+            return handle.read(self.size_limit(kind) + 1)
+
+    def size_limit(self, kind: str) -> int:
+        """The most bytes a file of ``kind`` may have."""
+        return int(float(self.limits.get(f"{kind}_mb", self.limits["file_mb"])) * 1_000_000)
 
     def check_url(self, url: str, kind: str = "file") -> str:
         """Return the URL if it may be read, else raise :class:`RefusedResource`."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..defaults import DEFAULTS, PROFILES
 from ..errors import Problem
+from .characters import bidi_message
 from .yamlfile import Located
 
 
@@ -40,23 +41,44 @@ class Field:
 # --- checkers --------------------------------------------------------------
 
 
+def limit(located: Located, name: str) -> int:
+    """The project's limit ``name`` (site.yaml: limits), else the toolkit's."""
+    limits = getattr(located, "limits", None) or DEFAULTS["limits"]
+    return int(limits.get(name, DEFAULTS["limits"][name]))
+
+
 def text(value, located, path):
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise Invalid("expected text; put it in quotes if it looks like something else")
-    return str(value).strip()
+    value = str(value).strip()
+    most = limit(located, "text_chars")
+    if len(value) > most:
+        raise Invalid(f"is {len(value)} characters long, more than {most}; shorten it or "
+                      "raise 'limits: {text_chars: …}' in site.yaml")
+    reason = bidi_message(value)
+    if reason:
+        raise Invalid(reason)
+    return value
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+FIRST_YEAR = 1900
 
 
 def date(value, located, path):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise Invalid(
-            f"{value!r} is not an ISO 8601 date; write it as YYYY-MM-DD, e.g. 2018-06-15"
-        ) from None
+    # the loader keeps dates as text: anything else (20180615, 20180615.5) is not a date
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            day = None
+        if day is not None:
+            if day.year < FIRST_YEAR:
+                raise Invalid(f"{shown}: a year before {FIRST_YEAR} is not a release date; "
+                              "check the year")
+            return day
+    raise Invalid(f"{shown} is not an ISO 8601 date; write it as YYYY-MM-DD, e.g. 2018-06-15")
 
 
 def datetime_with_offset(value, located, path):
@@ -65,6 +87,8 @@ def datetime_with_offset(value, located, path):
     if not isinstance(value, dt.datetime):
         try:
             value = dt.datetime.fromisoformat(str(value))
+            if value.year < FIRST_YEAR:
+                raise ValueError
         except ValueError:
             raise Invalid(
                 f"{value!r} is not an ISO 8601 date-time; write e.g. 2018-06-15T10:00:00+02:00"
@@ -87,11 +111,19 @@ def language(value, located, path):
     return str(locale)
 
 
+def _count(value: list, located, path):
+    most = limit(located, "list_items")
+    if len(value) > most:
+        raise Invalid(f"has {len(value)} items, more than {most}; keep the ones that matter or "
+                      "raise 'limits: {list_items: …}' in site.yaml")
+
+
 def text_list(value, located, path):
     if isinstance(value, str):
-        return [value.strip()]
+        return [text(value, located, path)]
     if not isinstance(value, list):
         raise Invalid("expected a list, e.g. [space, climate]")
+    _count(value, located, path)
     return [text(v, located, path + (i,)) for i, v in enumerate(value)]
 
 
@@ -132,6 +164,7 @@ def list_of(item_check, kind: str):
     def check(value, located, path):
         if not isinstance(value, list):
             raise Invalid(f"expected a list of {kind}")
+        _count(value, located, path)
         out, problems = [], []
         for i, item in enumerate(value):
             try:
@@ -186,14 +219,40 @@ def figure(value, located, path):
 def number(value, located, path):
     from decimal import Decimal, InvalidOperation
 
-    if isinstance(value, bool):
+    if isinstance(value, bool) or isinstance(value, (list, dict)) or value is None:
         raise Invalid("expected a number")
     try:
-        return Decimal(str(value).replace("_", ""))
+        number = Decimal(str(value).replace("_", "").strip())
     except InvalidOperation:
         raise Invalid(
             f"{value!r} is not a number; write it with a dot for decimals: 1500000.50"
         ) from None
+    if not number.is_finite():
+        raise Invalid(f"{value!r} is not a number a reader can be given; write the figure")
+    if len(number.as_tuple().digits) > MAX_DIGITS or not (
+            MIN_EXPONENT <= number.adjusted() <= MAX_EXPONENT):
+        raise Invalid(f"{str(value)[:40]!r} is out of range: a figure has at most "
+                      f"{MAX_DIGITS} digits, between 1e{MIN_EXPONENT} and 1e{MAX_EXPONENT}")
+    return number
+
+
+MAX_DIGITS, MIN_EXPONENT, MAX_EXPONENT = 30, -12, 18
+
+
+def limits(value, located, path):
+    """site.yaml ``limits``: raise or lower the toolkit's, each a positive number."""
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping of limit name to number, e.g. {source_mb: 20}")
+    known = DEFAULTS["limits"]
+    out = {}
+    for key, item in value.items():
+        if key not in known:
+            raise Invalid(f"unknown limit '{key}'; " + (
+                suggest(str(key), known) or "known limits: " + ", ".join(known)), path + (key,))
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not item > 0:
+            raise Invalid(f"'{key}' must be a positive number", path + (key,))
+        out[str(key)] = item
+    return out
 
 
 ABOUT_FIELDS = [
@@ -219,6 +278,28 @@ def profile(value, located, path):
     if value not in PROFILES:
         raise Invalid(f"unknown profile '{value}'; use " + " or ".join(PROFILES))
     return value
+
+
+def web_url(value, located, path):
+    """An absolute http(s) address."""
+    from urllib.parse import urlsplit
+
+    value = text(value, located, path)
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise Invalid(f"{value!r} is not a web address; write it as https://example.org/…")
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise Invalid(f"{value!r} holds spaces or control characters; encode them (%20)")
+    return value
+
+
+def host(value, located, path):
+    value = text(value, located, path)
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:"
+                        r"[A-Za-z0-9-]*[A-Za-z0-9])?)*", value):
+        raise Invalid(f"{value!r} is not a host name; write it as images.example.org "
+                      "(no scheme, no path)")
+    return value.lower()
 
 
 def boolean(value, located, path):
@@ -253,7 +334,8 @@ SITE_FIELDS = [
     Field("legal_name", text, "Full legal name."),
     Field("logo", text, "Logo image, relative to sources/."),
     Field("address", text, "Postal address printed in the footer of the first page."),
-    Field("website", text, "Web address printed in the header."),
+    Field("website", lambda v, loc, p: web_url(v, loc, p),
+          "Web address printed in the header (https://…)."),
     Field("default_lang", language, "Language of sources that do not say theirs."),
     Field("country", text, "ISO country code used to read national phone numbers (FR)."),
     Field("page_size", text, "CSS page size: A4, letter, …", default=DEFAULTS["page_size"]),
@@ -263,8 +345,11 @@ SITE_FIELDS = [
         Field("text", colour, "Body text colour."),
     ], "colour"), "Brand colours as #rrggbb.", default={}),
     Field("about", about, "Per language: {title, text} of the About boilerplate.", default={}),
-    Field("allowed_hosts", text_list, "Hosts whose https:// resources layouts may load.",
-          default=[]),
+    Field("allowed_hosts", lambda v, loc, p: [host(x, loc, p + (i,)) for i, x in
+                                              enumerate(text_list(v, loc, p))],
+          "Hosts whose https:// resources layouts may load.", default=[]),
+    Field("limits", limits, "Raise or lower what one input may hold: "
+                            + ", ".join(DEFAULTS["limits"]) + ".", default={}),
     Field("organisations", lambda v, loc, p: {
         str(k): per_language(item, loc, p + (k,))
         for k, item in _mapping(v, "a mapping of organisation id to name").items()},
@@ -284,8 +369,9 @@ SITE_FIELDS = [
               default=DEFAULTS["print_min_dpi"]),
     ], "print"), "Settings of the print profile.", default={}),
     Field("email", mapping_of([
-        Field("assets_url", text, "Absolute URL where the e-mail's images are published; "
-                                  "without it, images are embedded as data: URIs."),
+        Field("assets_url", lambda v, loc, p: web_url(v, loc, p),
+              "Absolute URL where the e-mail's images are published; "
+              "without it, images are embedded as data: URIs."),
     ], "email"), "Settings of the newsletter's e-mail edition.", default={}),
 ]
 

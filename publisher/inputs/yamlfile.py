@@ -19,6 +19,8 @@ class Located:
     file: str
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     line_offset: int = 0
+    problems: list[Problem] = field(default_factory=list)  # duplicate keys
+    limits: dict = field(default_factory=dict)  # the project's limits (site.yaml: limits)
 
     def line(self, *path) -> int:
         """Line of ``path``, or of its nearest parent that has one."""
@@ -42,21 +44,63 @@ class Located:
                        severity=severity)
 
 
-def _walk(node, path, marks):
-    """Record where each key path starts: a mapping entry at its key's line."""
+class _TooLarge(Exception):
+    def __init__(self, message: str, node):
+        self.message, self.node = message, node
+
+
+def _walk(node, path, marks, problems, file, line_offset, budget, depth=0):
+    """Record where each key path starts (a mapping entry at its key's line) and
+    every duplicate key; refuse documents that expand past ``budget``."""
+    budget["nodes"] -= 1
+    if budget["nodes"] < 0:
+        raise _TooLarge(f"expands to more than {budget['limit']} values (aliases?); make it "
+                        "smaller or raise 'limits: {yaml_nodes: …}' in site.yaml", node)
+    if depth > 50:
+        raise _TooLarge("is nested more than 50 levels deep (or an alias refers to itself)",
+                        node)
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":int", ":float")) \
+            and len(node.value) > 40:
+        raise _TooLarge(f"number has {len(node.value)} characters; a figure has at most 30 "
+                        "digits", node)
     if isinstance(node, yaml.MappingNode):
+        seen: dict = {}
         for key_node, value_node in node.value:
-            child = path + (key_node.value,)
-            marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, child, marks)
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str) and key in seen:
+                problems.append(Problem(
+                    file, line + line_offset,
+                    f"'{key}' is given twice (first at line {seen[key] + line_offset}); "
+                    "keep one", col=key_node.start_mark.column + 1))
+                continue
+            seen.setdefault(key, line)
+            child = path + (key,)
+            marks[child] = (line, key_node.start_mark.column + 1)
+            _walk(value_node, child, marks, problems, file, line_offset, budget, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), marks)
+            _walk(item, path + (index,), marks, problems, file, line_offset, budget, depth + 1)
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader, but dates stay text: the schema reads them with line numbers."""
+    """The safe loader, but dates stay text (the schema reads them with line
+    numbers), and aliases are counted: a "billion laughs" document is refused
+    before it is expanded."""
+
+    max_aliases = 100
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases = getattr(self, "aliases", 0) + 1
+            if self.aliases > self.max_aliases:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {self.max_aliases} aliases (*name); write the "
+                                "values out or raise 'limits: {yaml_aliases: …}' in site.yaml",
+                    mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -65,32 +109,59 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse_yaml(text: str, file: str, line_offset: int = 0) -> Located:
+def parse_yaml(text: str, file: str, line_offset: int = 0,
+               limits: dict | None = None) -> Located:
     """Parse ``text`` with PyYAML's safe loader.
 
-    Raises :class:`ValueError` subclasses are never leaked: a syntax error comes
-    back as a :class:`~publisher.errors.Problem` inside ``YamlSyntaxError``.
+    Raises :class:`YamlSyntaxError` (holding a :class:`~publisher.errors.Problem`)
+    for a document that cannot be read; no PyYAML exception leaks.  A key
+    given twice is an error kept in ``Located.problems``.
     """
-    loader = _Loader(text)
+    from ..defaults import DEFAULTS
+
+    limits = dict(DEFAULTS["limits"], **(limits or {}))
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.max_aliases = int(limits["yaml_aliases"])
         node = loader.get_single_node()
         if node is None:
             return Located({}, file, {(): (1, 1)}, line_offset)
+        marks: dict = {}
+        problems: list[Problem] = []
+        budget = {"nodes": int(limits["yaml_nodes"]), "limit": int(limits["yaml_nodes"])}
+        _walk(node, (), marks, problems, file, line_offset, budget)
         data = loader.construct_document(node)
+    except _TooLarge as exc:
+        mark = exc.node.start_mark
+        raise YamlSyntaxError(Problem(file, mark.line + 1 + line_offset,
+                                      f"this YAML {exc.message}", col=mark.column + 1)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = (mark.line + 1 + line_offset) if mark else line_offset + 1
         col = mark.column + 1 if mark else None
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, yaml.reader.ReaderError):
+            line, col = _reader_position(text, exc.position, line_offset)
+            what = (f"the character U+{exc.character:04X} is not allowed"
+                    if isinstance(exc.character, int) else "unreadable character")
+        else:
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise YamlSyntaxError(
             Problem(file, line, f"invalid YAML: {what}; check indentation, colons and quotes",
                     col=col)
         ) from None
+    except RecursionError:
+        raise YamlSyntaxError(Problem(file, line_offset + 1, "this YAML is nested too deeply; "
+                                                             "flatten it")) from None
     finally:
-        loader.dispose()
-    marks: dict = {}
-    _walk(node, (), marks)
-    return Located(data, file, marks, line_offset)
+        if loader is not None:
+            loader.dispose()
+    return Located(data, file, marks, line_offset, problems, limits)
+
+
+def _reader_position(text: str, index: int, line_offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1 + line_offset
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 class YamlSyntaxError(Exception):

@@ -3,7 +3,11 @@
 markdown-it-py parses the body (CommonMark plus tables and footnotes, raw HTML
 off).  Typography is applied to text tokens only, so code spans, code blocks,
 link targets and autolinked addresses keep their exact characters.  Images must
-have alt text and point at a file inside the project.
+have alt text and point at a file inside the project; links may only go to
+the web (http, https), to an address (mailto, tel) or to an anchor of the
+document.  A body is bounded (its length, its longest word, the words of a
+table cell, its footnotes, its nesting), so that no source can hang a build:
+past a limit it is refused with the limit's name.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from ..defaults import DEFAULTS
 from ..errors import Problem
+from ..inputs.resources import link_problem
 from .typography import Typographer
 
 
@@ -25,28 +31,29 @@ class BodyResult:
     first_paragraph: str = ""
 
 
-def parser(allow_html: bool = False) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False})
+def parser(allow_html: bool = False, nesting: int = 20) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": allow_html, "typographer": False,
+                                   "maxNesting": nesting})
     md.enable("table")
-    # every image reference is checked against the project's resource policy
-    # (with a message), rather than silently dropped by markdown-it
-    md.validateLink = _valid_link
+    # every link and image is checked below (with a message) rather than
+    # silently left as text by markdown-it
+    md.validateLink = lambda url: True
     md.use(footnote_plugin)
     return md
 
 
-def _valid_link(url: str) -> bool:
-    return not url.strip().lower().startswith(("javascript:", "vbscript:"))
+_PARSERS: dict[int, MarkdownIt] = {}
 
 
-_PARSER = None
+def _parser(nesting: int) -> MarkdownIt:
+    if nesting not in _PARSERS:
+        _PARSERS[nesting] = parser(nesting=nesting)
+    return _PARSERS[nesting]
 
 
-def _parser() -> MarkdownIt:
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = parser()
-    return _PARSER
+def _limit_problem(shown: str, line: int, what: str, name: str, most: int) -> Problem:
+    return Problem(shown, line, f"{what}, more than the {most} allowed; shorten it or raise "
+                                f"'limits: {{{name}: …}}' in site.yaml")
 
 
 def render_body(
@@ -58,19 +65,27 @@ def render_body(
     first_line: int,
     resolve_resource,
     doc_id: str | None = None,
+    limits: dict | None = None,
 ) -> BodyResult:
     """Render ``body`` (which starts at ``first_line`` of ``source``) to HTML.
 
     ``resolve_resource(path, line)`` turns an image reference into a URL or
     returns a :class:`Problem`.
     """
-    md = _parser()
+    limits = dict(DEFAULTS["limits"], **(limits or {}))
+    most = int(limits["body_chars"])
+    if len(body) > most:
+        return BodyResult("", [_limit_problem(shown, first_line, f"the body is {len(body)} "
+                                              "characters long", "body_chars", most)])
+    md = _parser(int(limits["nesting"]))
     # footnote ids carry the document's id, so that releases gathered in one kit
     # or newsletter never share an anchor
     env: dict = {"docId": doc_id} if doc_id else {}
     tokens = md.parse(body, env)
-    problems: list[Problem] = []
     lines = body.splitlines()
+    problems = _bounds(tokens, env, limits, lines, shown, first_line)
+    if problems:
+        return BodyResult("", problems)
     first_paragraph = ""
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
@@ -83,6 +98,12 @@ def render_body(
             continue
         _typeset_inline(token.children, typographer)
         for child in token.children:
+            if child.type == "link_open":
+                href = child.attrGet("href") or ""
+                reason = link_problem(href)
+                if reason:
+                    problems.append(Problem(shown, _line_of(href, lines, token.map, first_line),
+                                            reason))
             if child.type == "image":
                 line = _line_of(child.attrGet("src") or "", lines, token.map, first_line)
                 alt = "".join(c.content for c in child.children or [])
@@ -100,6 +121,37 @@ def render_body(
                 c.content for c in token.children if c.type in ("text", "code_inline"))
     html = md.renderer.render(tokens, md.options, env)
     return BodyResult(html, problems, first_paragraph)
+
+
+def _bounds(tokens, env: dict, limits: dict, lines: list[str], shown: str,
+            first_line: int) -> list[Problem]:
+    """The limits a body's tokens go past: words, table cells, footnotes."""
+    problems: list[Problem] = []
+    word_most, cell_most = int(limits["word_chars"]), int(limits["cell_words"])
+    in_cell = False
+    for token in tokens:
+        if token.type in ("td_open", "th_open"):
+            in_cell = True
+        elif token.type in ("td_close", "th_close"):
+            in_cell = False
+        if token.type != "inline":
+            continue
+        line = first_line + (token.map[0] if token.map else 0)
+        longest = max(token.content.split(), key=len, default="")
+        if len(longest) > word_most:
+            problems.append(_limit_problem(shown, line, f"a word of {len(longest)} characters "
+                                           f"('{longest[:20]}…')", "word_chars", word_most))
+        words = len(token.content.split())
+        if in_cell and words > cell_most:
+            problems.append(_limit_problem(shown, line, f"a table cell of {words} words",
+                                           "cell_words", cell_most))
+        if len(problems) >= 5:
+            break
+    notes = len((env.get("footnotes") or {}).get("list") or {})
+    if notes > int(limits["footnotes"]):
+        problems.append(_limit_problem(shown, first_line, f"the body has {notes} footnotes",
+                                       "footnotes", int(limits["footnotes"])))
+    return problems
 
 
 def _line_of(needle: str, lines: list[str], block_map, first_line: int) -> int:
