@@ -110,9 +110,9 @@ _OS_HINTS = {
 }
 
 
-def os_problem(exc: OSError, name: str, root: Path | None = None) -> Problem:
-    """A system error while writing ``name``, said once and plainly."""
+def os_problem(exc: OSError, folder: str) -> Problem:
+    """A system error while writing into ``folder`` (the build folder), said once
+    for every output it stops, and plainly."""
     hint = _OS_HINTS.get(exc.errno, "check the build folder and the disk")
-    where = display_path(exc.filename, root) if isinstance(exc.filename, str) else name
     what = exc.strerror or str(exc)
-    return Problem(where, None, f"could not be written ({what}); {hint}")
+    return Problem(folder, None, f"could not be written ({what}); {hint}")

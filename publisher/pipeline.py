@@ -203,6 +203,7 @@ class Build:
         self.result = BuildResult()
         self.manifest = Manifest(self.build_dir)
         self._manifest_failed = False
+        self.shown_build_dir = display_path(self.build_dir, self.root) + "/"
         self.render_seconds = float(self.policy.limits["render_seconds"])
         self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
         self._fingerprints: dict[tuple, str] = {}
@@ -431,7 +432,7 @@ class Build:
         except PublisherError as exc:
             outputs, problems, notes = [], exc.problems, []
         except OSError as exc:
-            outputs, problems, notes = [], [os_problem(exc, job.name, self.root)], []
+            outputs, problems, notes = [], [os_problem(exc, self.shown_build_dir)], []
         except Exception as exc:  # a bug: this output fails, the others go on
             log.debug("%s: internal error", job.name, exc_info=True)  # shown under --debug
             outputs, notes = [], []
@@ -471,7 +472,7 @@ class Build:
             self.manifest.forget(self.prefix(job) for job in jobs)
         except OSError as exc:
             self.record("build/manifest.json", None,
-                        [os_problem(exc, "build/manifest.json", self.root)])
+                        [os_problem(exc, self.shown_build_dir)])
             return
         if workers > 1 and len(jobs) > 1:
             import multiprocessing
@@ -514,7 +515,7 @@ class Build:
             except OSError as exc:
                 if not self._manifest_failed:  # said once, not once per output
                     self._manifest_failed = True
-                    problems = [*problems, os_problem(exc, "build/manifest.json", self.root)]
+                    problems = [*problems, os_problem(exc, self.shown_build_dir)]
         elif failed:
             self.result.failed.append(name)
         # the same problem from several outputs (a missing translation, a broken

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from .compose import Composed
-from .errors import Problem, RenderError
+from .errors import Problem, RenderError, os_problem
 from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, file_of, make_fetcher
 from .pdf.weasy import page_box, raster_size, stable_document_id
@@ -217,6 +217,8 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
     digest = hashlib.sha256(job.identifier.encode()).hexdigest()
     try:
         prepared = state.stylesheets(composed)
+    except OSError as exc:  # fonts are written to temporary files: a full disk
+        raise RenderError(_disk_problem(exc)) from None
     except Exception as exc:  # as below: reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not read its stylesheets: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
@@ -247,6 +249,8 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                                                   f"{job.seconds:g} s, so it was stopped; "
                                                   "shorten it, or raise 'limits: "
                                                   "{render_seconds: …}' in site.yaml")) from None
+    except OSError as exc:
+        raise RenderError(_disk_problem(exc)) from None
     except Exception as exc:  # WeasyPrint failures are reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not render it: "
                                                   f"{type(exc).__name__}: {exc}")) from exc
@@ -257,7 +261,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
             del state.images[url]
     problems = [Problem(job.file, None, f"refused resource: {state.policy.shown(message)}")
                 for message in dict.fromkeys(refused)]
-    problems += [Problem(job.file, None, state.policy.shown(message))
+    problems += [_lost(state.policy.shown(message), job.file)
                  for message in dict.fromkeys(collect.errors)
                  if not (refused and "RefusedResource" in message)]  # said just above
     if problems:
@@ -270,6 +274,25 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
         for anchor in page.anchors:
             anchors.setdefault(anchor, index)
     return Rendered(pdf, len(document.pages), warnings, anchors, document)
+
+
+def _disk_problem(exc: OSError) -> Problem:
+    """WeasyPrint writes the fonts it uses to temporary files."""
+    import tempfile
+
+    return os_problem(exc, tempfile.gettempdir() + "/")
+
+
+def _lost(message: str, file: str) -> Problem:
+    """A resource WeasyPrint could not use, said about the resource when it is a
+    file of the project (a broken logo is one problem, not one per document)."""
+    match = re.match(r"Failed to load (image|stylesheet|font) at '([^':]+)': ?(.*)", message)
+    if match is None:
+        return Problem(file, None, message)
+    kind, name, reason = match.groups()
+    return Problem(name, None, f"cannot be used as {'an' if kind == 'image' else 'a'} {kind} "
+                               f"({reason or 'unreadable'}); open it to check it, or export "
+                               "it again")
 
 
 def low_resolution_images(document, min_dpi: float) -> list[str]:

@@ -74,8 +74,9 @@ def render_body(
     """
     limits = dict(DEFAULTS["limits"], **(limits or {}))
     most = int(limits["body_chars"])
+    text_line = first_line + len(body[:len(body) - len(body.lstrip())].split("\n")) - 1
     if len(body) > most:
-        return BodyResult("", [_limit_problem(shown, first_line, f"the body is {len(body)} "
+        return BodyResult("", [_limit_problem(shown, text_line, f"the body is {len(body)} "
                                               "characters long", "body_chars", most)])
     md = _parser(int(limits["nesting"]))
     # footnote ids carry the document's id, so that releases gathered in one kit
@@ -83,7 +84,7 @@ def render_body(
     env: dict = {"docId": doc_id} if doc_id else {}
     tokens = md.parse(body, env)
     lines = body.splitlines()
-    problems = _bounds(tokens, env, limits, lines, shown, first_line)
+    problems = _bounds(tokens, env, limits, shown, first_line, text_line)
     if problems:
         return BodyResult("", problems)
     first_paragraph = ""
@@ -123,8 +124,8 @@ def render_body(
     return BodyResult(html, problems, first_paragraph)
 
 
-def _bounds(tokens, env: dict, limits: dict, lines: list[str], shown: str,
-            first_line: int) -> list[Problem]:
+def _bounds(tokens, env: dict, limits: dict, shown: str, first_line: int,
+            text_line: int) -> list[Problem]:
     """The limits a body's tokens go past: words, table cells, footnotes."""
     problems: list[Problem] = []
     word_most, cell_most = int(limits["word_chars"]), int(limits["cell_words"])
@@ -149,7 +150,7 @@ def _bounds(tokens, env: dict, limits: dict, lines: list[str], shown: str,
             break
     notes = len((env.get("footnotes") or {}).get("list") or {})
     if notes > int(limits["footnotes"]):
-        problems.append(_limit_problem(shown, first_line, f"the body has {notes} footnotes",
+        problems.append(_limit_problem(shown, text_line, f"the body has {notes} footnotes",
                                        "footnotes", int(limits["footnotes"])))
     return problems
 
