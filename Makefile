@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test check bench bench-quick system system-test screenshot catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot catalogs lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
 
 test: system-test $(VENV)/.installed
 	$(BIN)/pytest -n auto
+
+# The property-based fuzzer over release sources (tests/test_fuzz.py).
+FUZZ_PROFILE ?= ci
+fuzz: system-test $(VENV)/.installed
+	FUZZ_PROFILE=$(FUZZ_PROFILE) $(BIN)/pytest -n auto -m fuzz -p no:randomly
 
 # The CI gate on the sample project: every layout in every language.
 check: $(VENV)/.installed
