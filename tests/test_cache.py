@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -187,23 +189,65 @@ def test_parallel_and_serial_builds_are_byte_identical(warm, tmp_path):
     assert _outputs(serial) == _outputs(warm)  # the warm build ran on two processes
 
 
+def _assert_manifest_true(root: Path) -> int:
+    """Every entry of build/manifest.json is a file on disk with that sha256."""
+    path = root / "build/manifest.json"
+    if not path.exists():
+        return 0
+    entries = json.loads(path.read_text(encoding="utf-8"))["outputs"]  # valid JSON
+    for entry in entries:
+        data = (root / "build" / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
+    return len(entries)
+
+
 def test_interrupted_build_is_repaired(warm, tmp_path):
+    """Killed (-9) at three moments, the build leaves whole PDFs and a manifest
+    that matches them; the next build is byte-identical to a clean one."""
     root = tmp_path / "killed"
     shutil.copytree(REPO / "sources", root / "sources")
     shutil.copytree(REPO / "layouts", root / "layouts")
     code = f"from publisher.pipeline import build; build({str(root)!r}, jobs=2)"
-    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not list((root / "build").rglob("*.pdf")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    for pdf in (root / "build").rglob("*.pdf"):  # whatever landed is whole
-        PdfReader(str(pdf)).pages[0].extract_text()
+    sources = sorted((root / "sources/releases").rglob("*.md"))
+    originals = {path: path.read_text(encoding="utf-8") for path in sources}
+    listed = []
+    for trial, written_before_kill in enumerate((1, 3, 2)):
+        if trial == 2:  # every output is now rewritten over a listed one
+            for path, text in originals.items():
+                path.write_text(text + "\nUne phrase de plus.\n", encoding="utf-8")
+        started = time.time_ns()
+        process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        deadline = time.monotonic() + 60
+
+        def written():
+            return [p for p in (root / "build").rglob("*.pdf") if p.stat().st_mtime_ns > started]
+
+        while (len(written()) < written_before_kill and time.monotonic() < deadline
+               and process.poll() is None):
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for pdf in (root / "build").rglob("*.pdf"):  # whatever landed is whole
+            PdfReader(str(pdf)).pages[0].extract_text()
+        listed.append(_assert_manifest_true(root))
+    for path, text in originals.items():
+        path.write_text(text, encoding="utf-8")
     result = build(root, jobs=1)
     assert result.ok
     assert _outputs(root) == _outputs(warm)
+    assert _assert_manifest_true(root) == len(result.outputs)
     assert not list((root / "build").rglob(".*.publisher-tmp"))
+    assert any(listed), listed  # the kills came while the build was writing
+
+
+def test_a_moved_project_reuses_its_whole_cache(warm, tmp_path):
+    moved = tmp_path / "elsewhere" / "deeper" / "project"
+    shutil.copytree(warm, moved)
+    result = build(moved, jobs=1)
+    assert result.ok
+    assert result.rendered == 0 and result.parts_rendered == [], result.rendered_names
+    assert result.reused == len(EVERYTHING)
+    assert _outputs(moved) == _outputs(warm)
 
 
 def test_watch_rebuilds_what_a_saved_file_affects(project):
