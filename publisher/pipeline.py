@@ -742,7 +742,7 @@ class Parts:
                             info["anchors"], [Problem(**p) for p in entry["problems"]])
         rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
                                               spec.profile, spec.attachments,
-                                              build.render_seconds),
+                                              build.render_seconds, compress=False),
                           build.render_state())
         self.log.append((spec.label, True))
         problems = list(composed.problems)

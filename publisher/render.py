@@ -57,6 +57,8 @@ class RenderJob:
     profile: Profile
     attachments: tuple[Attachment, ...] = ()
     seconds: float = 0  # the most its layout may take (0: no limit)
+    # a part of a kit is joined and compressed again by qpdf: WeasyPrint need not
+    compress: bool = True
 
 
 @dataclass
@@ -232,6 +234,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
             "stylesheets": [css for css, _messages, _refusals in sheets],
             "pdf_identifier": digest[:32].encode(),
             "pdf_variant": job.profile.pdf_variant,
+            "uncompressed_pdf": not job.compress,
             "cache": state.images,
             "attachments": [
                 WeasyAttachment(string=a.data, name=a.name, description=a.description,
