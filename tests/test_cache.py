@@ -142,10 +142,13 @@ def test_one_edited_release_renders_only_its_own_parts(tmp_path):
     """Kits and newsletters are joined from cached parts: an edit re-renders its part."""
     root = tmp_path / "aurora"
     shutil.copytree(REPO / "tests/fixtures/aurora/sources", root / "sources")
+    for source in (root / "sources/releases").rglob("*.md"):  # French is enough here
+        if not source.name.endswith(".fr.md"):
+            source.unlink()
+    _edit(root / "sources/kits/salon-2026.yaml", "lang: [fr, en, ru]", "lang: fr")
     as_of = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
     first = build(root, jobs=2, as_of=as_of)
-    # (identical parts render once: a release in two French kits is one part)
-    assert first.errors == [] and first.parts >= len(first.parts_rendered) > 40
+    assert first.errors == [] and first.parts >= len(first.parts_rendered) > 20
     kit = root / "build/kits/salon-2026.fr.pdf"
     cold = kit.read_bytes()
     source = "sources/releases/2026/2026-03-04-aurora-budget-2026.fr.md"
