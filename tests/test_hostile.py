@@ -549,3 +549,39 @@ def _assert_manifest_true(root: Path) -> None:
         path = root / "build" / entry["path"]
         assert path.exists(), entry
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], entry
+
+
+def test_every_weasyprint_message_is_reported_with_its_stylesheet(warm, tmp_path):
+    root = _copy(warm, tmp_path)
+    _layout(root, "release/release.css",
+            lambda css: css + "\nh1 { colour: red; }\np { text-wibble: 2; }\n")
+    run = _run(root)
+    assert run.code == 0, run.output
+    for name in ("colour", "text-wibble"):
+        assert re.search(rf"layouts/release/release\.css:\d+:\d+: warning: .*{name}",
+                         run.output), run.output
+    # nothing printed raw, outside the toolkit's reporting
+    assert not [line for line in run.lines() if line.startswith(("Ignored", "Failed"))]
+
+
+def test_a_render_over_its_time_limit_fails_alone(warm, tmp_path):
+    root = _copy(warm, tmp_path)
+    site = root / "sources/site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + "limits:\n  render_seconds: 0.01\n",
+                    encoding="utf-8")
+    run = _run(root, "--jobs", "1")
+    assert run.code == 1
+    assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md: laying it out took more than 0.01 s"
+            in run.output), run.output
+    assert "render_seconds" in run.output and "Traceback" not in run.output
+
+
+def test_limits_in_site_yaml_are_checked(warm, tmp_path):
+    root = _copy(warm, tmp_path)
+    site = root / "sources/site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + "limits:\n  body_char: 5\n",
+                    encoding="utf-8")
+    run = _run(root)
+    assert run.code == 1
+    assert re.search(r"sources/site\.yaml:\d+(:\d+)?: 'limits': unknown limit 'body_char'; "
+                     r"did you mean 'body_chars'\?", run.output), run.output
