@@ -120,7 +120,8 @@ class Layouts:
 
     def searched(self) -> str:
         """The layout folders, as people know them."""
-        return ", ".join("the project's layouts/" if d.resolve() == (self.root / "layouts").resolve()
+        own = (self.root / "layouts").resolve()
+        return ", ".join("the project's layouts/" if d.resolve() == own
                          else "the toolkit's layouts" for d in self.dirs)
 
     def exists(self, layout: str) -> bool:

@@ -285,6 +285,26 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
     return problems
 
 
+def body_problems(release: Release, inputs: LocaleInputs) -> list[Problem]:
+    """What is wrong in a release's body, for a source whose front matter is broken
+    (so that one run reports the whole file)."""
+    if not release.body:
+        return []
+    lang = release.lang or inputs.site.get("default_lang") or "en"
+
+    def resolve(ref: str, line: int):
+        try:
+            url = inputs.policy.resolve_reference(ref, release.path.parent, "image")
+            return inputs.prepare_image(url, ref) if inputs.prepare_image else url
+        except RefusedResource as exc:
+            return Problem(release.file, line, str(exc))
+
+    body = render_body(release.body, typographer(lang), source=release.path, shown=release.file,
+                       first_line=release.body_line, resolve_resource=resolve,
+                       doc_id=release.stem, limits=inputs.policy.limits)
+    return body.problems
+
+
 def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_line: int,
                       policy: ResourcePolicy, prepare_image=None) -> tuple[str, list[Problem]]:
     """Markdown written outside a release (a kit's intro) as HTML in ``lang``."""

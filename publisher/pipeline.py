@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,8 +38,15 @@ from .bundle import Bundled, KitBundle, NewsletterBundle, Part, PartSpec, bundle
 from .cache import Cache, FontPrograms, key_of
 from .compose import Document, Layouts, Page, compose, release_document
 from .defaults import DEFAULTS, resolve
-from .errors import (ConfigError, Problem, PublisherError, UsageError, display_path,
-                     has_errors, os_problem)
+from .errors import (
+    ConfigError,
+    Problem,
+    PublisherError,
+    UsageError,
+    display_path,
+    has_errors,
+    os_problem,
+)
 from .inputs.assets import check_image, max_pixels, prepare_font, prepare_image
 from .inputs.catalogs import catalog_files
 from .inputs.fonts import coverage, font_face_css, font_files
@@ -47,7 +55,14 @@ from .inputs.profiles import Profile, profile
 from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
 from .inputs.schema import suggest
 from .load import Kit, Project, Release, load
-from .localise import LocaleInputs, Localised, localise, localise_markdown, source_epoch
+from .localise import (
+    LocaleInputs,
+    Localised,
+    body_problems,
+    localise,
+    localise_markdown,
+    source_epoch,
+)
 from .render import Attachment, FontState, Rendered, RenderJob, RenderState, render
 from .write import TEMPORARY, Manifest, write
 
@@ -94,6 +109,7 @@ class BuildResult:
     reused: int = 0  # jobs whose outputs came from the cache
     # parts of kits and newsletters: those rendered in this build, and how many in all
     parts_rendered: list[str] = field(default_factory=list)
+    affected: dict[Problem, int] = field(default_factory=dict)  # problem → outputs it concerns
     parts: int = 0
 
     @property
@@ -110,6 +126,7 @@ class BuildResult:
 
 
 OnOutput = Callable[[Output | None, str, list[Problem]], None]
+OnPlan = Callable[[int, int], None]  # (documents to render, outputs reused from the cache)
 
 
 @dataclass(frozen=True)
@@ -174,7 +191,8 @@ class Build:
     """One build: the loaded project, what the build owns, what came out."""
 
     def __init__(self, project: Project, options: BuildOptions, *,
-                 session: Session | None = None, on_output: OnOutput | None = None):
+                 session: Session | None = None, on_output: OnOutput | None = None,
+                 on_plan: OnPlan | None = None):
         self.project = project
         self.root = project.root
         self.options = options
@@ -200,6 +218,7 @@ class Build:
                                fallback_lang=str(self.settings["fallback_lang"]))
         self.session = session
         self.on_output = on_output
+        self.on_plan = on_plan
         self.result = BuildResult()
         self.manifest = Manifest(self.build_dir)
         self._manifest_failed = False
@@ -353,6 +372,8 @@ class Build:
                 ("layout",), f"no layout '{layout}' (a folder layouts/{layout}/ with "
                              f"{layout}.html); {hint}"))
         if has_errors(problems):
+            if release.located is None or has_errors(release.problems):
+                problems += body_problems(release, self.locale_inputs())  # one run, all
             self.record(release.file, None, problems)
             return None
         key = key_of(self.options.key_salt, "release",
@@ -468,6 +489,8 @@ class Build:
 
         # the outputs about to be rewritten leave the manifest first: killed at any
         # moment, the build leaves a manifest whose every entry matches its file
+        if self.on_plan:
+            self.on_plan(len(jobs), self.result.reused)
         try:
             self.manifest.forget(self.prefix(job) for job in jobs)
         except OSError as exc:
@@ -519,10 +542,11 @@ class Build:
         elif failed:
             self.result.failed.append(name)
         # the same problem from several outputs (a missing translation, a broken
-        # layout…) is said once
-        known = {(p.file, p.line, p.message, p.severity) for p in self.result.problems}
-        problems = [p for p in dict.fromkeys(problems)
-                    if (p.file, p.line, p.message, p.severity) not in known]
+        # layout…) is said once; ``affected`` counts the outputs that had it
+        problems = list(dict.fromkeys(problems))
+        for problem in problems:
+            self.result.affected[problem] = self.result.affected.get(problem, 0) + 1
+        problems = [p for p in problems if self.result.affected[p] == 1]
         self.result.problems.extend(problems)
         if self.on_output:
             self.on_output(output, name, problems)
@@ -640,6 +664,10 @@ class Build:
 
         releases, left_out, found, _ = self.members(ids, lang, where=where)
         problems += found
+        if not releases and ids and all("has errors; left out" in p.message for p in found):
+            # its releases' own errors say it all: the kit is simply not made
+            return None, problems, [f"{kit.slug}.{lang}.pdf: not made, its releases have "
+                                    "errors"]
         if not releases:
             problems.append(kit.located.problem(
                 ("lang",), f"none of the kit's releases can be included in '{lang}'; add "
@@ -704,6 +732,51 @@ class Build:
             sources_dir=self.project.path("sources_dir").resolve().as_uri(),
             originals=dict(self.originals))
         return spec, problems, notes
+
+    # --- a build folder that tells the truth -------------------------------------------
+
+    def expected(self) -> tuple[str, ...]:
+        """What the names of the project's outputs start with, relative to build/
+        (print/ aside): every source's, failed or not, embargoed or not."""
+        names = [f"releases/{release.stem}.pdf" for release in self.project.releases]
+        for kit in self.project.kits:
+            langs = kit.meta.get("lang") if not kit.problems else None
+            names += ([f"kits/{kit.slug}.{lang}.pdf" for lang in langs] if langs
+                      else [f"kits/{kit.slug}."])  # a broken kit keeps its last outputs
+        names += [f"newsletters/{month}.{lang}."
+                  for month, lang in bundling.newsletter_editions(self.project)]
+        return tuple(names)
+
+    def orphans(self) -> list[Path]:
+        """Outputs in build/ whose sources are gone."""
+        expected = self.expected()
+        found = []
+        for base in (self.build_dir, self.build_dir / "print"):
+            for folder in ("releases", "kits", "newsletters"):
+                for path in sorted((base / folder).glob("*")) if (base / folder).is_dir() else []:
+                    name = f"{folder}/{path.name}"
+                    if path.is_file() and not name.startswith(expected):
+                        found.append(path)
+        return found
+
+    def remove_orphans(self, keep: bool = False) -> None:
+        """Remove (or, with ``keep``, only name) the outputs whose sources are gone;
+        either way they leave the manifest."""
+        orphans = self.orphans()
+        for path in orphans:
+            shown = display_path(path, self.root)
+            if keep:
+                self.result.notes.append(f"{shown}: its source is gone (kept: --keep-orphans)")
+            else:
+                path.unlink(missing_ok=True)
+                self.result.notes.append(f"removed {shown}: its source is gone")
+        try:
+            self.manifest.forget(display_path(path, self.build_dir) for path in orphans)
+            listed = [name for name in self.manifest.outputs
+                      if not (self.build_dir / name).is_file()]
+            self.manifest.forget(listed)
+        except OSError as exc:
+            self.record(self.shown_build_dir, None, [os_problem(exc, self.shown_build_dir)])
 
     def finish(self) -> BuildResult:
         return self.result
@@ -801,12 +874,13 @@ def default_jobs() -> int:
 
 def start(project: Path | str, paths=None, options: BuildOptions | None = None, *,
           session: Session | None = None, on_output: OnOutput | None = None,
-          loaded: Project | None = None) -> Build | BuildResult:
+          loaded: Project | None = None, on_plan: OnPlan | None = None) -> Build | BuildResult:
     """Load ``project`` and make its :class:`Build`; a broken site.yaml or
     contacts.yaml gives a :class:`BuildResult` with its problems instead."""
     try:
         loaded = loaded or load(Path(project), paths)
-        made = Build(loaded, options or BuildOptions(), session=session, on_output=on_output)
+        made = Build(loaded, options or BuildOptions(), session=session, on_output=on_output,
+                     on_plan=on_plan)
     except ConfigError as exc:
         return BuildResult(problems=list(exc.problems))
     made.sweep()
@@ -816,30 +890,36 @@ def start(project: Path | str, paths=None, options: BuildOptions | None = None, 
 def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
           as_of: dt.datetime | None = None, profile: str | None = None,
           jobs: int | None = None, on_output: OnOutput | None = None,
-          session: Session | None = None) -> BuildResult:
+          session: Session | None = None, keep_orphans: bool = False,
+          on_plan: OnPlan | None = None) -> BuildResult:
     """Build ``project`` into ``build/``: every release, kit and newsletter.
 
-    With ``paths``, only those release sources.  Unchanged outputs come from
+    With ``paths``, only those release sources; without, the outputs whose
+    sources are gone are removed (with ``keep_orphans``, only named), and
+    never listed in the manifest.  Unchanged outputs come from
     the cache; the others are rendered on ``jobs`` processes (default: one
     per core).  ``on_output(output, name, problems)`` is called after each
     output, with ``output`` None on failure.  ``session`` keeps render state
     between builds (``publisher watch``).
     """
     made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
-                 session=session, on_output=on_output)
+                 session=session, on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made
     log.info("building %d release source(s)", len(made.project.releases))
     made.execute(made.plan(paths is not None), jobs or default_jobs())
+    if paths is None:
+        made.remove_orphans(keep=keep_orphans)
     return made.finish()
 
 
 def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
               as_of: dt.datetime | None = None, profile: str | None = None,
-              jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
+              jobs: int | None = None, on_output: OnOutput | None = None,
+              on_plan: OnPlan | None = None) -> BuildResult:
     """Build one press kit, in one language or in all of the kit's."""
     made = start(project, None, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
-                 on_output=on_output)
+                 on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made
     kits = {kit.slug: i for i, kit in enumerate(made.project.kits)}
@@ -863,7 +943,8 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
 
 def build_newsletter(project: Path | str, month: str, *, lang: str | None = None,
                      as_of: dt.datetime | None = None, profile: str | None = None,
-                     jobs: int | None = None, on_output: OnOutput | None = None) -> BuildResult:
+                     jobs: int | None = None, on_output: OnOutput | None = None,
+                     on_plan: OnPlan | None = None) -> BuildResult:
     """Build the newsletter of ``month`` (YYYY-MM), in one language or in all present."""
     try:
         dt.date.fromisoformat(f"{month}-01")
@@ -871,7 +952,7 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
         raise UsageError(Problem("MONTH", None, f"'{month}' is not a month; write YYYY-MM, "
                                                 "e.g. 2018-06")) from None
     made = start(project, None, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
-                 on_output=on_output)
+                 on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made
     langs = sorted({each for m, each in bundling.newsletter_editions(made.project)
@@ -887,6 +968,18 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
     return made.finish()
 
 
-def clean(project: Path | str = ".") -> int:
-    """Empty the cache of ``project``; return how many entries it held."""
-    return Cache(Path(project).resolve() / str(DEFAULTS["cache_dir"])).clear()
+def clean(project: Path | str = ".", *, cache_only: bool = False) -> tuple[int, int]:
+    """Empty the cache of ``project`` and (unless ``cache_only``) remove its outputs
+    and manifest; return (cache entries, output files) removed."""
+    root = Path(project).resolve()
+    entries = Cache(root / str(DEFAULTS["cache_dir"])).clear()
+    removed = 0
+    if not cache_only:
+        build_dir = root / str(DEFAULTS["build_dir"])
+        for base in (build_dir, build_dir / "print"):
+            for folder in ("releases", "kits", "newsletters"):
+                if (base / folder).is_dir():
+                    removed += sum(1 for p in (base / folder).rglob("*") if p.is_file())
+                    shutil.rmtree(base / folder)
+        (build_dir / "manifest.json").unlink(missing_ok=True)
+    return entries, removed

@@ -130,12 +130,48 @@ def test_embargo_time(project):
     assert _rebuild(project, as_of=after + dt.timedelta(days=300)) == set()
 
 
-def test_clean_empties_the_cache(project):
+def test_clean_empties_the_cache_and_removes_the_outputs(project):
     entries = len(list((project / "build/.cache").glob("*.json")))
     assert entries > len(EVERYTHING)  # outputs, and the parts of kits and newsletters
-    assert clean(project) == entries
+    outputs = len(_outputs(project)) - 1  # the manifest aside
+    assert clean(project, cache_only=True) == (entries, 0)
     assert not (project / "build/.cache").exists()
+    assert len(_outputs(project)) - 1 == outputs
+    assert clean(project) == (0, outputs)
+    assert _outputs(project) == {}
     assert _rebuild(project) == EVERYTHING
+
+
+def _drop_russian(project) -> None:
+    (project / RELEASE["ru"]).unlink()
+    _edit(project / "sources/kits/cnes-roscosmos-2018.yaml", "lang: [fr, en, ru]",
+          "lang: [fr, en]")
+
+
+def test_outputs_whose_source_is_gone_leave_build_and_the_manifest(project):
+    _drop_russian(project)
+    result = build(project, jobs=1)
+    assert result.ok, [str(p) for p in result.errors]
+    gone = ["releases/2018-06-15-cnes-roscosmos.ru.pdf", "newsletters/2018-06.ru.pdf",
+            "newsletters/2018-06.ru.html", "newsletters/2018-06.ru.txt",
+            "kits/cnes-roscosmos-2018.ru.pdf"]
+    for name in gone:
+        assert not (project / "build" / name).exists(), name
+        assert f"removed build/{name}: its source is gone" in result.notes
+    listed = {e["path"] for e in json.loads(
+        (project / "build/manifest.json").read_text(encoding="utf-8"))["outputs"]}
+    assert not listed & set(gone)
+    assert "kits/cnes-roscosmos-2018.fr.pdf" in listed
+
+
+def test_keep_orphans_keeps_them_out_of_the_manifest(project):
+    _drop_russian(project)
+    result = build(project, jobs=1, keep_orphans=True)
+    assert (project / "build/releases/2018-06-15-cnes-roscosmos.ru.pdf").exists()
+    assert any("its source is gone (kept" in note for note in result.notes)
+    listed = {e["path"] for e in json.loads(
+        (project / "build/manifest.json").read_text(encoding="utf-8"))["outputs"]}
+    assert "releases/2018-06-15-cnes-roscosmos.ru.pdf" not in listed
 
 
 def test_one_edited_release_renders_only_its_own_parts(tmp_path):
@@ -223,7 +259,7 @@ def test_interrupted_build_is_repaired(warm, tmp_path):
         process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
         deadline = time.monotonic() + 60
 
-        def written():
+        def written(started=started):
             return [p for p in (root / "build").rglob("*.pdf") if p.stat().st_mtime_ns > started]
 
         while (len(written()) < written_before_kill and time.monotonic() < deadline

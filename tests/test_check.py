@@ -68,7 +68,29 @@ def test_css_the_renderer_ignores_names_the_stylesheet_line_and_column(checked_f
     line = len((LAYOUTS / "release/release.css").read_text(encoding="utf-8").splitlines()) + 1
     problems = {(p.file, p.line, p.col) for p in _findings(report, "layouts")}
     assert problems == {("layouts/release/release.css", line, 6)}
-    assert not report.ok or all(p.severity == "warning" for p in _findings(report, "layouts"))
+    # the gate fails on it (a build only warns)
+    assert not report.ok and all(p.severity == "error" for p in _findings(report, "layouts"))
+
+
+def test_one_mistake_in_a_shared_partial_is_one_error(checked_fr):
+    partial = (LAYOUTS / "partials/release.html").read_text(encoding="utf-8")
+    checked_fr.write("layouts/partials/release.html",
+                     partial.replace("{{", "{{ no_such_variable }}{{", 1))
+    report = check(checked_fr.root, langs=["fr"])
+    assert len(report.errors) == 1, [str(f.problem) for f in report.findings]
+    [finding] = report.errors
+    assert finding.problem.file == "layouts/partials/release.html"
+    assert "no_such_variable" in finding.problem.message
+    assert finding.count > 1  # the release, the kit's part, the newsletter's, the stress ones
+
+
+def test_an_ignored_property_in_a_kit_stylesheet_fails_the_gate_once(checked_fr):
+    kit_css = (LAYOUTS / "kit/kit.css").read_text(encoding="utf-8")
+    checked_fr.write("layouts/kit/kit.css", kit_css + "\n.cover { colour: red; }\n")
+    report = check(checked_fr.root, langs=["fr"])
+    errors = [f for f in report.errors if f.problem.file == "layouts/kit/kit.css"]
+    assert len(errors) == 1 and "colour" in errors[0].problem.message
+    assert errors[0].problem.line == len(kit_css.splitlines()) + 2
 
 
 def test_overflow_is_named_by_page_and_element(checked_fr):
@@ -216,12 +238,16 @@ def test_junit_report_has_the_required_elements(broken_report):
     assert all(c.get("classname") and c.get("name") for c in cases)
 
 
-def test_github_annotations(broken_report):
-    lines = github_annotations(broken_report)
-    assert len(lines) == len(broken_report.findings)
+def test_github_annotations(broken_report, checked_fr):
+    lines = github_annotations(broken_report, checked_fr.root)
+    assert len(lines) == len(broken_report.findings) + 1
     line = next(x for x in lines if "tagz" in x)
     assert line.startswith(f"::error file=sources/releases/2018/{SAMPLE_STEM}.fr.md,"
-                           "line=7,col=1,title=sources::unknown front matter key 'tagz'")
+                           "line=7,col=1,title=publisher check%3A sources::unknown front matter "
+                           "key 'tagz'")
+    # a summary even when there is nothing else to say
+    assert lines[-1].startswith("::notice title=publisher check::checked ")
+    assert "1 error," in lines[-1]
 
 
 def test_command_line_exit_codes_and_summary(checked_fr, tmp_path):
@@ -239,7 +265,7 @@ def test_command_line_exit_codes_and_summary(checked_fr, tmp_path):
     assert failed.exit_code == 1
     assert f"sources/releases/2018/{SAMPLE_STEM}.fr.md\n" in failed.output
     assert "unknown front matter key 'tagz'; did you mean 'tags'?" in failed.output
-    assert " errors, " in failed.output
+    assert ": 1 error, " in failed.output
 
 
 def test_second_check_comes_from_the_cache(checked_fr):

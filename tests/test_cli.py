@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 
@@ -32,8 +33,10 @@ def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
     assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2:1: unknown front matter key 'titel'; "
             "did you mean 'title'?") in result.output
     assert "Traceback" not in result.output
-    assert "0 built, 2 failed" in result.output  # the release, and the kit left empty
-    assert "left out" in result.output
+    # one failure: the kit holding only that release is not made, and says so once
+    assert "0 built, 1 failed" in result.output
+    assert "left out" in result.output and "its releases have errors" in result.output
+    assert "missing the required key 'title'" not in result.output  # the typo is the cause
 
 
 def test_usage_errors_exit_2(project):
@@ -84,3 +87,45 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback")
+
+
+def test_bad_arguments_get_a_sentence_and_exit_2(project, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.pdf").write_text("not a PDF", encoding="utf-8")
+    root = str(project.root)
+    cases = [
+        ("check", "--project", root, "--lang", "xx"),
+        ("check", "--project", root, "--format", "xml"),
+        ("build", "--project", str(tmp_path / "empty")),
+        ("check", "--project", str(tmp_path / "empty")),
+        ("clean", "--project", str(tmp_path / "empty")),
+        ("watch", "--project", root, "--interval", "0"),
+        ("build", "--project", root, "--jobs", "0"),
+        ("build", "--project", root, "--as-of", "yesterday"),
+        ("build", "--project", root, "--profile", "poster"),
+        ("kit", "nope", "--project", root),
+        ("kit", "cnes-roscosmos-2018", "--lang", "de", "--project", root),
+        ("newsletter", "2018-13", "--project", root),
+        ("new", "release", "--title", "x", "--lang", "xx", "--project", root),
+        ("new", "release", "--title", "x", "--date", "demain", "--project", root),
+        ("preview", str(tmp_path / "notes.pdf"), "--output", str(tmp_path / "x.png")),
+        ("preview", str(tmp_path / "notes.pdf"), "--width", "-5", "--output",
+         str(tmp_path / "x.png")),
+        ("preview", str(tmp_path / "notes.pdf"), "--page", "0", "--output",
+         str(tmp_path / "x.png")),
+    ]
+    for args in cases:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 2, (args, result.output)
+        assert not EXCEPTION_NAME.search(result.output), (args, result.output)
+        assert result.output.strip(), args
+
+
+def test_a_folder_that_is_not_a_project_says_so(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "publisher", "build", "--project",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "is not a publisher project (it has no sources/site.yaml)" in done.stderr

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLE_STEM, french_only, ProjectDir
+from conftest import REPO, SAMPLE_STEM, ProjectDir, french_only
 
 CANARY = "CANARY-4f1d9 text of a file outside the project"
 BAD_DIR = "sources/releases/2019"

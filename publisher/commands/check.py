@@ -12,10 +12,12 @@ on request, pages with a baseline of pictures.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,7 @@ CHECKS = ("sources", "layouts", "glyphs", "overflow", "catalogs", "page-limit",
 class Finding:
     check: str
     problem: Problem
+    count: int = 1  # documents that had it (a layout mistake is in every one)
 
 
 @dataclass
@@ -49,9 +52,15 @@ class CheckReport:
     rendered: int = 0  # documents rendered (the others came from the cache)
     reused: int = 0
 
-    def add(self, check: str, problems) -> None:
+    def add(self, check: str, problems, count: int = 1) -> None:
+        """Add ``problems``; one already found only counts one more document."""
         for problem in problems:
-            self.findings.append(Finding(check, problem))
+            for finding in self.findings:
+                if finding.problem == problem:
+                    finding.count += count
+                    break
+            else:
+                self.findings.append(Finding(check, problem, count))
 
     @property
     def errors(self) -> list[Finding]:
@@ -64,8 +73,12 @@ class CheckReport:
 
 def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public: bool = False,
           langs: list[str] | None = None, baseline: Path | None = None,
-          update_baseline: bool = False, jobs: int | None = None) -> CheckReport:
-    """Run every check on ``project``; see the module docstring."""
+          update_baseline: bool = False, jobs: int | None = None,
+          progress: Callable[[int, str], None] | None = None) -> CheckReport:
+    """Run every check on ``project``; see the module docstring.
+
+    ``progress(done, what)`` is called as documents are checked.
+    """
     started = time.perf_counter()
     report = CheckReport()
     root = Path(project).resolve()
@@ -95,13 +108,21 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
 
         def record(output, name, problems):
             report.checked.append(("layouts", name))
+            if progress:
+                progress(len(report.checked), name)
             if output is not None and not name.startswith("("):
                 outputs.append(output.path)
-            for problem in problems:
-                report.add(_kind(problem), [problem])
 
         made = Build(stressed, options, on_output=record)
-        made.execute(made.plan(False), jobs or default_jobs())
+        planned = made.plan(False)
+        if progress:
+            progress(0, f"{len(planned)} documents to render, "
+                        f"{made.result.reused} from the cache")
+        made.execute(planned, jobs or default_jobs())
+        for problem in made.result.problems:  # each once, with how many documents had it
+            if problem.file.startswith("(") and "has errors; left out" in problem.message:
+                continue  # a stress kit holds the real releases: their errors are said
+            report.add(_kind(problem), [gate(problem)], made.result.affected.get(problem, 1))
         report.rendered, report.reused = made.result.rendered, made.result.reused
         report.add("catalogs", catalog_problems(made.layout_dirs, root, made.fontset))
         if baseline is not None:
@@ -149,6 +170,14 @@ def with_stress_sources(loaded: Project, scratch: Path, only) -> Project:
                     "cover": None, "profile": None}
         kits.append(kit)
     return loaded.with_sources(releases, kits)
+
+
+def gate(problem: Problem) -> Problem:
+    """A problem as the gate sees it: a CSS declaration WeasyPrint ignores or does
+    not support is a warning for a build, an error for ``check``."""
+    if problem.severity == "warning" and problem.message.startswith("WeasyPrint:"):
+        return dataclasses.replace(problem, severity="error")
+    return problem
 
 
 def _kind(problem: Problem) -> str:
@@ -518,21 +547,70 @@ def junit_xml(report: CheckReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(suites, encoding="unicode")
 
 
-def github_annotations(report: CheckReport) -> list[str]:
-    """GitHub Actions workflow commands, one per finding."""
+def _annotated_file(problem: Problem, root: Path) -> tuple[str | None, str]:
+    """The project file an annotation can point at, and the message to show.
+
+    A generated stress document is not a file: its problems point at the
+    layout it was made with, when the project has that layout."""
+    message = problem.message
+    if problem.file.startswith("("):
+        layout = "kit" if "kit" in problem.file else "release"
+        message = f"{problem.file}: {message}"
+        candidate = f"layouts/{layout}/{layout}.html"
+        return (candidate if (root / candidate).is_file() else None), message
+    if (root / problem.file).is_file():
+        return problem.file, message
+    return None, f"{problem.file}: {message}"
+
+
+def github_annotations(report: CheckReport, root: Path | str = ".") -> list[str]:
+    """GitHub Actions workflow commands: one per finding, then a summary notice."""
 
     def escape(value: str) -> str:
         return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
+    def prop(value: str) -> str:
+        return escape(value).replace(",", "%2C").replace(":", "%3A")
+
+    root = Path(root)
     lines = []
     for finding in report.findings:
         problem = finding.problem
         level = "error" if problem.severity == "error" else "warning"
-        where = [f"file={escape(problem.file).replace(',', '%2C')}"]
-        if problem.line:
-            where.append(f"line={problem.line}")
-        if problem.col:
-            where.append(f"col={problem.col}")
-        where.append(f"title={finding.check}")
-        lines.append(f"::{level} {','.join(where)}::{escape(problem.message)}")
+        file, message = _annotated_file(problem, root)
+        where = []
+        if file:
+            where.append(f"file={prop(file)}")
+            if problem.line and not problem.file.startswith("("):
+                where.append(f"line={problem.line}")
+                if problem.col:
+                    where.append(f"col={problem.col}")
+        where.append(f"title={prop('publisher check: ' + finding.check)}")
+        if finding.count > 1:
+            message += f" (in {finding.count} documents)"
+        lines.append(f"::{level} {','.join(where)}::{escape(message)}")
+    lines.append(f"::notice title=publisher check::{escape(summary(report))}")
     return lines
+
+
+def json_lines(report: CheckReport) -> list[str]:
+    """One JSON object per finding (for other tools), then one for the summary."""
+    import json
+
+    lines = [json.dumps({"check": f.check, "file": f.problem.file, "line": f.problem.line,
+                         "col": f.problem.col, "severity": f.problem.severity,
+                         "message": f.problem.message, "documents": f.count},
+                        ensure_ascii=False) for f in report.findings]
+    errors = len(report.errors)
+    lines.append(json.dumps({"summary": summary(report), "errors": errors,
+                             "warnings": len(report.findings) - errors, "ok": report.ok}))
+    return lines
+
+
+def summary(report: CheckReport) -> str:
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    checked = len({item for _check, item in report.checked})
+    return (f"checked {checked} items in {report.seconds:.1f} s ({report.rendered} documents "
+            f"rendered, {report.reused} from the cache): {errors} "
+            f"error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")

@@ -38,9 +38,34 @@ class _Path(click.Path):
 
 
 def _here(project: Path | None) -> Path:
+    """The project folder: the one given, or the current one; a usage error (exit 2)
+    when it holds no project."""
     from pathlib import Path
 
-    return project or Path(".")
+    folder = project or Path(".")
+    if not (folder / str(DEFAULTS["site_file"])).is_file():
+        shown = "this folder" if project is None else f"'{folder}'"
+        raise click.UsageError(
+            f"{shown} is not a publisher project (it has no {DEFAULTS['site_file']}); run "
+            "the command in a project folder, give --project DIR, or start one from the "
+            "sample project")
+    return folder
+
+
+def _languages(codes) -> list[str]:
+    """Language codes as Babel knows them; a usage error for any it does not."""
+    if not codes:
+        return []
+    from babel import Locale, UnknownLocaleError
+
+    known = []
+    for code in codes:
+        try:
+            known.append(str(Locale.parse(code.replace("-", "_"))))
+        except (UnknownLocaleError, ValueError):
+            raise click.BadParameter(f"unknown language '{code}'; use a code such as fr, en, "
+                                     "ru or pt_BR", param_hint="--lang") from None
+    return known
 
 
 def _parse_as_of(value: str | None) -> dt.datetime | None:
@@ -111,17 +136,21 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=_Path())
 @_build_options
+@click.option("--keep-orphans", is_flag=True,
+              help="Keep outputs whose sources are gone (they still leave the manifest).")
 @click.pass_obj
-def build(obj: _Context, paths, **options) -> None:
+def build(obj: _Context, paths, keep_orphans, **options) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
-    _run(obj, library("pipeline:build"), list(paths) or None, **options)
+    _run(obj, library("pipeline:build"), list(paths) or None, keep_orphans=keep_orphans,
+         **options)
 
 
 @main.command()
 @_PROJECT
 @_AS_OF
 @_PROFILE
-@click.option("--interval", default=0.5, show_default=True, help="Seconds between looks.")
+@click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
+              help="Seconds between looks.")
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
@@ -143,10 +172,13 @@ def watch(obj: _Context, project, as_of, profile, interval) -> None:
 
 @main.command()
 @_PROJECT
-def clean(project) -> None:
-    """Empty the render cache (build/.cache)."""
-    count = library("pipeline:clean")(_here(project))
-    click.echo(f"removed {count} cached render{'s' if count != 1 else ''}")
+@click.option("--cache", "cache_only", is_flag=True,
+              help="Only empty the render cache; keep the outputs.")
+def clean(project, cache_only) -> None:
+    """Remove the outputs, the manifest and the render cache from build/."""
+    entries, files = library("pipeline:clean")(_here(project), cache_only=cache_only)
+    click.echo(f"removed {entries} cached render{'s' if entries != 1 else ''}"
+               + ("" if cache_only else f" and {files} output{'s' if files != 1 else ''}"))
 
 
 @main.command()
@@ -176,7 +208,7 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
     with _guard(obj.debug):
         with reporter:
             result = action(_here(project), *args, as_of=moment,
-                            on_output=reporter.output, **options)
+                            on_output=reporter.output, on_plan=reporter.plan, **options)
     reporter.summary(result)
     if not result.ok or (strict and result.warnings):
         sys.exit(1)
@@ -192,8 +224,9 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
 @click.option("--update-baseline", is_flag=True, help="Rewrite the baseline pictures.")
 @click.option("--junit", type=_Path(dir_okay=False), default=None,
               help="Also write the report as JUnit XML.")
-@click.option("--format", "output_format", type=click.Choice(["text", "github"]),
-              default="text", show_default=True, help="github: workflow annotations.")
+@click.option("--format", "output_format", type=click.Choice(["text", "github", "json"]),
+              default="text", show_default=True,
+              help="github: workflow annotations; json: one object per line.")
 @_JOBS
 @click.pass_obj
 def check_command(obj: _Context, project, as_of, public, langs, baseline, update_baseline,
@@ -201,14 +234,33 @@ def check_command(obj: _Context, project, as_of, public, langs, baseline, update
     """Check sources and layouts before anything is sent (exit 1 on any failure)."""
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline DIR")
+    root = _here(project)
+    langs = _languages(langs)
+    tty = sys.stderr.isatty()
+    if output_format == "text":
+        click.echo("checking the sources, then every layout in every language…", err=True)
+
+    def progress(done: int, what: str) -> None:
+        if output_format != "text":
+            return
+        if done == 0:
+            click.echo(f"  {what}", err=True)
+        elif tty:
+            click.echo(f"\r\x1b[K  checked {done} · {what}"[:200], err=True, nl=False)
+
     with _guard(obj.debug):
         report = library("commands.check:check")(
-            _here(project), as_of=_parse_as_of(as_of), public=public, langs=list(langs) or None,
-            baseline=baseline, update_baseline=update_baseline, jobs=jobs)
+            root, as_of=_parse_as_of(as_of), public=public, langs=langs or None,
+            baseline=baseline, update_baseline=update_baseline, jobs=jobs, progress=progress)
+    if tty and output_format == "text":
+        click.echo("\r\x1b[K", err=True, nl=False)
     if junit:
         library("write:write")(junit, library("commands.check:junit_xml")(report).encode("utf-8"))
     if output_format == "github":
-        for line in library("commands.check:github_annotations")(report):
+        for line in library("commands.check:github_annotations")(report, root):
+            click.echo(line)
+    elif output_format == "json":
+        for line in library("commands.check:json_lines")(report):
             click.echo(line)
     else:
         _print_report(report, sys.stdout.isatty())
@@ -233,14 +285,9 @@ def _print_report(report, colour: bool) -> None:
             style = "red" if problem.severity == "error" else "yellow"
             console.print(f"  {where:>7}  [{style}]{problem.severity:<7}[/{style}] "
                           f"[dim]{finding.check:<13}[/dim] ", end="", markup=True)
-            console.print(problem.message, markup=False)
-    errors = len(report.errors)
-    warnings = len(report.findings) - errors
-    checked = len({item for _check, item in report.checked})
-    console.print(f"checked {checked} items in {report.seconds:.1f} s "
-                  f"({report.rendered} documents rendered, {report.reused} from the cache): "
-                  f"{errors} error{'s' if errors != 1 else ''}, "
-                  f"{warnings} warning{'s' if warnings != 1 else ''}")
+            count = f" (in {finding.count} documents)" if finding.count > 1 else ""
+            console.print(problem.message + count, markup=False)
+    console.print(library("commands.check:summary")(report))
 
 
 @main.group()
@@ -302,8 +349,10 @@ def catalogs(obj: _Context, langs, project) -> None:
 
 @main.command()
 @click.argument("pdf", type=_Path(exists=True, dir_okay=False))
-@click.option("--page", default=1, show_default=True, help="Page number, from 1.")
-@click.option("--width", default=900, show_default=True, help="Width of the image in pixels.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Page number, from 1.")
+@click.option("--width", default=900, show_default=True, type=click.IntRange(16, 10_000),
+              help="Width of the image in pixels.")
 @click.option("--output", type=_Path(dir_okay=False), required=True,
               help="PNG file to write.")
 @click.pass_obj
@@ -327,6 +376,8 @@ class _guard:
         errors = importlib.import_module("publisher.errors")
         if exc is None or not isinstance(exc, Exception) or self.debug:
             return False
+        if isinstance(exc, click.ClickException):  # click says it (usage errors: exit 2)
+            return False
         if isinstance(exc, errors.PublisherError):
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
@@ -342,6 +393,13 @@ class _Reporter:
     def __init__(self, tty: bool):
         self.tty = tty
         self.progress = None
+        self.total = 0
+        self.finished: set[str] | None = None  # what was rendered, once planning is done
+
+    def plan(self, to_render: int, reused: int) -> None:
+        self.total, self.finished = to_render, set()
+        if self.progress:
+            self.progress.update(self.task, description=f"rendering 0/{to_render}")
 
     def __enter__(self):
         if self.tty:
@@ -370,7 +428,10 @@ class _Reporter:
             from rich.markup import escape
 
             self.progress.console.print(line, markup=False, highlight=False)
-            self.progress.update(self.task, description=escape(f"building… {source}"))
+            if self.finished is not None:
+                self.finished.add(source)
+                self.progress.update(self.task, description=escape(
+                    f"rendering {len(self.finished)}/{self.total} · done: {printable(source)}"))
         else:
             click.echo(line)
         for problem in problems:

@@ -12,7 +12,11 @@ from ..write import write
 def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path:
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        document = pypdfium2.PdfDocument(str(pdf))
+    except pypdfium2.PdfiumError:
+        raise UsageError(Problem(str(pdf), None, "is not a PDF that can be read; give a PDF "
+                                                 "that publisher built")) from None
     try:
         if not 1 <= page <= len(document):
             raise UsageError(Problem(str(pdf), None, f"has {len(document)} page(s); "

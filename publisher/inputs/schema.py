@@ -422,13 +422,16 @@ def validate(data, located: Located, fields: list[Field], kind: str, path: tuple
     if not isinstance(data, dict):
         return values, [located.problem(path, f"expected a mapping of {kind} fields")]
     known = {f.name: f for f in fields}
+    meant: set[str] = set()  # required keys a typo stands for: the typo is the one problem
     for key in data:
         if key not in known:
-            fix = suggest(str(key), known) or "known keys: " + ", ".join(known)
+            hint = difflib.get_close_matches(str(key), list(known), n=1)
+            fix = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(known)
+            meant.update(hint)
             problems.append(located.problem(path + (key,), f"unknown {kind} key '{key}'; {fix}"))
     for f in fields:
         if key_missing(data, f.name):
-            if f.required:
+            if f.required and f.name not in meant:
                 problems.append(
                     located.problem(path, f"{kind} is missing the required key '{f.name}' "
                                           f"({f.doc.rstrip('.')})")
