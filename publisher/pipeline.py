@@ -881,8 +881,9 @@ def start(project: Path | str, paths=None, options: BuildOptions | None = None, 
         loaded = loaded or load(Path(project), paths)
         made = Build(loaded, options or BuildOptions(), session=session, on_output=on_output,
                      on_plan=on_plan)
-    except ConfigError as exc:
-        return BuildResult(problems=list(exc.problems))
+    except ConfigError as exc:  # site.yaml or contacts.yaml: every output fails with it
+        return BuildResult(problems=list(exc.problems),
+                           failed=sorted({problem.file for problem in exc.problems}))
     made.sweep()
     return made
 

@@ -317,3 +317,34 @@ def test_noop_build_does_not_import_weasyprint(project):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["0", str(len(EVERYTHING)), "False"]
+
+
+def test_watch_names_what_it_rebuilt_and_what_failed(project):
+    process = subprocess.Popen([sys.executable, "-m", "publisher", "watch", "--project",
+                                str(project), "--interval", "0.05"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+
+    def until(words: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if words in line:
+                return
+        raise AssertionError("".join(lines))
+
+    try:
+        until(" failed in ")  # the first build
+        _edit(project / RELEASE["fr"], "Jean-Yves Le Gall", "J.-Y. Le Gall")
+        until(" failed in ")
+        assert f"  rebuilt {RELEASE['fr']}\n" in lines
+        site = project / "sources/site.yaml"
+        site.write_text(site.read_text(encoding="utf-8") + "nom: x\n", encoding="utf-8")
+        until(" failed in ")
+        assert "  FAILED  sources/site.yaml\n" in lines
+        assert lines[-1].split(" reused, ")[1].startswith("1 failed")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        process.stdout.close()

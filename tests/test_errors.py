@@ -144,3 +144,16 @@ def test_language_is_required_when_the_file_name_has_none(project):
     [problem] = result.errors
     assert problem.file == "sources/releases/2018/sans-langue.md"
     assert "add 'lang: fr' to the front matter or name the file" in problem.message
+
+
+@pytest.mark.parametrize("front", ["date: demain", "date: [2018-06-20"])
+def test_front_matter_and_body_are_checked_in_one_run(project, front):
+    # a broken front matter (bad value, or YAML that does not parse) does not hide
+    # the body's problems: one run reports the whole file
+    body = "Texte.\n\n![](../../images/nope.png)\n\n[clic](javascript:alert(1))\n"
+    project.write(BAD, f"---\ntitle: Titre\n{front}\n---\n\n{body}")
+    result = project.build(project.root / BAD)
+    lines = sorted(p.line for p in result.errors)
+    assert lines[0] in (3, 4) and 8 in lines and 10 in lines, [str(p) for p in result.errors]
+    messages = " ".join(p.message for p in result.errors)
+    assert "has no alt text" in messages and "'javascript:' scheme" in messages

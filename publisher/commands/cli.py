@@ -154,9 +154,15 @@ def build(obj: _Context, paths, keep_orphans, **options) -> None:
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
+    from publisher.errors import printable
+
     def report(result, seconds):
+        for name in result.rendered_names:
+            click.echo(f"  rebuilt {printable(name)}")
+        for name in result.failed:
+            click.echo(f"  FAILED  {printable(name)}", err=True)
         for problem in result.problems:
-            click.echo(str(problem), err=True)
+            click.echo(f"    {problem}", err=True)
         click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
                    f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
 
