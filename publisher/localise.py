@@ -105,6 +105,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
                        first_line=release.body_line, resolve_resource=resolve,
                        doc_id=release.stem, limits=inputs.policy.limits)
     problems.extend(body.problems)
+    problems.extend(placeholder_problems(release))
 
     contacts = [
         _contact(ref, index, release, inputs, problems)
@@ -283,6 +284,23 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
                 ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
                             "them to fonts/"))
     return problems
+
+
+PLACEHOLDER = re.compile(r"\[\[(.+?)\]\]")
+
+
+def placeholder_problems(release: Release) -> list[Problem]:
+    """Placeholder text that ``publisher new`` wrote and nobody replaced (a warning
+    for a build, an error for ``publisher check``)."""
+    found = []
+    for offset, line in enumerate(release.body.splitlines()):
+        match = PLACEHOLDER.search(line)
+        if match:
+            found.append(Problem(release.file, release.body_line + offset,
+                                 f"placeholder text left from 'publisher new': "
+                                 f"'{match[1][:40]}…'; write the release in its place",
+                                 severity="warning"))
+    return found
 
 
 def body_problems(release: Release, inputs: LocaleInputs) -> list[Problem]:

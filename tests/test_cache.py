@@ -320,17 +320,30 @@ def test_noop_build_does_not_import_weasyprint(project):
 
 
 def test_watch_names_what_it_rebuilt_and_what_failed(project):
+    import selectors
+
     process = subprocess.Popen([sys.executable, "-m", "publisher", "watch", "--project",
                                 str(project), "--interval", "0.05"], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                               stderr=subprocess.STDOUT, bufsize=0, start_new_session=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
     lines: list[str] = []
+    pending = b""
+    waiting = selectors.DefaultSelector()
+    waiting.register(process.stdout, selectors.EVENT_READ)
 
-    def until(words: str) -> None:
+    def until(words: str) -> None:  # never blocks past its deadline
+        nonlocal pending
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            lines.append(line)
-            if words in line:
+            if not waiting.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            lines.extend(line.decode() + "\n" for line in complete)
+            if any(words in line for line in lines[-len(complete):] if complete):
                 return
         raise AssertionError("".join(lines))
 

@@ -173,6 +173,12 @@ def test_stale_translation(checked_fr):
                                        str(checked_fr.release("fr")), "--lang", "en",
                                        "--project", str(checked_fr.root)])
     assert result.exit_code == 0, result.output
+    # the stub is not a translation until its body changes
+    [untranslated] = _findings(check(checked_fr.root, langs=["fr"]), "translations")
+    assert untranslated.message.startswith(f"not translated yet: the body is still {SAMPLE_STEM}")
+    english = checked_fr.release("en")
+    english.write_text(english.read_text(encoding="utf-8").replace(
+        "Jeudi 15 juin", "On Thursday 15 June"), encoding="utf-8")
     assert check(checked_fr.root, langs=["fr"]).findings == []
     source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8") + "\nUn ajout.\n", encoding="utf-8")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import subprocess
 import sys
 
 from click.testing import CliRunner
-from conftest import SAMPLE_STEM
+from conftest import REPO, SAMPLE_STEM
 
 from publisher.commands.cli import main
 
@@ -55,8 +56,34 @@ def test_new_release_writes_a_named_source_that_builds(only_fr):
     text = path.read_text(encoding="utf-8")
     assert "title: Lancement réussi d'Ariane 5 !" in text
     assert "contacts: [pascale-bresson, raphael-sart]" in text
+    # placeholders in French, which a build warns about and the gate refuses
+    assert "[[Premier paragraphe : qui, quoi, quand, où et pourquoi" in text
     build = only_fr.build(path)
     assert build.ok, [str(p) for p in build.problems]
+    assert [w.line for w in build.warnings] == [9, 11]
+    assert all(w.message.startswith("placeholder text left") for w in build.warnings)
+    from publisher.commands.check import check
+
+    report = check(only_fr.root, langs=["fr"])
+    assert [f.problem.message[:25] for f in report.errors] == ["placeholder text left fro"] * 2
+
+
+def test_new_release_names_a_title_in_any_script(project):
+    result = _run("new", "release", "--lang", "ru", "--title", "Космическое сотрудничество",
+                  "--date", "2018-07-25", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    assert (project.root / "sources/releases/2018/"
+            "2018-07-25-kosmicheskoe-sotrudnichestvo.ru.md").is_file()
+
+
+def test_catalogs_on_a_clean_checkout_change_nothing(project):
+    shutil.copytree(REPO / "layouts", project.root / "layouts")
+    before = {p: p.read_bytes() for p in (project.root / "layouts/locale").rglob("*.po*")}
+    result = _run("catalogs", "--project", str(project.root))
+    assert result.exit_code == 0, result.output
+    after = {p: p.read_bytes() for p in (project.root / "layouts/locale").rglob("*.po*")}
+    changed = [str(p.relative_to(project.root)) for p in before if before[p] != after[p]]
+    assert changed == [] and set(after) == set(before)
 
 
 def test_new_release_defaults_to_today_and_the_site_language(project):

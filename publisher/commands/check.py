@@ -26,7 +26,7 @@ from ..inputs.catalogs import DOMAIN, extract
 from ..inputs.catalogs import languages as catalog_languages
 from ..inputs.fonts import coverage, describe, uncovered
 from ..inputs.layouts import layout_dirs
-from ..inputs.resources import ResourcePolicy
+from ..inputs.resources import RefusedResource, ResourcePolicy
 from ..inputs.yamlfile import Located
 from ..load import Kit, Project, load, load_release
 from ..pdf.weasy import page_box
@@ -174,8 +174,10 @@ def with_stress_sources(loaded: Project, scratch: Path, only) -> Project:
 
 def gate(problem: Problem) -> Problem:
     """A problem as the gate sees it: a CSS declaration WeasyPrint ignores or does
-    not support is a warning for a build, an error for ``check``."""
-    if problem.severity == "warning" and problem.message.startswith("WeasyPrint:"):
+    not support, or placeholder text left in a source, is a warning for a build,
+    an error for ``check``."""
+    if problem.severity == "warning" and problem.message.startswith(
+            ("WeasyPrint:", "placeholder text")):
         return dataclasses.replace(problem, severity="error")
     return problem
 
@@ -435,15 +437,30 @@ def stale_translations(loaded) -> list[Problem]:
             continue
         original = release.path.parent / origin["file"]
         line = release.located.line("translated_from") if release.located else None
+        try:
+            ResourcePolicy([loaded.root]).check_path(original, "source", origin["file"])
+        except RefusedResource as exc:
+            problems.append(Problem(release.file, line, f"translated_from: {exc}"))
+            continue
         if not original.is_file():
             problems.append(Problem(release.file, line, f"translated_from: "
                                     f"'{origin['file']}' does not exist beside this file"))
+        elif _body(original) == release.body.strip():
+            problems.append(Problem(release.file, release.body_line, "not translated yet: "
+                                    f"the body is still {origin['file']}'s; translate it"))
         elif content_hash(original) != origin["sha256"]:
             problems.append(Problem(release.file, line, f"stale translation: "
                                     f"{origin['file']} changed after this translation was made; "
                                     "update the translation, then its translated_from.sha256 "
                                     f"to {content_hash(original)}"))
     return problems
+
+
+def _body(path: Path) -> str | None:
+    from ..load import split_front_matter
+
+    split = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
+    return split[1].strip() if split else None
 
 
 def under_embargo(loaded, as_of: dt.datetime) -> list[Problem]:

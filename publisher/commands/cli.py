@@ -400,6 +400,7 @@ class _Reporter:
         self.tty = tty
         self.progress = None
         self.total = 0
+        self.reported = False  # whether any output was reported (with its problems)
         self.finished: set[str] | None = None  # what was rendered, once planning is done
 
     def plan(self, to_render: int, reused: int) -> None:
@@ -423,6 +424,7 @@ class _Reporter:
         return False
 
     def output(self, output, source, problems) -> None:
+        self.reported = True
         from publisher.errors import printable
 
         if output is None:
@@ -444,7 +446,7 @@ class _Reporter:
             click.echo(f"  {problem}", err=True)
 
     def summary(self, result) -> None:
-        if not result.outputs and not result.failed:
+        if not self.reported:  # site.yaml or contacts.yaml: no output was even tried
             for problem in result.problems:
                 click.echo(str(problem), err=True)
         for note in result.notes:

@@ -35,9 +35,22 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
     text += "dateline: \n"
     contacts = list(loaded.contacts)
     text += f"contacts: [{', '.join(contacts)}]\n" if contacts else "contacts: []\n"
-    text += "tags: []\n---\n\nFirst paragraph: who, what, when, where, why.\n"
+    text += "tags: []\n---\n\n" + placeholder_body(root, lang)
     write(path, text.encode("utf-8"))
     return path.relative_to(root)
+
+
+def placeholder_body(root: Path, lang: str) -> str:
+    """The body of a new release: placeholders in its language (``layouts/release/new.txt``,
+    translated by the catalogs), marked ``[[…]]`` for ``publisher check`` to flag."""
+    from ..compose import Layouts
+    from ..inputs.layouts import font_dirs, layout_dirs
+    from ..inputs.resources import ResourcePolicy
+
+    dirs = layout_dirs(root)
+    layouts = Layouts(dirs, ResourcePolicy([root, *dirs, *font_dirs(root)]), root=root)
+    text, _path, _missing = layouts.render("release/new.txt", lang, {})
+    return text.strip() + "\n"
 
 
 def new_translation(project: Path, *, source: Path, lang: str) -> Path:

@@ -1,12 +1,14 @@
-"""File-name slugs from titles and names."""
+"""File-name slugs from titles and names, in any script.
+
+python-slugify transliterates (Cyrillic, Greek, Arabic, Chinese… to Latin
+letters, through text-unidecode), so that a Russian or Japanese title gives a
+readable file name rather than an empty one.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 
 def slugify(title: str, limit: int = 60, fallback: str = "release") -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:limit].rstrip("-") or fallback
+    from slugify import slugify as transliterated
+
+    return transliterated(title, max_length=limit, word_boundary=True) or fallback
