@@ -48,6 +48,7 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)
-            state = snapshot(root)  # what the build itself wrote is not a change
+            # ``state`` was taken before the build: a file saved while it ran (or
+            # while it was reported) is seen at the next look (builds write only build/)
         else:
             time.sleep(interval)
