@@ -94,13 +94,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
     problems: list[Problem] = []
     prepare_image = inputs.prepare_image
 
-    def resolve(ref: str, line: int):
-        try:
-            url = inputs.policy.resolve_reference(ref, release.path.parent, "image")
-            return prepare_image(url, ref) if prepare_image else url
-        except RefusedResource as exc:
-            return Problem(release.file, line, str(exc))
-
+    resolve = image_resolver(inputs.policy, release.path.parent, release.file, prepare_image)
     body = render_body(release.body, typo, source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
                        doc_id=release.stem, limits=inputs.policy.limits)
@@ -286,6 +280,19 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
     return problems
 
 
+def image_resolver(policy: ResourcePolicy, folder: Path, shown: str, prepare_image=None):
+    """How a body's image references become URLs to render (or problems at their line)."""
+
+    def resolve(ref: str, line: int):
+        try:
+            url = policy.resolve_reference(ref, folder, "image")
+            return prepare_image(url, ref) if prepare_image else url
+        except RefusedResource as exc:
+            return Problem(shown, line, str(exc))
+
+    return resolve
+
+
 PLACEHOLDER = re.compile(r"\[\[(.+?)\]\]")
 
 
@@ -310,13 +317,8 @@ def body_problems(release: Release, inputs: LocaleInputs) -> list[Problem]:
         return []
     lang = release.lang or inputs.site.get("default_lang") or "en"
 
-    def resolve(ref: str, line: int):
-        try:
-            url = inputs.policy.resolve_reference(ref, release.path.parent, "image")
-            return inputs.prepare_image(url, ref) if inputs.prepare_image else url
-        except RefusedResource as exc:
-            return Problem(release.file, line, str(exc))
-
+    resolve = image_resolver(inputs.policy, release.path.parent, release.file,
+                             inputs.prepare_image)
     body = render_body(release.body, typographer(lang), source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
                        doc_id=release.stem, limits=inputs.policy.limits)
@@ -327,13 +329,7 @@ def localise_markdown(text: str, lang: str, *, source: Path, shown: str, first_l
                       policy: ResourcePolicy, prepare_image=None) -> tuple[str, list[Problem]]:
     """Markdown written outside a release (a kit's intro) as HTML in ``lang``."""
 
-    def resolve(ref: str, line: int):
-        try:
-            url = policy.resolve_reference(ref, source.parent, "image")
-            return prepare_image(url, ref) if prepare_image else url
-        except RefusedResource as exc:
-            return Problem(shown, line, str(exc))
-
+    resolve = image_resolver(policy, source.parent, shown, prepare_image)
     body = render_body(text, typographer(lang), source=source, shown=shown,
                        first_line=first_line, resolve_resource=resolve, limits=policy.limits)
     return body.html, body.problems
