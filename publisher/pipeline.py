@@ -88,6 +88,7 @@ class BuildOptions:
     # called as inspect(target or None, rendered, file) after each render
     inspect: Callable[[Path | None, Rendered, str], list[Problem]] | None = None
     extra_roots: tuple[Path, ...] = ()  # folders the build may read besides the project
+    langs: tuple[str, ...] = ()  # only the outputs in these languages (default: all)
 
 
 @dataclass
@@ -342,17 +343,25 @@ class Build:
         """Every output's job; those the cache or the sources settle are recorded now."""
         jobs: list[Job | None] = []
         seen: dict[str, str] = {}
+        wanted = set(self.options.langs)
+
+        def chosen(lang: str | None) -> bool:  # a source whose language is unknown is shown
+            return not wanted or lang is None or lang in wanted
+
         for index, release in enumerate(self.project.releases):
-            jobs.append(self.plan_release(index, release, seen))
+            if chosen(release.lang):
+                jobs.append(self.plan_release(index, release, seen))
         if not paths_given:
             for index, kit in enumerate(self.project.kits):
                 if kit.problems:
                     self.record(kit.file, None, kit.problems)
                     continue
-                jobs += [self.plan_kit(index, lang) for lang in kit.meta["lang"]]
+                jobs += [self.plan_kit(index, lang) for lang in kit.meta["lang"]
+                         if chosen(lang)]
             months = bundling.months(self.project)
             jobs += [self.plan_newsletter(month, lang, months[month])
-                     for month, lang in bundling.newsletter_editions(self.project)]
+                     for month, lang in bundling.newsletter_editions(self.project)
+                     if chosen(lang)]
         return [job for job in jobs if job is not None]
 
     def plan_release(self, index: int, release: Release, seen: dict[str, str]):
@@ -892,7 +901,7 @@ def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
           as_of: dt.datetime | None = None, profile: str | None = None,
           jobs: int | None = None, on_output: OnOutput | None = None,
           session: Session | None = None, keep_orphans: bool = False,
-          on_plan: OnPlan | None = None) -> BuildResult:
+          on_plan: OnPlan | None = None, langs: list[str] | None = None) -> BuildResult:
     """Build ``project`` into ``build/``: every release, kit and newsletter.
 
     With ``paths``, only those release sources; without, the outputs whose
@@ -901,9 +910,11 @@ def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
     the cache; the others are rendered on ``jobs`` processes (default: one
     per core).  ``on_output(output, name, problems)`` is called after each
     output, with ``output`` None on failure.  ``session`` keeps render state
-    between builds (``publisher watch``).
+    between builds (``publisher watch``).  With ``langs``, only the outputs in
+    those languages are built (the others stay as they are).
     """
-    made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
+    made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs,
+                                              langs=tuple(langs or ())),
                  session=session, on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made

@@ -261,6 +261,10 @@ def test_command_line_exit_codes_and_summary(checked_fr, tmp_path):
                                       "--junit", str(tmp_path / "report.xml")])
     assert clean.exit_code == 0, clean.output
     assert "0 errors, 0 warnings" in clean.output and " s (" in clean.output
+    # not a terminal: what it does first, then one line per document checked
+    assert clean.output.startswith("checking the sources, then every layout")
+    assert f"\n  checked sources/releases/2018/{SAMPLE_STEM}.fr.md\n" in clean.output
+    assert "\n  checked (stress kit, fr) [fr]\n" in clean.output
     assert ET.parse(tmp_path / "report.xml").getroot().tag == "testsuites"
     usage = CliRunner().invoke(main, ["check", "--update-baseline"])
     assert usage.exit_code == 2
@@ -272,6 +276,21 @@ def test_command_line_exit_codes_and_summary(checked_fr, tmp_path):
     assert f"sources/releases/2018/{SAMPLE_STEM}.fr.md\n" in failed.output
     assert "unknown front matter key 'tagz'; did you mean 'tags'?" in failed.output
     assert ": 1 error, " in failed.output
+
+
+def test_strict_check_fails_on_a_warning(checked_fr):
+    contacts = checked_fr.read("sources/contacts.yaml")
+    checked_fr.write("sources/contacts.yaml",
+                     contacts.replace("    fr: Attaché de presse\n", ""))
+    lenient = CliRunner().invoke(main, ["check", "--project", str(checked_fr.root),
+                                        "--lang", "fr"])
+    assert lenient.exit_code == 0, lenient.output
+    assert "contact 'raphael-sart' has no role in 'fr'" in lenient.output
+    assert ": 0 errors, 1 warning" in lenient.output
+    strict = CliRunner().invoke(main, ["check", "--project", str(checked_fr.root),
+                                       "--lang", "fr", "--strict"])
+    assert strict.exit_code == 1
+    assert ": 0 errors, 1 warning (--strict: warnings fail)" in strict.output
 
 
 def test_second_check_comes_from_the_cache(checked_fr):

@@ -143,6 +143,11 @@ def test_bad_arguments_get_a_sentence_and_exit_2(project, tmp_path):
          str(tmp_path / "x.png")),
         ("preview", str(tmp_path / "notes.pdf"), "--page", "0", "--output",
          str(tmp_path / "x.png")),
+        ("preview", "build/releases/nope.pdf", "--project", root, "--output",
+         str(tmp_path / "x.png")),
+        ("build", "--project", root, "--lang", "xx"),
+        ("watch", "--project", root, "--jobs", "0"),
+        ("check", "--project", root, "--profile", "poster"),
     ]
     for args in cases:
         result = CliRunner().invoke(main, list(args))
@@ -156,3 +161,39 @@ def test_a_folder_that_is_not_a_project_says_so(tmp_path):
                            str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "is not a publisher project (it has no sources/site.yaml)" in done.stderr
+
+
+SHARED = {  # the options each command takes, with the same names and meaning everywhere
+    ("build",): {"--project", "--as-of", "--profile", "--jobs", "--strict", "--lang"},
+    ("kit",): {"--project", "--as-of", "--profile", "--jobs", "--strict", "--lang"},
+    ("newsletter",): {"--project", "--as-of", "--profile", "--jobs", "--strict", "--lang"},
+    ("check",): {"--project", "--as-of", "--profile", "--jobs", "--strict", "--lang"},
+    ("watch",): {"--project", "--as-of", "--profile", "--jobs", "--lang"},
+    ("clean",): {"--project"},
+    ("catalogs",): {"--project", "--lang"},
+    ("new", "release"): {"--project", "--lang"},
+    ("preview",): {"--project"},
+}
+
+
+def test_every_command_takes_the_shared_options_each_with_help():
+    for command, options in SHARED.items():
+        text = _run(*command, "--help").output
+        lines = {line.split()[0].rstrip(","): line for line in text.splitlines()
+                 if line.strip().startswith("-")}
+        for option in options:
+            line = lines.get(option) or next(
+                (v for k, v in lines.items() if option in v.split()), None)
+            assert line is not None, (command, option, text)
+            described = line.split(option, 1)[1].split(maxsplit=1)
+            assert len(described) == 2 and described[1].strip(), (command, option, line)
+    assert "YYYY-MM" in _run("newsletter", "--help").output.split("Options")[0]
+
+
+def test_build_lang_builds_only_that_language(project):
+    result = _run("build", "--project", str(project.root), "--lang", "en", "-j", "2")
+    assert result.exit_code == 0, result.output
+    built = sorted(p.name for p in (project.root / "build").rglob("*.*")
+                   if p.parent.name in ("releases", "kits", "newsletters"))
+    assert built == sorted(["2018-06.en.html", "2018-06.en.pdf", "2018-06.en.txt",
+                            f"{SAMPLE_STEM}.en.pdf", "cnes-roscosmos-2018.en.pdf"])

@@ -51,6 +51,7 @@ class CheckReport:
     diff_images: list[Path] = field(default_factory=list)
     rendered: int = 0  # documents rendered (the others came from the cache)
     reused: int = 0
+    strict: bool = False  # warnings fail too
 
     def add(self, check: str, problems, count: int = 1) -> None:
         """Add ``problems``; one already found only counts one more document."""
@@ -68,19 +69,22 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not (self.findings if self.strict else self.errors)
 
 
 def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public: bool = False,
           langs: list[str] | None = None, baseline: Path | None = None,
           update_baseline: bool = False, jobs: int | None = None,
-          progress: Callable[[int, str], None] | None = None) -> CheckReport:
+          progress: Callable[[int, str], None] | None = None, profile: str | None = None,
+          strict: bool = False) -> CheckReport:
     """Run every check on ``project``; see the module docstring.
 
-    ``progress(done, what)`` is called as documents are checked.
+    ``progress(done, what)`` is called as documents are checked.  ``profile``
+    renders with that profile instead of the project's; with ``strict``,
+    warnings fail the check too.
     """
     started = time.perf_counter()
-    report = CheckReport()
+    report = CheckReport(strict=strict)
     root = Path(project).resolve()
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
     try:
@@ -102,7 +106,8 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         outputs: list[Path] = []
         stressed = with_stress_sources(loaded, scratch, langs)
         # the build's cache, with entries of its own: they carry the inspections' findings
-        options = BuildOptions(as_of=as_of, jobs=jobs, build_dir=scratch / "build",
+        options = BuildOptions(as_of=as_of, profile=profile, jobs=jobs,
+                               build_dir=scratch / "build",
                                key_salt="check", inspect=Inspector(loaded),
                                extra_roots=(scratch / "stress",))
 
@@ -630,4 +635,5 @@ def summary(report: CheckReport) -> str:
     checked = len({item for _check, item in report.checked})
     return (f"checked {checked} items in {report.seconds:.1f} s ({report.rendered} documents "
             f"rendered, {report.reused} from the cache): {errors} "
-            f"error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+            f"error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+            + (" (--strict: warnings fail)" if report.strict and warnings else ""))

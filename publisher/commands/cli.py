@@ -97,6 +97,8 @@ _JOBS = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
 _PROJECT = click.option("--project", type=_Path(file_okay=False),
                         default=None, help="Project directory (default: the current one).")
 _STRICT = click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+_LANGS = click.option("--lang", "langs", multiple=True,
+                      help="Only the outputs in this language (repeatable; default: all).")
 
 
 def _build_options(command):
@@ -136,23 +138,27 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=_Path())
 @_build_options
+@_LANGS
 @click.option("--keep-orphans", is_flag=True,
               help="Keep outputs whose sources are gone (they still leave the manifest).")
 @click.pass_obj
-def build(obj: _Context, paths, keep_orphans, **options) -> None:
+def build(obj: _Context, paths, keep_orphans, langs, **options) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
     _run(obj, library("pipeline:build"), list(paths) or None, keep_orphans=keep_orphans,
-         **options)
+         langs=_languages(langs) or None, **options)
 
 
 @main.command()
 @_PROJECT
 @_AS_OF
 @_PROFILE
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Render on this many processes (one keeps the render state warm).")
+@_LANGS
 @click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
               help="Seconds between looks.")
 @click.pass_obj
-def watch(obj: _Context, project, as_of, profile, interval) -> None:
+def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
     from publisher.errors import printable
 
@@ -171,6 +177,7 @@ def watch(obj: _Context, project, as_of, profile, interval) -> None:
         try:
             library("commands.watch:watch")(_here(project), interval=interval,
                                             as_of=_parse_as_of(as_of), profile=profile,
+                                            jobs=jobs, langs=_languages(langs) or None,
                                             on_build=report)
         except KeyboardInterrupt:
             click.echo("stopped")
@@ -223,6 +230,8 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
 @main.command(name="check")
 @_PROJECT
 @_AS_OF
+@_PROFILE
+@_STRICT
 @click.option("--public", is_flag=True, help="Fail if anything is under embargo at --as-of.")
 @click.option("--lang", "langs", multiple=True, help="Only these languages (repeatable).")
 @click.option("--baseline", type=_Path(file_okay=False), default=None,
@@ -235,11 +244,13 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
               help="github: workflow annotations; json: one object per line.")
 @_JOBS
 @click.pass_obj
-def check_command(obj: _Context, project, as_of, public, langs, baseline, update_baseline,
-                  junit, output_format, jobs) -> None:
+def check_command(obj: _Context, project, as_of, profile, strict, public, langs, baseline,
+                  update_baseline, junit, output_format, jobs) -> None:
     """Check sources and layouts before anything is sent (exit 1 on any failure)."""
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline DIR")
+    from publisher.errors import printable
+
     root = _here(project)
     langs = _languages(langs)
     tty = sys.stderr.isatty()
@@ -253,11 +264,14 @@ def check_command(obj: _Context, project, as_of, public, langs, baseline, update
             click.echo(f"  {what}", err=True)
         elif tty:
             click.echo(f"\r\x1b[K  checked {done} · {what}"[:200], err=True, nl=False)
+        else:  # a log: one line per document
+            click.echo(f"  checked {printable(what)}", err=True)
 
     with _guard(obj.debug):
         report = library("commands.check:check")(
             root, as_of=_parse_as_of(as_of), public=public, langs=langs or None,
-            baseline=baseline, update_baseline=update_baseline, jobs=jobs, progress=progress)
+            baseline=baseline, update_baseline=update_baseline, jobs=jobs, progress=progress,
+            profile=profile, strict=strict)
     if tty and output_format == "text":
         click.echo("\r\x1b[K", err=True, nl=False)
     if junit:
@@ -308,7 +322,7 @@ def new() -> None:
               default=None, help="Start the --lang version of this source instead.")
 @click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
               help="Release date (default: today).")
-@click.option("--project", type=_Path(file_okay=False), default=None)
+@_PROJECT
 @click.pass_obj
 def new_release(obj: _Context, lang, title, original, date, project) -> None:
     """Write sources/releases/<year>/<date>-<slug>.<lang>.md."""
@@ -338,7 +352,7 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
 @main.command()
 @click.option("--lang", "langs", multiple=True,
               help="Also create a catalog for this language (repeatable).")
-@click.option("--project", type=_Path(file_okay=False), default=None)
+@_PROJECT
 @click.pass_obj
 def catalogs(obj: _Context, langs, project) -> None:
     """Extract layout strings and update every language's .po catalog."""
@@ -354,16 +368,24 @@ def catalogs(obj: _Context, langs, project) -> None:
 
 
 @main.command()
-@click.argument("pdf", type=_Path(exists=True, dir_okay=False))
+@click.argument("pdf", type=_Path(dir_okay=False))
 @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1),
               help="Page number, from 1.")
 @click.option("--width", default=900, show_default=True, type=click.IntRange(16, 10_000),
               help="Width of the image in pixels.")
 @click.option("--output", type=_Path(dir_okay=False), required=True,
               help="PNG file to write.")
+@click.option("--project", type=_Path(file_okay=False), default=None,
+              help="Read a relative PDF path from this project's folder (e.g. "
+                   "build/releases/NAME.pdf).")
 @click.pass_obj
-def preview(obj: _Context, pdf, page, width, output) -> None:
+def preview(obj: _Context, pdf, page, width, output, project) -> None:
     """Rasterise one page of a PDF to PNG (for READMEs, e-mails, reviews)."""
+    if project is not None and not pdf.is_absolute():
+        pdf = _here(project) / pdf
+    if not pdf.is_file():
+        raise click.BadParameter(f"no file '{pdf}'; give a PDF that publisher built, such "
+                                 "as build/releases/NAME.pdf", param_hint="PDF")
     with _guard(obj.debug):
         library("commands.preview:preview")(pdf, output, page=page, width=width)
     click.echo(f"wrote {output}")

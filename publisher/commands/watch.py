@@ -33,8 +33,13 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
-          on_build: Callable | None = None, max_builds: int | None = None) -> None:
-    """Build now, then again after every change, until interrupted."""
+          jobs: int = 1, langs: list[str] | None = None, on_build: Callable | None = None,
+          max_builds: int | None = None) -> None:
+    """Build now, then again after every change, until interrupted.
+
+    One process by default: it keeps the render state warm; with ``jobs``,
+    renders are forked from it (a change to many sources at once goes faster).
+    """
     root = Path(project).resolve()
     session = Session()  # the render state this watch keeps between builds
     builds = 0
@@ -44,7 +49,8 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
         if current != state:
             state = current
             started = time.perf_counter()
-            result = build(root, as_of=as_of, profile=profile, jobs=1, session=session)
+            result = build(root, as_of=as_of, profile=profile, jobs=jobs or 1,
+                           session=session, langs=langs)
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)
