@@ -431,15 +431,24 @@ def vcard(contact: Contact, organisation: str) -> str:
         return (value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
                 .replace("\n", "\\n"))
 
-    given, _, family = contact.name.rpartition(" ")
+    family, _, given = contact.sort_name.partition(",")
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{esc(contact.name)}",
-             f"N:{esc(family)};{esc(given)};;;", f"ORG:{esc(organisation)}"]
+             f"N:{esc(family.strip())};{esc(given.strip())};;;", f"ORG:{esc(organisation)}"]
     if contact.role:
         lines.append(f"TITLE:{esc(contact.role)}")
     if contact.phone:
-        lines.append(f"TEL;TYPE=WORK,VOICE:{contact.phone}")
+        extension = f" ext. {contact.extension}" if contact.extension else ""
+        lines.append(f"TEL;TYPE=WORK,VOICE:{esc(contact.phone + extension)}")
+    if contact.mobile:
+        lines.append(f"TEL;TYPE=CELL,VOICE:{esc(contact.mobile.number)}")
+    if contact.fax:
+        lines.append(f"TEL;TYPE=WORK,FAX:{esc(contact.fax.number)}")
     if contact.email:
         lines.append(f"EMAIL;TYPE=INTERNET,WORK:{contact.email}")
+    if contact.address:
+        lines.append(f"ADR;TYPE=WORK:;;{esc(contact.address)};;;;")
+    if contact.note:
+        lines.append(f"NOTE:{esc(contact.note)}")
     lines.append("END:VCARD")
     return "\r\n".join(lines) + "\r\n"
 

@@ -22,6 +22,7 @@ from .inputs.resources import RefusedResource, ResourcePolicy
 from .inputs.yamlfile import Located
 from .load import Release
 from .text.markdown import render_body
+from .text.phones import Phone, read_phone
 from .text.typography import typographer
 
 
@@ -36,6 +37,12 @@ class Contact:
     organisation: str  # the organisation's id (or name) as the source gives it
     organisation_name: str = ""  # its name in the release's language
     sort_name: str = ""  # how the name sorts: "Le Gall, Jean-Yves"
+    extension: str = ""  # of the phone number
+    mobile: Phone | None = None
+    fax: Phone | None = None
+    address: str = ""
+    note: str = ""  # hours, time zone…
+    external: bool = False  # of another organisation than the site's (printed with it)
 
 
 @dataclass
@@ -68,6 +75,15 @@ class Localised:
     anchor: str = ""  # id of the release inside a kit or newsletter
     email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
     text: str = ""  # the body as plain text (the e-mail's text part)
+
+    @property
+    def contact_groups(self) -> list[tuple[str, list[Contact]]]:
+        """The contacts by organisation, in the order the source names them (a joint
+        release has more than one group)."""
+        groups: dict[str, list[Contact]] = {}
+        for contact in self.contacts:
+            groups.setdefault(contact.organisation_name, []).append(contact)
+        return list(groups.items())
 
 
 @dataclass(frozen=True)
@@ -194,8 +210,6 @@ def pick_language(values: dict, lang: str):
 
 def _contact(ref, index, release: Release, inputs: LocaleInputs,
              problems) -> Contact | None:
-    import phonenumbers
-
     if isinstance(ref, str):
         entry = inputs.contacts.get(ref)
         if entry is None:
@@ -211,43 +225,84 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
             file, line, f"contact '{entry.get('id', entry['name'])}' has no role in "
                         f"'{release.lang}'; add 'role: {{{release.lang}: …}}'",
             severity="warning"))
-    phone_text, phone_uri = entry.get("phone") or "", ""
-    if phone_text:
-        try:
-            number = phonenumbers.parse(phone_text, inputs.site.get("country"))
-            if not phonenumbers.is_valid_number(number):
-                raise phonenumbers.NumberParseException(1, "not a valid number")
-            phone_text = phonenumbers.format_number(
-                number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-            phone_uri = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
-        except phonenumbers.NumberParseException:
-            country = inputs.site.get("country")
-            hint = ("write it in international form (+33 1 23 45 67 89)" if not country
-                    else f"check the digits or write it in international form; national "
-                         f"numbers are read as {country} numbers (site.yaml 'country')")
-            problems.append(Problem(file, line, f"phone number '{phone_text}' of "
-                                                f"'{entry['name']}' is not valid; {hint}"))
     organisation = entry.get("organisation") or ""
-    given, _, family = entry["name"].rpartition(" ")
+    known = (inputs.site.get("organisations") or {}).get(organisation) or {}
+    countries = [entry.get("country"), known.get("country"), inputs.site.get("country")]
+    numbers = {}
+    for kind in ("phone", "mobile", "fax"):
+        written = entry.get(kind) or ""
+        numbers[kind] = read_phone(written, countries) if written else None
+        if written and not numbers[kind].valid:
+            tried = [c for c in countries if c]
+            hint = ("write it in international form (+33 1 23 45 67 89)" if not tried else
+                    f"it is not a valid number in {tried[0]}; give the contact its 'country' "
+                    "or write the number in international form (+1 202 358 0142)")
+            problems.append(Problem(file, line, f"{kind} number '{written}' of "
+                                                f"'{entry['name']}' is printed as written, "
+                                                f"without a link: {hint}",
+                                    severity="warning"))
+    phone = numbers["phone"]
+    typo = typographer(release.lang)
+    name = organisation_name(organisation, inputs.site, release.lang)
     return Contact(
         id=str(entry.get("id") or entry["name"]),
         name=entry["name"],
-        role=typographer(release.lang).text(role),
-        phone=phone_text,
-        phone_uri=phone_uri,
+        role=typo.text(role),
+        phone=phone.number if phone else "",
+        phone_uri=phone.uri if phone else "",
         email=entry.get("email") or "",
         organisation=organisation,
-        organisation_name=organisation_name(organisation, inputs.site, release.lang),
-        sort_name=entry.get("sort_name") or (f"{family}, {given}" if given else family),
+        organisation_name=name,
+        sort_name=entry.get("sort_name") or sort_name(entry["name"]),
+        extension=phone.extension if phone else "",
+        mobile=numbers["mobile"],
+        fax=numbers["fax"],
+        address=entry.get("address") or "",
+        note=typo.text(pick_language(entry.get("note") or {}, release.lang) or ""),
+        external=not is_issuer(organisation, inputs.site),
     )
 
 
+# particles that belong to the family name ("Le Gall", "van der Rohe", "de la Cruz")
+PARTICLES = {"de", "du", "des", "la", "le", "les", "d'", "d’", "van", "von", "der", "den",
+             "ter", "ten", "zu", "da", "di", "dos", "das", "do", "del", "della", "degli",
+             "dei", "lo", "st.", "saint", "bin", "ibn", "al", "el", "ben", "mac", "af", "av"}
+
+
+def sort_name(name: str) -> str:
+    """'Family, Given' for a name written 'Given Family', keeping the family name's
+    particles: "Jean-Yves Le Gall" → "Le Gall, Jean-Yves"."""
+    words = name.split()
+    if len(words) < 2:
+        return name
+    start = len(words) - 1
+    for index in range(1, len(words) - 1):
+        if words[index].casefold() in PARTICLES:
+            start = index
+            break
+    return f"{' '.join(words[start:])}, {' '.join(words[:start])}"
+
+
+def is_issuer(organisation: str, site: dict) -> bool:
+    """Whether ``organisation`` (an id or a name) is the site's own."""
+    if not organisation:
+        return True
+    own = {str(site.get(key) or "").casefold() for key in ("name", "legal_name")} - {""}
+    if organisation.casefold() in own:
+        return True
+    names = ((site.get("organisations") or {}).get(organisation) or {}).get("name") or {}
+    return any(str(value).casefold() in own for value in names.values())
+
+
 def organisation_name(organisation: str, site: dict, lang: str) -> str:
-    """An organisation id as its name in ``lang`` (site.yaml's ``organisations``)."""
-    names = (site.get("organisations") or {}).get(organisation)
+    """An organisation id as its name in ``lang`` (site.yaml's ``organisations``); a
+    name is itself; the site's own organisation is the site's name."""
+    names = ((site.get("organisations") or {}).get(organisation) or {}).get("name")
     if names:
         return pick_language(names, lang) or next(iter(names.values()))
-    return organisation or site["name"]
+    if is_issuer(organisation, site):
+        return site["name"]
+    return organisation
 
 
 def _glyph_problems(release: Release, inputs: LocaleInputs,

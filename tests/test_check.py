@@ -51,8 +51,9 @@ def test_schema_problems_are_all_collected_with_line_and_column(checked_fr):
 
 
 def test_template_error_names_the_template_and_line(checked_fr):
-    _override_layout(checked_fr, html=lambda t: t.replace("{% if release.contacts %}",
-                                                       "{% if release.contact_list %}"))
+    _override_layout(checked_fr, html=lambda t: t.replace(
+        "{{ parts.release_contacts(release) }}",
+        "{% if release.contact_list %}{% endif %}{{ parts.release_contacts(release) }}"))
     report = check(checked_fr.root, langs=["fr"])
     problems = _findings(report, "layouts")
     assert problems and all(p.file == "layouts/release/release.html" for p in problems)

@@ -77,7 +77,9 @@ def test_string_missing_from_a_catalog_is_reported_once(project):
 
 def test_undefined_variable_names_the_template_line(project):
     template = (LAYOUTS / "release/release.html").read_text(encoding="utf-8")
-    template = template.replace("{% if release.contacts %}", "{% if release.headline %}")
+    template = template.replace("{{ parts.about(release.about) }}",
+                                "{{ release.headline }}{{ parts.about(release.about) }}")
+    assert "release.headline" in template
     project.write("layouts/release/release.html", template)
     project.write("layouts/release/release.css", "")
     path = project.write(SOURCE.format(lang="fr"), release_text())

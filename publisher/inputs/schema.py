@@ -141,11 +141,30 @@ def email(value, located, path):
     return value
 
 
+def country(value, located, path):
+    value = text(value, located, path)
+    if not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise Invalid(f"{value!r} is not a country code; write its two letters (ISO 3166-1), "
+                      "e.g. FR, US, JP")
+    return value.upper()
+
+
 def colour(value, located, path):
     value = text(value, located, path)
     if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
         raise Invalid(f"{value!r} is not a colour; write it as #rrggbb")
     return value
+
+
+def organisation(value, located, path):
+    """An organisation: its name (text or per language), or {name, country}."""
+    if isinstance(value, dict) and "name" in value:
+        return mapping_of([
+            Field("name", per_language, "Name, as text or per language.", required=True),
+            Field("country", country, "Country whose national phone numbers its "
+                                      "contacts' are."),
+        ], "organisation")(value, located, path)
+    return {"name": per_language(value, located, path)}
 
 
 def mapping_of(fields: list[Field], kind: str):
@@ -190,9 +209,17 @@ class _Many(Exception):
 CONTACT_FIELDS = [
     Field("name", text, "Full name as printed.", required=True),
     Field("role", per_language, "Role, as text or per language: {fr: …, en: …}."),
-    Field("phone", text, "Phone number, national or international form."),
+    Field("phone", text, "Phone number, national or international form, with an extension "
+                         "if any (ext. 752, x752, poste 752, Durchwahl 752, 内線752)."),
+    Field("mobile", text, "Mobile number, as phone."),
+    Field("fax", text, "Fax number, as phone."),
     Field("email", email, "E-mail address."),
     Field("organisation", text, "Organisation id (see site.yaml 'organisations') or name."),
+    Field("country", country, "Country whose national numbers the contact's are (US); "
+                              "default: the organisation's, then the site's."),
+    Field("address", text, "Postal address."),
+    Field("note", per_language, "A short note, e.g. hours and time zone, as text or per "
+                                "language."),
     Field("sort_name", text, "How the name sorts, e.g. 'Le Gall, Jean-Yves' (default: "
                              "family name taken as the last word)."),
 ]
@@ -351,10 +378,10 @@ SITE_FIELDS = [
     Field("limits", limits, "Raise or lower what one input may hold: "
                             + ", ".join(DEFAULTS["limits"]) + ".", default={}),
     Field("organisations", lambda v, loc, p: {
-        str(k): per_language(item, loc, p + (k,))
+        str(k): organisation(item, loc, p + (k,))
         for k, item in _mapping(v, "a mapping of organisation id to name").items()},
-        "Organisation ids used by contacts → display name (text or per language).",
-        default={}),
+        "Organisation ids used by contacts → name (text or per language), or "
+        "{name, country}.", default={}),
     Field("page_limit", number, "Most pages a release may have (publisher check)."),
     Field("profile", profile, "Output profile: screen (tagged, accessible) or print.",
           default=DEFAULTS["profile"]),
