@@ -73,7 +73,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-# The README's pictures, made from the built sample.
+# The README's pictures, made from the built sample and a release of the corpus.
+CORPUS_RELEASE = 2018-06-01-satellite-nappes-phreatiques.fr
 screenshot: build
 	$(BIN)/publisher preview build/releases/2018-06-15-cnes-roscosmos.fr.pdf \
 	  --page 1 --width 900 --output docs/release-page1.png
@@ -81,6 +82,13 @@ screenshot: build
 	  --page 2 --width 700 --output docs/kit-contents.png
 	$(BIN)/publisher preview build/newsletters/2018-06.en.pdf \
 	  --page 1 --width 700 --output docs/newsletter-page1.png
+	scratch=$$(mktemp -d) && cp -r sources $$scratch/ && \
+	  cp tests/fixtures/corpus/$(CORPUS_RELEASE).md $$scratch/sources/releases/2018/ && \
+	  $(BIN)/publisher build --project $$scratch \
+	    $$scratch/sources/releases/2018/$(CORPUS_RELEASE).md && \
+	  for page in 1 2; do $(BIN)/publisher preview --project $$scratch \
+	    build/releases/$(CORPUS_RELEASE).pdf --page $$page --width 700 \
+	    --output docs/corpus-page$$page.png; done; rm -rf $$scratch
 
 # Re-extract layout strings into layouts/locale/*/LC_MESSAGES/messages.po.
 catalogs: $(VENV)/.installed

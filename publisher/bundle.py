@@ -33,14 +33,16 @@ from .localise import (
     Contact,
     Localised,
     creation_date,
+    long_date,
     month_title,
     pick_language,
+    site_locale,
+    site_typographer,
     source_epoch,
 )
 from .pdf.join import PART_LINK, join
 from .render import Attachment
 from .text.slugs import slugify
-from .text.typography import typographer
 
 # --- what bundle is given, and what it gives back -----------------------------------
 
@@ -151,10 +153,9 @@ def bundle(job: KitBundle | NewsletterBundle, maker: PartMaker) -> Bundled:
 
 
 def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
-    from babel.dates import format_date
-
     lang = job.lang
-    typo = typographer(lang)
+    locale = site_locale(lang, job.site)
+    typo = site_typographer(locale, job.site)
     groups = contact_groups(job.releases) if job.meta["contacts_appendix"] else []
     attachments = vcard_attachments(groups) + job.attachments
     site = job.releases[0].site if job.releases else job.site
@@ -167,7 +168,7 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
     context = base_context(site, lang, job.page, meta)
     context.update(
         kit={"title": title, "subtitle": meta["subject"],
-             "date_long": format_date(date, "long", locale=lang), "intro_html": job.intro_html,
+             "date_long": long_date(date, locale), "intro_html": job.intro_html,
              "cover_url": job.cover_url, "cover_alt": title},
         releases=job.releases, left_out=job.left_out, contacts=groups,
         about=job.releases[0].about if job.releases else None)
@@ -184,9 +185,10 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
 def _newsletter(job: NewsletterBundle, maker: PartMaker) -> Bundled:
     lang = job.lang
     first = dt.date.fromisoformat(f"{job.month}-01")
+    locale = site_locale(lang, job.releases[0].site)
     # the edition's title ("Lettre d'information — juin 2018") is written by the layout
-    edition = {"month": month_title(first, lang), "number": job.number,
-               "month_line": month_title(first, lang, start_of_line=True)}
+    edition = {"month": month_title(first, locale), "number": job.number,
+               "month_line": month_title(first, locale, start_of_line=True)}
     groups = contact_groups(job.releases)
     site = job.releases[0].site
     last_day = max(r.date for r in job.releases)

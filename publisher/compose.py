@@ -102,6 +102,7 @@ class Layouts:
             )
             self._env.filters["counter_content"] = counter_content
             self._env.filters["css_string"] = css_string
+            self._env.filters["balanced"] = balanced
             self._env.globals["layout_url"] = self.layout_url
         return self._env
 
@@ -271,6 +272,31 @@ def release_document(localised: Localised, page: Page, layout: str) -> Document:
     context = base_context(localised.site, localised.lang, page, release_meta(localised))
     context["release"] = localised
     return Document(f"{layout}/{layout}.html", localised.lang, context)
+
+
+_SHORT_PART = re.compile(r"\w-\w{1,2}\W*$|^\W*\w{1,2}-\w")  # Горизонт-М, e-Health
+
+
+def balanced(text: str, longest: int = 28, in_link: bool = False):
+    """A title whose last line never holds one word alone: its last two words are
+    kept together (WeasyPrint has no ``text-wrap: balance``), and a compound with a
+    part of one or two letters ("«Горизонт-М»") is never broken at its hyphen.  In
+    no-wrap spans, or, inside a link (whose tags a span would split), with a
+    no-break space."""
+    from markupsafe import Markup, escape
+
+    words = str(text).split(" ")
+    if len(words) >= 2 and len(words[-2]) + len(words[-1]) + 1 <= longest:
+        words[-2:] = [f"{words[-2]}\u00a0{words[-1]}"]
+    if in_link:
+        return escape(" ".join(words))
+    out = []
+    for word in words:
+        if "\u00a0" in word or _SHORT_PART.search(word):
+            out.append(Markup('<span class="nobr">{}</span>').format(word.replace("\u00a0", " ")))
+        else:
+            out.append(escape(word))
+    return Markup(" ").join(out)
 
 
 def counter_content(text: str):

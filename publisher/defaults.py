@@ -26,6 +26,7 @@ DEFAULTS: dict[str, object] = {
     "fallback_lang": "en",  # layout strings missing from a catalog fall back to it
     "page_size": "A4",
     "country": None,  # region used to read national phone numbers
+    "end_mark": "###",  # printed after a release whose body ends without its own
     "colours": {"primary": "#1f3a5f", "accent": "#b08d57", "text": "#1d1d1f"},
     # output profiles
     "profile": "screen",  # screen: tagged PDF/UA-1; print: PDF/X-4 under build/print/

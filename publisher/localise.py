@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from .defaults import DEFAULTS
 from .errors import Problem
 from .inputs.fonts import describe, uncovered
 from .inputs.resources import RefusedResource, ResourcePolicy
@@ -75,6 +76,7 @@ class Localised:
     anchor: str = ""  # id of the release inside a kit or newsletter
     email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
     text: str = ""  # the body as plain text (the e-mail's text part)
+    end_mark: str = ""  # printed after the body: the body's own, or the site's
 
     @property
     def contact_groups(self) -> list[tuple[str, list[Contact]]]:
@@ -101,21 +103,22 @@ class LocaleInputs:
 
 def localise(release: Release, inputs: LocaleInputs) -> Localised:
     """Localise one release; its problems are collected in ``.problems``."""
-    from babel.dates import format_date
-
     lang = release.lang
     meta = release.meta
     site = inputs.site
-    typo = typographer(lang)
+    locale = site_locale(lang, site)
+    typo = site_typographer(locale, site)
     problems: list[Problem] = []
     prepare_image = inputs.prepare_image
 
     resolve = image_resolver(inputs.policy, release.path.parent, release.file, prepare_image)
-    body = render_body(release.body, typo, source=release.path, shown=release.file,
+    body_text, own_mark = split_end_mark(release.body)
+    body = render_body(body_text, typo, source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
                        doc_id=release.stem, limits=inputs.policy.limits)
     problems.extend(body.problems)
-    problems.extend(placeholder_problems(release))
+    problems.extend(placeholder_problems(
+        release, tuple((site.get("typography") or {}).get("keep") or ())))
 
     contacts = [
         _contact(ref, index, release, inputs, problems)
@@ -131,12 +134,12 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
         title=typo.text(meta["title"]),
         subtitle=typo.text(meta.get("subtitle") or ""),
         date=meta["date"],
-        date_long=format_date(meta["date"], "long", locale=lang),
+        date_long=long_date(meta["date"], locale),
         place=typo.text(meta.get("dateline") or ""),
-        embargo=format_embargo(embargo, lang) if embargo and embargo > inputs.as_of else "",
+        embargo=format_embargo(embargo, locale) if embargo and embargo > inputs.as_of else "",
         body_html=body.html,
         lede=typo.text(body.first_paragraph),
-        figures=[_figure(f, lang, typo) for f in meta.get("figures") or []],
+        figures=[_figure(f, locale, typo) for f in meta.get("figures") or []],
         contacts=[c for c in contacts if c is not None],
         about={"title": typo.text(about["title"]), "text": typo.text(about["text"])}
         if about else None,
@@ -145,6 +148,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
         site={**site, **{key: typo.text(site[key]) for key in ("name", "legal_name", "address")
                          if site.get(key)}},
         problems=problems,
+        end_mark=own_mark or str(site.get("end_mark", DEFAULTS["end_mark"]) or ""),
     )
     problems.extend(_glyph_problems(release, inputs, localised))
     return localised
@@ -164,12 +168,51 @@ def source_epoch(date: dt.date) -> int:
     return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
 
 
+def site_locale(lang: str, site: dict) -> str:
+    """The Babel locale of a file language: site.yaml's ``locales`` (en: en_GB) or itself."""
+    return (site.get("locales") or {}).get(lang) or lang
+
+
+def site_typographer(locale: str, site: dict):
+    """The typographer of ``locale`` that leaves the site's ``typography.keep`` alone."""
+    return typographer(locale, tuple((site.get("typography") or {}).get("keep") or ()))
+
+
+def long_date(day: dt.date, locale: str) -> str:
+    """The long date as the locale writes it, with French's "1er" for the first day."""
+    from babel.dates import format_date, get_date_format
+
+    if day.day == 1 and locale.split("_")[0] == "fr":
+        pattern = get_date_format("long", locale=locale).pattern
+        if re.search(r"(?<![d'])d(?!d)", pattern):
+            return format_date(day, re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1),
+                               locale=locale)
+    return format_date(day, "long", locale=locale)
+
+
+# a conventional end mark, alone on the body's last line
+END_MARK = re.compile(
+    r"^[ \t]*(?:\#(?:[ \t]*\#){2,}|-[ \t]*30[ \t]*-|[-–—]{1,3}[ \t]*(?:end|ends|fin|ende|fine|"
+    r"конец)[ \t]*[-–—]{1,3}|ENDS?|FIN|ENDE|-{2,}/{2,}-{2,})[ \t]*$", re.IGNORECASE)
+
+
+def split_end_mark(body: str) -> tuple[str, str]:
+    """(body without its end mark, the mark as written); the mark is '' when the body
+    ends without one."""
+    stripped = body.rstrip()
+    start = stripped.rfind("\n") + 1
+    last = stripped[start:]
+    if END_MARK.match(last) and stripped[:start].strip():
+        return stripped[:start], last.strip()
+    return body, ""
+
+
 def format_embargo(moment: dt.datetime, lang: str) -> str:
     """Date and time in the embargo's own UTC offset, as the locale writes them."""
-    from babel.dates import format_date, format_time, get_datetime_format, get_timezone_gmt
+    from babel.dates import format_time, get_datetime_format, get_timezone_gmt
 
     zone = moment.tzinfo
-    date = format_date(moment, "long", locale=lang)
+    date = long_date(moment.date(), lang)
     time = format_time(moment, "short", tzinfo=zone, locale=lang)
     gmt = get_timezone_gmt(moment, locale=lang)
     return get_datetime_format("long", locale=lang).replace("'", "").format(
@@ -242,7 +285,7 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
                                                 f"without a link: {hint}",
                                     severity="warning"))
     phone = numbers["phone"]
-    typo = typographer(release.lang)
+    typo = site_typographer(site_locale(release.lang, inputs.site), inputs.site)
     name = organisation_name(organisation, inputs.site, release.lang)
     return Contact(
         id=str(entry.get("id") or entry["name"]),
@@ -311,7 +354,16 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
     covered = inputs.covered
     problems = []
     lines = release.text.splitlines()
+    # an inline contact's numbers are printed as read ("内線752" becomes the layout's "ext.")
+    printed_as_read = set()
+    for index, ref in enumerate(release.meta.get("contacts") or []):
+        for kind in ("phone", "mobile", "fax"):
+            if isinstance(ref, dict) and ref.get(kind) and read_phone(ref[kind], [
+                    ref.get("country"), inputs.site.get("country")]).valid:
+                printed_as_read.add(release.located.line("contacts", index, kind))
     for number, line in enumerate(lines, start=1):
+        if number in printed_as_read:
+            continue
         missing = uncovered(line, covered)
         if missing:
             problems.append(Problem(
@@ -348,19 +400,44 @@ def image_resolver(policy: ResourcePolicy, folder: Path, shown: str, prepare_ima
     return resolve
 
 
-PLACEHOLDER = re.compile(r"\[\[(.+?)\]\]")
+PLACEHOLDER = re.compile(r"\[\[(.+?)\]\]")  # what 'publisher new' writes
+
+# text left for later: TODO, TBD, XXX, lorem ipsum, [Name], {{ … }}, 00 00 00 00 00
+PLACEHOLDERS = re.compile(
+    r"(?<![\w-])(?:TODO|TBD|TBC|FIXME|XXX+|A COMPLÉTER|À COMPLÉTER)(?![\w-])"
+    r"|(?i:lorem ipsum)"
+    r"|\{\{.*?\}\}|\{%.*?%\}"
+    r"|\[(?:Name|Nom|Prénom|Vorname|Nachname|Nombre|Nome|Cognome|Имя|Фамилия|Title|Titre|Date|"
+    r"Datum|Fecha|Data|City|Ville|Stadt|Ciudad|Città|Company|Société|Firma|Empresa|Azienda|"
+    r"Organi[sz]ation|Phone|Téléphone|Telefon|Teléfono|Telefono|E-?mail|Quote|Citation|Zitat|"
+    r"Cita|Insert|Insérer|Einfügen|Insertar|Inserire|Contact|Kontakt|Contacto|Contatto|"
+    r"Ort|Lieu|Place|Luogo|Lugar|Role|Rôle|Funktion)(?:[ :][^\]\n]{0,40})?\](?![(\[:])"
+    r"|(?<!\d)00(?:[ .\-]00){3,}(?!\d)|(?<![\w])(?:XX|xx)(?:[ .\-](?:XX|xx)){3,}(?!\w)")
 
 
-def placeholder_problems(release: Release) -> list[Problem]:
-    """Placeholder text that ``publisher new`` wrote and nobody replaced (a warning
-    for a build, an error for ``publisher check``)."""
+def placeholder_problems(release: Release, keep: tuple[str, ...] = ()) -> list[Problem]:
+    """Text not ready to send, anywhere in the source (front matter or body): what
+    'publisher new' wrote, or TODO, lorem ipsum, [Name], 00 00 00 00 00… (a warning
+    for a build, an error for ``publisher check``).  The words of ``keep`` (the
+    site's ``typography.keep``: "Expedition XXX") are not placeholders."""
     found = []
-    for offset, line in enumerate(release.body.splitlines()):
-        match = PLACEHOLDER.search(line)
-        if match:
-            found.append(Problem(release.file, release.body_line + offset,
+    lines = (release.text or "").splitlines()
+    start = max(release.body_line - 1, 0)
+    for number, line in enumerate(lines, start=1):
+        generated = PLACEHOLDER.search(line) if number > start else None
+        if generated:
+            found.append(Problem(release.file, number,
                                  f"placeholder text left from 'publisher new': "
-                                 f"'{match[1][:40]}…'; write the release in its place",
+                                 f"'{generated[1][:40]}…'; write the release in its place",
+                                 severity="warning"))
+            continue
+        for word in keep:
+            line = line.replace(word, " " * len(word))
+        match = PLACEHOLDERS.search(line)
+        if match:
+            found.append(Problem(release.file, number,
+                                 f"placeholder text '{match.group()[:40]}' is not ready to "
+                                 "send; write the final text in its place",
                                  severity="warning"))
     return found
 

@@ -35,6 +35,7 @@ from .errors import Problem, RenderError, os_problem
 from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, file_of, make_fetcher
 from .pdf.weasy import page_box, raster_size, stable_document_id
+from .text.ladders import ladders, unhyphenated
 
 # the stylesheet elements that compose writes: <style> without attributes, <link> to CSS
 _SHEET = re.compile(r'(<style>(.*?)</style>|<link rel="stylesheet" href="([^"]+)">)', re.S)
@@ -242,9 +243,14 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                 for a in job.attachments],
         }
         with _source_date(job.epoch), _time_limit(job.seconds):
-            document = HTML(string=html, base_url=state.policy.virtual(composed.base_url),
-                            url_fetcher=fetcher).render(font_config=state.fonts.config,
-                                                        **options)
+            for attempt in range(3):  # no more than two hyphenated lines in a row
+                document = HTML(string=html, base_url=state.policy.virtual(composed.base_url),
+                                url_fetcher=fetcher).render(font_config=state.fonts.config,
+                                                            **options)
+                words = ladders(document) if attempt < 2 else []
+                if not words:
+                    break
+                html = unhyphenated(html, words)
             stable_document_id(document, digest)
             pdf = document.write_pdf(**options)
     except _OutOfTime:

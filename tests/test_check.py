@@ -178,9 +178,17 @@ def test_stale_translation(checked_fr):
     [untranslated] = _findings(check(checked_fr.root, langs=["fr"]), "translations")
     assert untranslated.message.startswith(f"not translated yet: the body is still {SAMPLE_STEM}")
     english = checked_fr.release("en")
-    english.write_text(english.read_text(encoding="utf-8").replace(
-        "Jeudi 15 juin", "On Thursday 15 June"), encoding="utf-8")
+    stub = english.read_text(encoding="utf-8")
+    front = stub[:stub.index("---", 3) + 3]
+    translated = (REPO / "sources/releases/2018" / f"{SAMPLE_STEM}.en.md").read_text(
+        encoding="utf-8")
+    english.write_text(front + translated[translated.index("---", 3) + 3:], encoding="utf-8")
     assert check(checked_fr.root, langs=["fr"]).findings == []
+    # a translation begun but still mostly in French is not ready either
+    english.write_text(stub.replace("Jeudi 15 juin", "On Thursday 15 June"), encoding="utf-8")
+    [half] = _findings(check(checked_fr.root, langs=["fr"]), "translations")
+    assert "the body reads as French (fr), not English as the file says" in half.message
+    english.write_text(front + translated[translated.index("---", 3) + 3:], encoding="utf-8")
     source = checked_fr.release("fr")
     source.write_text(source.read_text(encoding="utf-8") + "\nUn ajout.\n", encoding="utf-8")
     [problem] = _findings(check(checked_fr.root, langs=["fr"]), "translations")
@@ -292,6 +300,26 @@ def test_strict_check_fails_on_a_warning(checked_fr):
                                        "--lang", "fr", "--strict"])
     assert strict.exit_code == 1
     assert ": 0 errors, 1 warning (--strict: warnings fail)" in strict.output
+
+
+def test_text_not_ready_to_send_fails_the_check(checked_fr):
+    source = checked_fr.release("fr")
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('subtitle: "Le CNES', 'subtitle: "TODO Le CNES'),
+                      encoding="utf-8")
+    # the French text, labelled German: an untranslated copy
+    german = source.with_name(f"{SAMPLE_STEM}.de.md")
+    german.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--project", str(checked_fr.root), "--lang", "fr"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    subtitle = next(i for i, line in enumerate(text.splitlines(), 1) if "subtitle" in line)
+    assert any(line.split() [:2] == [str(subtitle), "error"] and
+               "placeholder text 'TODO' is not ready to send" in line for line in lines), lines
+    body = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("Jeudi"))
+    assert any(line.split()[:2] == [str(body), "error"] and
+               "the body reads as French (fr), not German as the file says" in line
+               for line in lines), result.output
 
 
 def test_second_check_comes_from_the_cache(checked_fr):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -98,7 +99,10 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
     for kit in loaded.kits:
         report.checked.append(("sources", kit.file))
         report.add("sources", kit.problems)
-    report.add("translations", stale_translations(loaded))
+    stale = stale_translations(loaded)
+    report.add("translations", stale)
+    report.add("translations", language_problems(
+        loaded, {p.file for p in stale if p.message.startswith("not translated yet")}))
     if public:
         report.add("embargo", under_embargo(loaded, as_of))
     with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
@@ -458,6 +462,49 @@ def stale_translations(loaded) -> list[Problem]:
                                     f"{origin['file']} changed after this translation was made; "
                                     "update the translation, then its translated_from.sha256 "
                                     f"to {content_hash(original)}"))
+    return problems
+
+
+# languages a statistical identifier tells apart poorly: one is not taken for the other
+_CLOSE = [{"hr", "sr", "bs"}, {"da", "no", "nb", "nn"}, {"ms", "id"}, {"cs", "sk"},
+          {"zh", "zh_hant"}]
+_MARKUP = re.compile(r"\[\^?[^\]]*\]|\(\S*\)|https?://\S+|www\.\S+|\S+@\S+|[#*_>|`~]+"
+                     r"|^\s*[-+]\s|\d+")
+
+
+def language_problems(loaded, skip: set[str]) -> list[Problem]:
+    """Releases whose body is not written in the language they are labelled with
+    (a translation left in its original's language, a French text named .en.md)."""
+    problems = []
+    identifier = None
+    for release in loaded.releases:
+        if release.file in skip or not release.lang or not release.body:
+            continue
+        text = " ".join(_MARKUP.sub(" ", release.body[:4000]).split())
+        if len(text.split()) < 40:
+            continue  # too short to tell
+        if identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        found, probability = identifier.classify(text)
+        labelled = release.lang.split("_")[0]
+        if found == labelled or probability < 0.95 or any(
+                {found, labelled} <= group for group in _CLOSE):
+            continue
+        from babel import Locale
+
+        def name(code: str) -> str:
+            try:
+                return Locale.parse(code).get_display_name("en")
+            except (ValueError, LookupError):
+                return code
+
+        leading = len(release.body) - len(release.body.lstrip("\n"))
+        problems.append(Problem(
+            release.file, release.body_line + leading,
+            f"the body reads as {name(found)} ({found}), not {name(labelled)} as the file "
+            f"says; translate it, or fix the file's language"))
     return problems
 
 

@@ -257,6 +257,8 @@ def check_command(obj: _Context, project, as_of, profile, strict, public, langs,
     if output_format == "text":
         click.echo("checking the sources, then every layout in every language…", err=True)
 
+    said: set[str] = set()
+
     def progress(done: int, what: str) -> None:
         if output_format != "text":
             return
@@ -264,7 +266,8 @@ def check_command(obj: _Context, project, as_of, profile, strict, public, langs,
             click.echo(f"  {what}", err=True)
         elif tty:
             click.echo(f"\r\x1b[K  checked {done} · {what}"[:200], err=True, nl=False)
-        else:  # a log: one line per document
+        elif what not in said:  # a log: one line per document (not per file it makes)
+            said.add(what)
             click.echo(f"  checked {printable(what)}", err=True)
 
     with _guard(obj.debug):

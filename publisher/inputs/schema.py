@@ -111,6 +111,26 @@ def language(value, located, path):
     return str(locale)
 
 
+def end_mark(value, located, path):
+    """The mark printed after a release's body; '' or false for none."""
+    if value is False or value == "":
+        return ""
+    return text(value, located, path)
+
+
+def locales(value, located, path):
+    """{file language: Babel locale}: en: en_GB."""
+    chosen = {}
+    for key, item in _mapping(value, "a mapping of language to locale, e.g. {en: en_GB}").items():
+        lang = language(key, located, path + (key,))
+        locale = language(item, located, path + (key,))
+        if locale.split("_")[0] != lang.split("_")[0]:
+            raise Invalid(f"'{key}: {item}': the locale must be of the same language "
+                          f"({lang}_XX)")
+        chosen[lang] = locale
+    return chosen
+
+
 def _count(value: list, located, path):
     most = limit(located, "list_items")
     if len(value) > most:
@@ -383,6 +403,14 @@ SITE_FIELDS = [
         "Organisation ids used by contacts → name (text or per language), or "
         "{name, country}.", default={}),
     Field("page_limit", number, "Most pages a release may have (publisher check)."),
+    Field("end_mark", end_mark, "Mark printed after a body that ends without its own "
+                                "('###', '-30-'…; '' for none).", default=DEFAULTS["end_mark"]),
+    Field("typography", mapping_of([
+        Field("keep", text_list, "Words typography leaves as written (brands: Yahoo!).",
+              default=[]),
+    ], "typography"), "Typography settings.", default={}),
+    Field("locales", locales, "Babel locale per file language (dates, numbers, quotes): "
+                              "{en: en_GB, pt: pt_PT}.", default={}),
     Field("profile", profile, "Output profile: screen (tagged, accessible) or print.",
           default=DEFAULTS["profile"]),
     Field("print", mapping_of([

@@ -8,10 +8,15 @@ the web (http, https), to an address (mailto, tel) or to an anchor of the
 document.  A body is bounded (its length, its longest word, the words of a
 table cell, its footnotes, its nesting), so that no source can hang a build:
 past a limit it is refused with the limit's name.
+
+Words a typesetter never hyphenates are marked for the layouts: addresses
+(URLs, e-mail) and words that begin with a capital (names) in
+``<span class="nh">``, phone numbers in ``<span class="nobr">``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +26,14 @@ from mdit_py_plugins.footnote import footnote_plugin
 from ..defaults import DEFAULTS
 from ..errors import Problem
 from ..inputs.resources import link_problem
-from .typography import Typographer
+from .typography import PROTECTED, Typographer
+
+# what is never hyphenated: an address, or a word of 5 letters or more that starts
+# with a capital; a phone number (8 digits or more) is not broken at all
+_UNBROKEN = re.compile(
+    r"(?P<address>" + PROTECTED.pattern + r")"
+    r"|(?P<phone>(?<![\w+])\+?\d(?:[\d\u00a0\u202f .\-()/]*\d){7,}(?!\w))"
+    r"|(?P<name>(?<!\w)[^\W\d_](?:[\w\u00ad]|-(?=\w))*)")
 
 
 @dataclass
@@ -97,7 +109,8 @@ def render_body(
                 tokens[index + 2].tag = token.tag
         if token.type != "inline" or not token.children:
             continue
-        _typeset_inline(token.children, typographer)
+        _typeset_inline(token.children, typographer,
+                        mark=not (index and tokens[index - 1].type == "heading_open"))
         for child in token.children:
             if child.type == "link_open":
                 href = child.attrGet("href") or ""
@@ -163,8 +176,9 @@ def _line_of(needle: str, lines: list[str], block_map, first_line: int) -> int:
     return first_line + start
 
 
-def _typeset_inline(children, typographer: Typographer) -> None:
-    """Apply typography to the text tokens of one inline run."""
+def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> None:
+    """Apply typography to the text tokens of one inline run; with ``mark``, mark
+    the words that must not be hyphenated (headings are never hyphenated)."""
     texts = []
     in_autolink = 0
     for child in children:
@@ -177,10 +191,50 @@ def _typeset_inline(children, typographer: Typographer) -> None:
         elif child.type in ("softbreak", "hardbreak"):
             texts.append(None)
         elif child.type == "image":
-            _typeset_inline(child.children or [], typographer)
+            _typeset_inline(child.children or [], typographer, mark=False)
     # softbreaks split runs only as a space would: keep them in the sequence
     segments = [t.content if t is not None else " " for t in texts]
     out = typographer.apply(segments)
     for token, value in zip(texts, out, strict=True):
         if token is not None:
             token.content = value
+    if mark:
+        children[:] = _marked(children)
+
+
+def _marked(children) -> list:
+    """``children`` with the words that must not be hyphenated or broken in spans."""
+    from markdown_it.token import Token
+
+    out = []
+    in_link = 0  # a link is never hyphenated (the layouts say so) and keeps its tags whole
+    for child in children:
+        in_link += (child.type == "link_open") - (child.type == "link_close")
+        if child.type != "text" or not child.content or in_link:
+            out.append(child)
+            continue
+        position = 0
+        for match in _UNBROKEN.finditer(child.content):
+            kind = match.lastgroup
+            word = match.group()
+            if kind == "name" and not (word[0].isupper() and len(word) >= 5):
+                continue
+            if match.start() > position:
+                out.append(_text(child.content[position:match.start()]))
+            css = "nobr" if kind == "phone" else "nh"
+            out += [Token("html_inline", "", 0, content=f'<span class="{css}">'),
+                    _text(word), Token("html_inline", "", 0, content="</span>")]
+            position = match.end()
+        if position == 0:
+            out.append(child)
+        elif position < len(child.content):
+            out.append(_text(child.content[position:]))
+    return out
+
+
+def _text(content: str):
+    from markdown_it.token import Token
+
+    token = Token("text", "", 0)
+    token.content = content
+    return token

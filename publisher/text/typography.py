@@ -43,9 +43,13 @@ QUOTES_BY_LOCALE = {"pt_PT": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
 class Typographer:
     """Typography of one language; :meth:`apply` works on a list of segments."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, keep: tuple[str, ...] = ()):
         from babel import Locale
 
+        # addresses, and the words the site keeps as written (brands: "Yahoo!")
+        self.protected = PROTECTED if not keep else re.compile(
+            "|".join([PROTECTED.pattern] + [re.escape(word) for word in
+                                             sorted(keep, key=len, reverse=True)]))
         locale = Locale.parse(lang)
         self.lang = str(locale)
         quotes = QUOTES_BY_LOCALE.get(self.lang) or QUOTES.get(locale.language, QUOTES["en"])
@@ -76,7 +80,7 @@ class Typographer:
     def _segment(self, segment: str, prev: str, state: dict, follow: str) -> str:
         pieces = []
         position = 0
-        for match in PROTECTED.finditer(segment):
+        for match in self.protected.finditer(segment):
             pieces.append((segment[position:match.start()], True))
             pieces.append((match.group(), False))
             position = match.end()
@@ -137,5 +141,6 @@ class Typographer:
 
 
 @lru_cache(maxsize=64)
-def typographer(lang: str) -> Typographer:
-    return Typographer(lang)
+def typographer(lang: str, keep: tuple[str, ...] = ()) -> Typographer:
+    """The typographer of ``lang``; ``keep``: words it leaves as written."""
+    return Typographer(lang, tuple(keep))
