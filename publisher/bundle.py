@@ -211,7 +211,8 @@ def _newsletter(job: NewsletterBundle, maker: PartMaker) -> Bundled:
         return Bundled(files, problems, [])
     # the e-mail edition: one self-contained HTML file and its plain-text part
     email = EmailAssets(job.assets_url, job.sources_dir, job.originals, maker.read)
-    releases = [replace(r, email_body=email.rewrite(r.body_html), text=html_to_text(r.body_html))
+    releases = [replace(r, email_body=email.rewrite(r.body_html + r.after_mark_html),
+                        text=html_to_text(r.body_html + r.after_mark_html))
                 for r in job.releases]
     logo = job.page.logo_url
     email_context = dict(context, releases=releases,

@@ -77,6 +77,7 @@ class Localised:
     email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
     text: str = ""  # the body as plain text (the e-mail's text part)
     end_mark: str = ""  # printed after the body: the body's own, or the site's
+    after_mark_html: str = ""  # what the source wrote after its own end mark
 
     @property
     def contact_groups(self) -> list[tuple[str, list[Contact]]]:
@@ -112,11 +113,19 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
     prepare_image = inputs.prepare_image
 
     resolve = image_resolver(inputs.policy, release.path.parent, release.file, prepare_image)
-    body_text, own_mark = split_end_mark(release.body)
+    body_text, own_mark, after_mark = split_end_mark(release.body)
     body = render_body(body_text, typo, source=release.path, shown=release.file,
                        first_line=release.body_line, resolve_resource=resolve,
                        doc_id=release.stem, limits=inputs.policy.limits)
     problems.extend(body.problems)
+    after_html = ""
+    if after_mark:  # contacts or notes to editors written after the mark
+        tail = render_body(after_mark, typo, source=release.path, shown=release.file,
+                           first_line=release.body_line + body_text.count("\n") + 1,
+                           resolve_resource=resolve, doc_id=f"{release.stem}-end",
+                           limits=inputs.policy.limits)
+        problems.extend(tail.problems)
+        after_html = tail.html
     problems.extend(placeholder_problems(
         release, tuple((site.get("typography") or {}).get("keep") or ())))
 
@@ -149,6 +158,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
                          if site.get(key)}},
         problems=problems,
         end_mark=own_mark or str(site.get("end_mark", DEFAULTS["end_mark"]) or ""),
+        after_mark_html=after_html,
     )
     problems.extend(_glyph_problems(release, inputs, localised))
     return localised
@@ -178,15 +188,21 @@ def site_typographer(locale: str, site: dict):
     return typographer(locale, tuple((site.get("typography") or {}).get("keep") or ()))
 
 
+# how a language writes the first day of the month where Babel's long date has a plain 1
+FIRST_OF_THE_MONTH = {"fr": "er", "it": "º"}
+
+
 def long_date(day: dt.date, locale: str) -> str:
-    """The long date as the locale writes it, with French's "1er" for the first day."""
+    """The long date as the locale writes it: "1er juin" in French, "1º giugno" in
+    Italian for the first day of the month."""
     from babel.dates import format_date, get_date_format
 
-    if day.day == 1 and locale.split("_")[0] == "fr":
+    ordinal = FIRST_OF_THE_MONTH.get(locale.split("_")[0])
+    if day.day == 1 and ordinal:
         pattern = get_date_format("long", locale=locale).pattern
         if re.search(r"(?<![d'])d(?!d)", pattern):
-            return format_date(day, re.sub(r"(?<![d'])d(?!d)", "d'er'", pattern, count=1),
-                               locale=locale)
+            return format_date(day, re.sub(r"(?<![d'])d(?!d)", f"d'{ordinal}'", pattern,
+                                           count=1), locale=locale)
     return format_date(day, "long", locale=locale)
 
 
@@ -196,15 +212,22 @@ END_MARK = re.compile(
     r"конец)[ \t]*[-–—]{1,3}|ENDS?|FIN|ENDE|-{2,}/{2,}-{2,})[ \t]*$", re.IGNORECASE)
 
 
-def split_end_mark(body: str) -> tuple[str, str]:
-    """(body without its end mark, the mark as written); the mark is '' when the body
-    ends without one."""
-    stripped = body.rstrip()
-    start = stripped.rfind("\n") + 1
-    last = stripped[start:]
-    if END_MARK.match(last) and stripped[:start].strip():
-        return stripped[:start], last.strip()
-    return body, ""
+def split_end_mark(body: str) -> tuple[str, str, str]:
+    """(the body before its end mark, the mark as written, what follows the mark):
+    the mark is the last line of the body that is a conventional end mark standing
+    alone, often followed by the media contacts or notes to editors; it is ''
+    (and the body whole) when there is none."""
+    lines = body.split("\n")
+    for index in range(len(lines) - 1, 0, -1):
+        line = lines[index]
+        if not END_MARK.match(line):
+            continue
+        before, after = "\n".join(lines[:index]), "\n".join(lines[index + 1:])
+        alone = not lines[index - 1].strip() and (index + 1 == len(lines)
+                                                   or not lines[index + 1].strip())
+        if alone and before.strip():
+            return before.rstrip() + "\n", line.strip(), after.strip()
+    return body, "", ""
 
 
 def format_embargo(moment: dt.datetime, lang: str) -> str:

@@ -168,8 +168,15 @@ def test_about_and_contacts_never_alone_after_a_half_empty_page(corpus):
 def test_a_body_ending_with_its_own_mark_keeps_it_alone(mark):
     from publisher.localise import split_end_mark
 
-    body, found = split_end_mark(f"First paragraph.\n\nLast one.\n\n{mark}\n")
-    assert (body.rstrip(), found) == ("First paragraph.\n\nLast one.", mark)
+    body, found, after = split_end_mark(f"First paragraph.\n\nLast one.\n\n{mark}\n")
+    assert (body.rstrip(), found, after) == ("First paragraph.\n\nLast one.", mark, "")
+
+
+def test_what_follows_the_mark_is_kept_after_it():
+    from publisher.localise import split_end_mark
+
+    body = "Text.\n\n###\n\nMedia contact: Ann Lee, +1 202-358-0142\n"
+    assert split_end_mark(body) == ("Text.\n", "###", "Media contact: Ann Lee, +1 202-358-0142")
 
 
 @pytest.mark.parametrize("body", ["Only text.\n", "###\n", "A list:\n\n### Heading\n\nText.\n",
@@ -177,7 +184,7 @@ def test_a_body_ending_with_its_own_mark_keeps_it_alone(mark):
 def test_a_body_without_a_mark_is_left_as_it_is(body):
     from publisher.localise import split_end_mark
 
-    assert split_end_mark(body) == (body, "")
+    assert split_end_mark(body) == (body, "", "")
 
 
 def test_long_dates_as_each_locale_writes_them():
@@ -189,6 +196,7 @@ def test_long_dates_as_each_locale_writes_them():
     assert long_date(first, "fr") == "1er juin 2018"
     assert long_date(other, "fr") == "15 juin 2018"
     assert long_date(first, "fr_CA") == "1er juin 2018"
+    assert long_date(first, "it") == "1º giugno 2018"
     assert long_date(other, "en_GB") == "15 June 2018"
     assert long_date(other, "en") == "June 15, 2018"
 
@@ -219,3 +227,12 @@ def test_a_third_hyphenated_line_in_a_row_keeps_its_word_whole():
     assert unhyphenated(html, ["construction"]) == (
         '<p title="construction">Une <span style="hyphens: manual">construction</span>, la '
         "reconstruction.</p><style>p { content: 'construction' }</style>")
+
+
+def test_contacts_written_after_the_end_mark_follow_it(corpus):
+    project, _ = corpus
+    lines = [_flat(line) for line in text(project.pdf(
+        "2018-06-27-harbour-wind-survey.en")).splitlines()]
+    mark = lines.index("###")
+    assert lines[mark + 1] == "Media contacts:"
+    assert "Notes to editors:" in " ".join(lines[mark + 1:])
