@@ -153,7 +153,8 @@ def _text_bottom(page) -> float:
     return 1 - lowest[0] / height
 
 
-def test_about_and_contacts_never_alone_after_a_half_empty_page(corpus):
+def test_no_page_holds_only_about_and_contacts_after_a_half_empty_one_nor_starts_with_the_end_mark(
+        corpus):
     project, _ = corpus
     for pdf in _pdfs(project):
         pages = reader(pdf).pages
@@ -161,6 +162,8 @@ def test_about_and_contacts_never_alone_after_a_half_empty_page(corpus):
             first = _flat(pages[number].extract_text()).upper()
             if first.startswith(ABOUT_OR_CONTACTS):
                 assert _text_bottom(pages[number - 1]) > 0.5, (pdf.name, number + 1)
+            own = EXPECTED.get(pdf.stem + ".md", {}).get("own_end_mark") or "###"
+            assert not first.startswith(own.upper()), (pdf.name, "end mark opens a page")
 
 
 @pytest.mark.parametrize("mark", ["###", "# # #", "-30-", "-end-", "– fin –", "---///---",
