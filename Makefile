@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz check bench bench-quick system system-test screenshot catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot icc catalogs lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
@@ -89,6 +89,17 @@ screenshot: build
 	  for page in 1 2; do $(BIN)/publisher preview --project $$scratch \
 	    build/releases/$(CORPUS_RELEASE).pdf --page $$page --width 700 \
 	    --output docs/corpus-page$$page.png; done; rm -rf $$scratch
+
+# The print edition's output profiles, from Debian's icc-profiles-free data
+# (needs the argyll and icc-profiles-free packages); see publisher/icc/README.md.
+icc:
+	cd publisher/icc && cp /usr/share/color/icc/FOGRA39L.ti3 /usr/share/color/icc/TR006.ti3 . && \
+	  colprof -qm -bl -kr -l330 -L100 \
+	    -D "FOGRA39L coated (made with ArgyllCMS colprof from FOGRA39L.ti3)" \
+	    -C "Zlib licence, data by Kai-Uwe Behrmann" FOGRA39L && \
+	  colprof -qm -bl -kr -l320 -L100 \
+	    -D "TR006 GRACoL 2006 coated (made with ArgyllCMS colprof from TR006.ti3)" \
+	    -C "Zlib licence, data by Kai-Uwe Behrmann" TR006 && rm -f *.ti3
 
 # Re-extract layout strings into layouts/locale/*/LC_MESSAGES/messages.po.
 catalogs: $(VENV)/.installed

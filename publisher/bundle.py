@@ -41,6 +41,7 @@ from .localise import (
     source_epoch,
 )
 from .pdf.join import PART_LINK, join
+from .pdf.press import press_ready
 from .render import Attachment
 from .text.slugs import slugify
 
@@ -291,6 +292,8 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
     digest = hashlib.sha256(identifier.encode()).hexdigest()
     pdf = join([front.pdf, *(s.pdf for s in sections)], folios.pdf,
                identifier=digest[:32].encode(), font_cache=maker.font_cache)
+    if profile.condition:  # the print edition: CMYK and its output intent
+        pdf = press_ready(pdf, profile.condition)
     return pdf, total, problems
 
 

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     # output profiles
     "profile": "screen",  # screen: tagged PDF/UA-1; print: PDF/X-4 under build/print/
     "print_bleed": "3mm",
+    "print_condition": "FOGRA39",  # output intent of the print edition (or TR006)
     "print_min_dpi": 300,  # raster images under this resolution are warned about
     # prepared images: reduced to this resolution at the width of the text block
     "screen_dpi": 150,

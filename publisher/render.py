@@ -34,6 +34,7 @@ from .compose import Composed
 from .errors import Problem, RenderError, os_problem
 from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, file_of, make_fetcher
+from .pdf.press import press_ready
 from .pdf.weasy import page_box, raster_size, stable_document_id
 from .text.ladders import ladders, unhyphenated
 
@@ -236,6 +237,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
             "pdf_identifier": digest[:32].encode(),
             "pdf_variant": job.profile.pdf_variant,
             "uncompressed_pdf": not job.compress,
+            "pdf_tags": True,  # the print edition is tagged too
             "cache": state.images,
             "attachments": [
                 WeasyAttachment(string=a.data, name=a.name, description=a.description,
@@ -253,6 +255,8 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                 html = unhyphenated(html, words)
             stable_document_id(document, digest)
             pdf = document.write_pdf(**options)
+            if job.profile.condition and job.profile.pdf_variant:  # a print edition
+                pdf = press_ready(pdf, job.profile.condition)
     except _OutOfTime:
         raise RenderError(Problem(job.file, None, f"laying it out took more than "
                                                   f"{job.seconds:g} s, so it was stopped; "

@@ -156,3 +156,62 @@ def structure_problems(pdf: PdfReader) -> list[str]:
                     annotation["/A"]["/URI"]).startswith("x-part:"):
                 problems.append(f"page {index + 1}: a link between parts was not resolved")
     return problems
+
+
+RGB_OPERATORS = {"rg", "RG"}
+
+
+def press_problems(path: Path) -> list[str]:
+    """What a print preflight rejects in a PDF/X-4 edition: no output intent with a
+    CMYK output profile, or any DeviceRGB colour (operator, colour space, image,
+    shading, transparency group) anywhere."""
+    import pikepdf
+
+    problems = []
+    with pikepdf.open(path) as pdf:
+        intents = pdf.Root.get("/OutputIntents") or []
+        if len(intents) != 1 or intents[0].get("/S") != "/GTS_PDFX":
+            problems.append("no PDF/X output intent")
+        else:
+            profile = intents[0].get("/DestOutputProfile")
+            header = profile.read_bytes()[:20] if profile is not None else b""
+            if header[12:16] != b"prtr" or header[16:20] != b"CMYK":
+                problems.append("the output intent's profile is not a CMYK output profile")
+            if not str(intents[0].get("/OutputConditionIdentifier", "")):
+                problems.append("the output intent names no condition")
+        if pdf.docinfo.get("/Trapped") not in ("/True", "/False"):
+            problems.append("/Trapped is not set")
+        seen = set()
+
+        def rgb(value) -> bool:
+            return value == "/DeviceRGB" or (isinstance(value, pikepdf.Array) and len(value)
+                                             and value[0] == "/DeviceRGB")
+
+        def visit(owner, resources, where):
+            for operands, operator in pikepdf.parse_content_stream(owner):
+                name = str(operator)
+                if name in RGB_OPERATORS or (name in ("cs", "CS") and operands
+                                             and operands[0] == "/DeviceRGB"):
+                    problems.append(f"{where}: {name} (DeviceRGB)")
+            for kind in ("/XObject", "/Pattern", "/Shading", "/ColorSpace"):
+                for key, item in ((resources or {}).get(kind) or {}).items():
+                    if kind == "/ColorSpace":
+                        if rgb(item):
+                            problems.append(f"{where}: colour space {key} is DeviceRGB")
+                        continue
+                    if item.objgen in seen:
+                        continue
+                    seen.add(item.objgen)
+                    for field in ("/ColorSpace",):
+                        if rgb(item.get(field)) or rgb((item.get("/Shading") or {}).get(field)):
+                            problems.append(f"{where}: {key} is DeviceRGB")
+                    if rgb((item.get("/Group") or {}).get("/CS")):
+                        problems.append(f"{where}: {key}'s group is DeviceRGB")
+                    if item.get("/Subtype") == "/Form" or item.get("/PatternType") == 1:
+                        visit(item, item.get("/Resources"), f"{where} {key}")
+
+        for number, page in enumerate(pdf.pages, start=1):
+            if rgb((page.obj.get("/Group") or {}).get("/CS")):
+                problems.append(f"page {number}: its group is DeviceRGB")
+            visit(page, page.obj.get("/Resources"), f"page {number}")
+    return problems

@@ -8,7 +8,7 @@ import re
 import pypdfium2
 import pytest
 from conftest import SAMPLE_STEM, release_text
-from pdfread import syntax_problems
+from pdfread import press_problems, syntax_problems
 from PIL import Image
 from pypdf import PdfReader
 
@@ -45,6 +45,38 @@ def test_pdfx4_identification_and_cmyk_colours(printed):
     assert "<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
     content = pdf.pages[0].get_contents().get_data()
     assert b"/DeviceCMYK cs" in content  # brand colours from site.yaml's print.colours
+
+
+def test_a_press_accepts_the_print_edition(printed):
+    """An output intent with a CMYK profile, not one RGB colour, and still tagged."""
+    _, path = printed
+    assert press_problems(path) == []
+    pdf = PdfReader(str(path))
+    [intent] = pdf.trailer["/Root"]["/OutputIntents"]
+    assert intent.get_object()["/OutputConditionIdentifier"] == "FOGRA39"
+    assert bool(pdf.trailer["/Root"]["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in pdf.trailer["/Root"]
+    # greys become black only, as a press expects of text
+    content = pdf.pages[0].get_contents().get_data()
+    assert re.search(rb"\n0 0 0 0\.\d+ k\n", content)
+
+
+def test_the_screen_edition_fails_the_press_check(only_fr):
+    only_fr.build(only_fr.release("fr"))
+    problems = press_problems(only_fr.pdf(f"{SAMPLE_STEM}.fr"))
+    assert "no PDF/X output intent" in problems
+    assert any("rg (DeviceRGB)" in p for p in problems)
+
+
+def test_a_site_chooses_the_press_condition(only_fr):
+    site = only_fr.read("sources/site.yaml")
+    only_fr.write("sources/site.yaml", site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: GRACoL2006"))
+    result = only_fr.build(only_fr.release("fr"), profile="print")
+    assert result.problems == []
+    path = only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
+    assert press_problems(path) == []
+    [intent] = PdfReader(str(path)).trailer["/Root"]["/OutputIntents"]
+    assert intent.get_object()["/OutputConditionIdentifier"] == "CGATS TR 006"
 
 
 def test_crop_marks_are_drawn_in_the_bleed(printed):
@@ -96,6 +128,7 @@ def test_kit_can_ask_for_the_print_profile(project):
     assert output.path == project.root / "build/print/kits/cnes-roscosmos-2018.en.pdf"
     pdf = PdfReader(str(output.path))
     assert syntax_problems(output.path) == []
+    assert press_problems(output.path) == []
     assert float(pdf.pages[0].trimbox.width) == pytest.approx(595.28, 0.01)
     # joined from parts: every page keeps its bleed, the footers run through the kit
     for number, page in enumerate(pdf.pages, start=1):

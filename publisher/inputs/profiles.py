@@ -17,11 +17,12 @@ class Profile:
     bleed: str | None = None
     min_dpi: float | None = None  # warn about raster images under it (print)
     colours: dict[str, str] = field(default_factory=dict)  # CSS colours that replace the site's
+    condition: str | None = None  # press condition of the print edition's output intent
 
     def key(self) -> str:
         """What the profile contributes to a cache key."""
         return repr((self.name, self.pdf_variant, self.dpi, self.bleed, self.min_dpi,
-                     sorted(self.colours.items())))
+                     sorted(self.colours.items()), self.condition))
 
 
 def profile(name: str, site: dict) -> Profile:
@@ -35,4 +36,5 @@ def profile(name: str, site: dict) -> Profile:
     return Profile(name, base["pdf_variant"], int(base["dpi"]),
                    bleed=options.get("bleed") or str(DEFAULTS["print_bleed"]),
                    min_dpi=float(options.get("min_dpi") or DEFAULTS["print_min_dpi"]),
-                   colours=colours)
+                   colours=colours,
+                   condition=str(options.get("condition") or DEFAULTS["print_condition"]))

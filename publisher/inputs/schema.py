@@ -111,6 +111,15 @@ def language(value, located, path):
     return str(locale)
 
 
+def press_condition(value, located, path):
+    value = text(value, located, path)
+    known = {"FOGRA39": "FOGRA39", "TR006": "TR006", "GRACOL2006": "TR006"}
+    found = known.get(value.upper().replace(" ", "").replace("_", ""))
+    if found is None:
+        raise Invalid(f"unknown press condition {value!r}; use FOGRA39 or TR006 (GRACoL 2006)")
+    return found
+
+
 def end_mark(value, located, path):
     """The mark printed after a release's body; '' or false for none."""
     if value is False or value == "":
@@ -422,6 +431,9 @@ SITE_FIELDS = [
             "Brand colours as CMYK percentages: primary: [100, 70, 0, 40].", default={}),
         Field("min_dpi", number, "Warn about raster images under this resolution.",
               default=DEFAULTS["print_min_dpi"]),
+        Field("condition", press_condition, "Press condition of the output intent: "
+                                            "FOGRA39 (default) or TR006 (GRACoL 2006).",
+              default=DEFAULTS["print_condition"]),
     ], "print"), "Settings of the print profile.", default={}),
     Field("email", mapping_of([
         Field("assets_url", lambda v, loc, p: web_url(v, loc, p),
