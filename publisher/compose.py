@@ -22,6 +22,7 @@ from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, link_problem
 from .localise import Localised
 from .pdf.join import PART_LINK
+from .pdf.tagged import ARTIFACT, LANG
 
 _ANCHOR_HREF = re.compile(r"""<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
                           re.I)
@@ -235,7 +236,7 @@ def unsafe_links(html: str, file: str) -> list[Problem]:
     found: dict[str, Problem] = {}
     for match in _ANCHOR_HREF.finditer(html):
         href = next(group for group in match.groups() if group is not None)
-        if href.startswith(PART_LINK):  # between the parts of a kit, resolved when joined
+        if href.startswith((PART_LINK, ARTIFACT, LANG)):  # resolved when joined / tagged
             continue
         reason = link_problem(href)
         if reason and href not in found:

@@ -35,6 +35,7 @@ from .errors import Problem, RenderError, os_problem
 from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, file_of, make_fetcher
 from .pdf.press import press_ready
+from .pdf.tagged import accessible, link_descriptions
 from .pdf.weasy import page_box, raster_size, stable_document_id
 from .text.ladders import ladders, unhyphenated
 
@@ -254,7 +255,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                     break
                 html = unhyphenated(html, words)
             stable_document_id(document, digest)
-            pdf = document.write_pdf(**options)
+            pdf = accessible(document.write_pdf(**options), link_descriptions(html))
             if job.profile.condition and job.profile.pdf_variant:  # a print edition
                 pdf = press_ready(pdf, job.profile.condition)
     except _OutOfTime:

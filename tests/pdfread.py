@@ -215,3 +215,123 @@ def press_problems(path: Path) -> list[str]:
                 problems.append(f"page {number}: its group is DeviceRGB")
             visit(page, page.obj.get("/Resources"), f"page {number}")
     return problems
+
+
+def ua_problems(path: Path) -> list[str]:
+    """PDF/UA-1 rules a machine can check, read with pikepdf: every marked-content
+    sequence reachable from the structure root or an artifact, no text outside
+    marked content, one described Link element per link annotation and no Link
+    inside a Link, Lbl with LBody, TH with /Scope, headings without gaps,
+    figures with alt text, the title shown in the window."""
+    import pikepdf
+
+    problems: list[str] = []
+    with pikepdf.open(path) as pdf:
+        root = pdf.Root
+        if "/StructTreeRoot" not in root:
+            return ["no structure tree"]
+        if not bool((root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle", False)):
+            problems.append("the title is not shown in the window (DisplayDocTitle)")
+        if not bool((root.get("/MarkInfo") or {}).get("/Marked", False)):
+            problems.append("no /MarkInfo /Marked true")
+        reachable: set = set()
+        headings: list[int] = []
+
+        def walk(node, inside_link: bool):
+            if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
+                return
+            reachable.add(node.objgen)
+            role = str(node.S)
+            if role == "/Link" and inside_link:
+                problems.append("a Link element inside a Link element")
+            if len(role) == 3 and role.startswith("/H") and role[2].isdigit():
+                headings.append(int(role[2]))
+            if role == "/TH" and "/Scope" not in (node.get("/A") or {}):
+                problems.append("a TH without /Scope")
+            if role == "/Figure" and not str(node.get("/Alt", "")).strip():
+                problems.append("a Figure without alt text")
+            kids = node.get("/K")
+            kids = list(kids) if isinstance(kids, pikepdf.Array) else [kids]
+            roles = [str(k.S) for k in kids if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+            if role == "/LI" and "/Lbl" in roles and "/LBody" not in roles:
+                problems.append("a list item with Lbl and no LBody")
+            for kid in kids:
+                walk(kid, inside_link or role == "/Link")
+
+        tree = root.StructTreeRoot
+        for kid in (tree.K if isinstance(tree.K, pikepdf.Array) else [tree.K]):
+            walk(kid, False)
+        for before, after in zip(headings, headings[1:]):
+            if after > before + 1:
+                problems.append(f"heading H{after} follows H{before}")
+                break
+        nums = tree.ParentTree.get("/Nums") or []
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        for number, page in enumerate(pdf.pages, start=1):
+            key = page.obj.get("/StructParents")
+            elements = parents.get(int(key)) if key is not None else None
+            depth_tags: list[str] = []
+            outside = False
+            for operands, operator in pikepdf.parse_content_stream(page):
+                name = str(operator)
+                if name in ("BDC", "BMC"):
+                    tag = str(operands[0])
+                    depth_tags.append(tag)
+                    if name == "BDC" and tag != "/Artifact":
+                        props = operands[1] if len(operands) > 1 else None
+                        mcid = props.get("/MCID") if isinstance(props, pikepdf.Dictionary) \
+                            else None
+                        if mcid is None:
+                            continue
+                        element = elements[int(mcid)] if elements is not None and int(
+                            mcid) < len(elements) else None
+                        if element is None or element.objgen not in reachable:
+                            problems.append(f"page {number}: marked content {tag} MCID {mcid} "
+                                            "is neither reachable from the structure root "
+                                            "nor an artifact")
+                elif name == "EMC" and depth_tags:
+                    depth_tags.pop()
+                elif name in ("Tj", "TJ", "'", '"') and not depth_tags and not outside:
+                    outside = True
+                    problems.append(f"page {number}: text outside marked content")
+            for annotation in page.obj.get("/Annots") or []:
+                if annotation.get("/Subtype") != "/Link":
+                    continue
+                described = str(annotation.get("/Contents", ""))
+                target = str((annotation.get("/A") or {}).get("/URI", "")) or str(
+                    annotation.get("/Dest", ""))
+                if not described or described == target or described.startswith(
+                        ("tel:", "mailto:", "#")):
+                    problems.append(f"page {number}: a link to {target[:40]} is not described "
+                                    f"for a person ({described[:40]!r})")
+                parent = parents.get(int(annotation.get("/StructParent", -1)))
+                if parent is None or parent.get("/S") != "/Link":
+                    problems.append(f"page {number}: a link annotation has no Link element")
+    return list(dict.fromkeys(problems))
+
+
+def pdfua_problems(path: Path) -> list[str]:
+    """The independent checker pdfua's findings (see publisher.commands.check)."""
+    from publisher.commands.check import pdfua_findings
+
+    return pdfua_findings(Path(path).read_bytes())
+
+
+def marked_text(path: Path) -> tuple[str, str]:
+    """(text inside artifacts, text in tagged content) of a PDF, read with pypdf."""
+    artifact, tagged = [], []
+    for page in reader(path).pages:
+        stack: list[bool] = []
+
+        def before(operator, operands, cm, tm, stack=stack):
+            if operator in (b"BDC", b"BMC"):
+                stack.append(bool(operands) and operands[0] == "/Artifact"
+                             or bool(stack and stack[-1]))
+            elif operator == b"EMC" and stack:
+                stack.pop()
+
+        def visit(text_, cm, tm, font, size, stack=stack):
+            (artifact if stack and stack[-1] else tagged).append(text_)
+
+        page.extract_text(visitor_operand_before=before, visitor_text=visit)
+    return "".join(artifact), "".join(tagged)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, SAMPLE_STEM, ProjectDir
-from pdfread import links, reader, text
+from pdfread import links, pdfua_problems, reader, text, ua_problems
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -239,3 +239,41 @@ def test_contacts_written_after_the_end_mark_follow_it(corpus):
     mark = lines.index("###")
     assert lines[mark + 1] == "Media contacts:"
     assert "Notes to editors:" in " ".join(lines[mark + 1:])
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_every_release_of_the_corpus_passes_pdfua_and_the_structure_checks(corpus, source):
+    project, _ = corpus
+    path = _pdf(project, source)
+    assert pdfua_problems(path) == []
+    assert ua_problems(path) == []
+
+
+def _roles(path, role: str) -> list:
+    import pikepdf
+
+    found = []
+    with pikepdf.open(path) as pdf:
+        def walk(node):
+            if isinstance(node, pikepdf.Array):
+                for kid in node:
+                    walk(kid)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                if node.S == role:
+                    found.append(node)
+                walk(node.get("/K"))
+
+        walk(pdf.Root.StructTreeRoot.K)
+        return [(str((n.get("/A") or {}).get("/Scope", "")),
+                 [str(k.S) for k in (n.K if isinstance(n.K, pikepdf.Array) else [n.K])
+                  if isinstance(k, pikepdf.Dictionary) and "/S" in k]) for n in found]
+
+
+def test_table_headers_have_a_scope_and_footnotes_a_body(corpus):
+    project, _ = corpus
+    advisory = _pdf(project, "2018-06-06-meridian-2-launch-advisory.en.md")
+    headers = _roles(advisory, "/TH")
+    assert headers and all(scope == "/Column" for scope, _kids in headers)
+    notes = _pdf(project, "2018-06-13-inclusion-numerique.fr.md")
+    items = [kids for _scope, kids in _roles(notes, "/LI") if "/Lbl" in kids]
+    assert items and all(kids == ["/Lbl", "/LBody"] for kids in items)

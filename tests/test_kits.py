@@ -10,7 +10,7 @@ import pytest
 import vobject
 import yaml
 from conftest import REPO
-from pdfread import structure_problems, syntax_problems
+from pdfread import pdfua_problems, structure_problems, syntax_problems, ua_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -219,3 +219,12 @@ def test_kit_command_line(tmp_path):
     result = CliRunner().invoke(main, ["kit", "salon-2026", "--lang", "de",
                                        "--project", str(tmp_path)])
     assert result.exit_code == 2 and "languages: fr, en, ru" in result.output
+
+
+def test_every_kit_passes_pdfua_and_the_structure_checks(kits):
+    root, _ = kits
+    paths = sorted((root / "build/kits").glob("*.pdf"))
+    assert len(paths) >= 4
+    for path in paths:  # the budget release's key figures, footnotes, tables, appendix
+        assert pdfua_problems(path) == [], path.name
+        assert ua_problems(path) == [], path.name

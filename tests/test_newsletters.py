@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from conftest import REPO
-from pdfread import structure_problems, syntax_problems
+from pdfread import pdfua_problems, structure_problems, syntax_problems, ua_problems
 from pypdf import PdfReader
 
 AURORA = REPO / "tests/fixtures/aurora"
@@ -160,3 +160,12 @@ def test_plain_text_part(may):
     assert "SUCCÈS DU PREMIER VOL D\u2019ALTAÏR" in text
     assert all(len(line) <= 72 for line in text.splitlines())
     assert "olga.smirnova@zenit.example" in text
+
+
+def test_every_edition_passes_pdfua_and_the_structure_checks(may):
+    root, _ = may
+    paths = sorted((root / "build/newsletters").glob("*.pdf"))
+    assert len(paths) == 3
+    for path in paths:
+        assert pdfua_problems(path) == [], path.name
+        assert ua_problems(path) == [], path.name

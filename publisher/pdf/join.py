@@ -166,7 +166,8 @@ def _renumber(page, keys: dict[int, int]) -> None:
             del annotation["/A"]
             anchor = uri[len(PART_LINK):]
             annotation[Name.Dest] = String(anchor)
-            annotation[Name.Contents] = String(anchor)
+            if not str(annotation.get("/Contents", "")).strip():  # the part described it
+                annotation[Name.Contents] = String(anchor)
 
 
 def _outline(source, offset: int) -> list[tuple]:

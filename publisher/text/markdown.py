@@ -100,10 +100,12 @@ def render_body(
     if problems:
         return BodyResult("", problems)
     first_paragraph = ""
+    # the title is the page's h1; the body's highest headings are h2 (whether its
+    # author wrote them # or ##), the others follow without a gap
+    levels = sorted({int(t.tag[1]) for t in tokens if t.type == "heading_open"})
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
-            # the title is the page's h1; body headings start at h2
-            level = min(int(token.tag[1]) + 1, 6)
+            level = min(levels.index(int(token.tag[1])) + 2, 6)
             token.tag = f"h{level}"
             if index + 2 < len(tokens):
                 tokens[index + 2].tag = token.tag
