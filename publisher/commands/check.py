@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import re
 import tempfile
@@ -499,22 +500,25 @@ _MARKUP = re.compile(r"\[\^?[^\]]*\]|\(\S*\)|https?://\S+|www\.\S+|\S+@\S+|[#*_>
                      r"|^\s*[-+]\s|\d+")
 
 
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    """py3langid's model (read-only; reading it takes a second or two, once)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 def language_problems(loaded, skip: set[str]) -> list[Problem]:
     """Releases whose body is not written in the language they are labelled with
     (a translation left in its original's language, a French text named .en.md)."""
     problems = []
-    identifier = None
     for release in loaded.releases:
         if release.file in skip or not release.lang or not release.body:
             continue
         text = " ".join(_MARKUP.sub(" ", release.body[:4000]).split())
         if len(text.split()) < 40:
             continue  # too short to tell
-        if identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        found, probability = identifier.classify(text)
+        found, probability = _identifier().classify(text)
         labelled = release.lang.split("_")[0]
         if found == labelled or probability < 0.95 or any(
                 {found, labelled} <= group for group in _CLOSE):
