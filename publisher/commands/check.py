@@ -116,9 +116,13 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
                                key_salt="check", inspect=Inspector(loaded),
                                extra_roots=(scratch / "stress",))
 
+        from_cache: list[str] = []  # said after the plan's own line
+
         def record(output, name, problems):
             report.checked.append(("layouts", name))
-            if progress:
+            if progress and from_cache is not None:
+                from_cache.append(name)
+            elif progress:
                 progress(len(report.checked), name)
             if output is not None and not name.startswith("("):
                 outputs.append(output.path)
@@ -128,6 +132,10 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         if progress:
             progress(0, f"{len(planned)} documents to render, "
                         f"{made.result.reused} from the cache")
+            for done, name in enumerate(from_cache, start=len(report.checked)
+                                        - len(from_cache) + 1):
+                progress(done, name)
+        from_cache = None
         made.execute(planned, jobs or default_jobs())
         for problem in made.result.problems:  # each once, with how many documents had it
             if problem.file.startswith("(") and "has errors; left out" in problem.message:
