@@ -80,3 +80,46 @@ def test_a_passage_in_another_language_carries_its_own(sample_build):
     assert spans == [("/Span", "fr"), ("/Span", "fr")]
     with pikepdf.open(project.pdf(f"{SAMPLE_STEM}.fr")) as pdf:
         assert "/Lang fr" not in str(pdf.Root.StructTreeRoot)  # French in French: nothing
+
+
+def test_a_passage_the_source_marks_is_tagged_with_its_language(project):
+    source = project.release("fr")
+    text_ = source.read_text(encoding="utf-8").replace(
+        "Jeudi 15 juin,", "Jeudi 15 juin, [en présence du consul]{lang=fr} "
+        "[und der Botschafterin]{lang=de},")
+    source.write_text(text_, encoding="utf-8")
+    result = project.build(source)
+    assert result.ok, [str(p) for p in result.problems]
+    path = project.pdf(f"{SAMPLE_STEM}.fr")
+    with pikepdf.open(path) as pdf:
+        assert "x-lang" not in str([a.get("/A") for p in pdf.pages
+                                    for a in p.obj.get("/Annots") or []])
+        langs = re.findall(r"/Lang \((\w+)\)", str(pdf.Root.StructTreeRoot))
+    assert "und der Botschafterin" in " ".join(marked_text(path)[1].split())
+    assert ua_problems(path) == [] and pdfua_problems(path) == []
+    spans = []
+
+    def walk(node):
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            if "/Lang" in node:
+                spans.append(str(node.Lang))
+            walk(node.get("/K"))
+
+    with pikepdf.open(path) as pdf:
+        walk(pdf.Root.StructTreeRoot.K)
+    assert spans == ["de"], langs  # French in French needs nothing
+
+
+def test_an_unknown_passage_language_is_an_error_at_its_line(project):
+    source = project.release("fr")
+    lines = source.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.startswith("Jeudi"))
+    source.write_text("\n".join(lines).replace("Jeudi 15 juin,", "[Jeudi]{lang=zz} 15 juin,"),
+                      encoding="utf-8")
+    result = project.build(source)
+    [problem] = result.errors
+    assert (problem.line, problem.message) == (
+        number, "unknown language 'zz' in {lang=…}; use a code such as de, en or pt_BR")

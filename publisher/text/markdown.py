@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from ..defaults import DEFAULTS
@@ -51,6 +52,9 @@ def parser(allow_html: bool = False, nesting: int = 20) -> MarkdownIt:
     # silently left as text by markdown-it
     md.validateLink = lambda url: True
     md.use(footnote_plugin)
+    # a passage in another language: [Verdienstkreuz am Bande]{lang=de}; no other
+    # attribute, and only on such spans
+    md.use(attrs_plugin, after=("span_close",), spans=True, allowed=["lang"])
     return md
 
 
@@ -113,6 +117,8 @@ def render_body(
             continue
         _typeset_inline(token.children, typographer,
                         mark=not (index and tokens[index - 1].type == "heading_open"))
+        problems += _passages(token.children, shown, _line_of("{lang", lines, token.map,
+                                                                first_line), typographer.lang)
         for child in token.children:
             if child.type == "link_open":
                 href = child.attrGet("href") or ""
@@ -204,6 +210,38 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
         children[:] = _marked(children)
 
 
+def _passages(children, shown: str, line: int, document_lang: str) -> list[Problem]:
+    """Spans with a ``lang`` become passages the PDF tags with their language (see
+    publisher.pdf.tagged); an unknown language is a problem at its line."""
+    from babel import Locale, UnknownLocaleError
+    from markdown_it.token import Token
+
+    from ..pdf.tagged import LANG
+
+    problems = []
+    for index, child in enumerate(children):
+        if child.type == "span_open":
+            code = str(child.attrs.get("lang") or "")
+            try:
+                code = str(Locale.parse(code.replace("-", "_"))) if code else ""
+            except (UnknownLocaleError, ValueError):
+                problems.append(Problem(shown, line, f"unknown language '{code}' in "
+                                        "{lang=…}; use a code such as de, en or pt_BR"))
+                code = ""
+            close = next((i for i in range(index + 1, len(children))
+                          if children[i].type == "span_close"), len(children))
+            linked = any(c.type == "link_open" for c in children[index + 1:close])
+            same = code.split("_")[0] == document_lang.split("_")[0]
+            tag = "span" if linked or not code or same else "a"
+            attributes = f' lang="{code.replace("_", "-")}"' if code else ""
+            if tag == "a":
+                attributes = f' class="passage" href="{LANG}{code}"' + attributes
+            children[index] = Token("html_inline", "", 0, content=f"<{tag}{attributes}>")
+            if close < len(children):
+                children[close] = Token("html_inline", "", 0, content=f"</{tag}>")
+    return problems
+
+
 def _marked(children) -> list:
     """``children`` with the words that must not be hyphenated or broken in spans."""
     from markdown_it.token import Token
@@ -211,7 +249,9 @@ def _marked(children) -> list:
     out = []
     in_link = 0  # a link is never hyphenated (the layouts say so) and keeps its tags whole
     for child in children:
-        in_link += (child.type == "link_open") - (child.type == "link_close")
+        # a link (and a passage in another language, which becomes one) keeps its tags
+        in_link += (child.type in ("link_open", "span_open")) - (
+            child.type in ("link_close", "span_close"))
         if child.type != "text" or not child.content or in_link:
             out.append(child)
             continue
