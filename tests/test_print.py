@@ -56,6 +56,13 @@ def test_a_press_accepts_the_print_edition(printed):
     assert intent.get_object()["/OutputConditionIdentifier"] == "FOGRA39"
     assert bool(pdf.trailer["/Root"]["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in pdf.trailer["/Root"]
+    # the crop marks print on every plate (registration), the rest is CMYK
+    marks = [x.get_object() for x in pdf.pages[0]["/Resources"]["/XObject"].values()
+             if b"/Registration cs" in x.get_object().get_data()]
+    assert len(marks) == 1
+    [space] = [v for k, v in marks[0]["/Resources"]["/ColorSpace"].items()
+               if k == "/Registration"]
+    assert list(space)[:3] == ["/Separation", "/All", "/DeviceCMYK"]
     # greys become black only, as a press expects of text
     content = pdf.pages[0].get_contents().get_data()
     assert re.search(rb"\n0 0 0 0\.\d+ k\n", content)

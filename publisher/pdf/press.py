@@ -4,7 +4,8 @@ WeasyPrint writes the brand colours the print profile gives as DeviceCMYK,
 but every other colour (greys, the logo, rules, crop marks) as DeviceRGB, and
 no output intent.  :func:`press_ready` converts every RGB fill and stroke of
 every content stream to CMYK through the press condition's ICC profile
-(neutrals to black only, as prepress does for text), gives RGB images and
+(neutrals to black only, as prepress does for text), draws the crop marks in
+registration colour (``/Separation /All``), gives RGB images and
 shadings the sRGB profile they were made in, makes transparency groups CMYK,
 and embeds the condition's profile as the ``/OutputIntents`` PDF/X-4 requires.
 """
@@ -148,6 +149,59 @@ def _shading(shading, srgb) -> None:
         shading.ColorSpace = srgb
 
 
+def _crop_marks(page) -> list:
+    """The form XObjects of ``page`` that hold only its crop marks: drawn over the
+    whole media box (bleed included), paths in black, no text and no image."""
+    import pikepdf
+
+    media = [float(v) for v in page.obj.MediaBox]
+    ratio = (media[2] - media[0]) / (media[3] - media[1])
+    found = []
+    for xobject in ((page.obj.get("/Resources") or {}).get("/XObject") or {}).values():
+        if xobject.get("/Subtype") != pikepdf.Name.Form or "/BBox" not in xobject:
+            continue
+        box = [float(v) for v in xobject.BBox]
+        if not (box[0] < 0 and box[1] < 0 and abs((box[2] - box[0]) / (box[3] - box[1])
+                                                    - ratio) < 0.01):
+            continue
+        operators = pikepdf.parse_content_stream(xobject)
+        names = {str(op) for _operands, op in operators}
+        if names & {"BT", "Do", "sh", "BI"}:
+            continue
+        colours = [[float(v) for v in operands] for operands, op in operators
+                   if str(op) in ("k", "K")]
+        if colours and all(c == [0, 0, 0, 1] for c in colours) and not names & {"rg", "RG"}:
+            found.append(xobject)
+    return found
+
+
+def _registration(pdf, form) -> None:
+    """Crop marks in registration colour (every plate): Separation /All."""
+    import pikepdf
+
+    tint = pdf.make_indirect(pikepdf.Dictionary(
+        FunctionType=2, Domain=pikepdf.Array([0, 1]), N=1,
+        C0=pikepdf.Array([0, 0, 0, 0]), C1=pikepdf.Array([1, 1, 1, 1])))
+    space = pikepdf.Array([pikepdf.Name.Separation, pikepdf.Name.All,
+                           pikepdf.Name.DeviceCMYK, tint])
+    resources = form.get("/Resources")
+    if resources is None:
+        form.Resources = resources = pikepdf.Dictionary()
+    if resources.get("/ColorSpace") is None:
+        resources.ColorSpace = pikepdf.Dictionary()
+    resources.ColorSpace.Registration = space
+    out = []
+    for operands, operator in pikepdf.parse_content_stream(form):
+        name = str(operator)
+        if name in ("k", "K"):
+            fill = name == "k"
+            out.append(([pikepdf.Name.Registration], pikepdf.Operator("cs" if fill else "CS")))
+            out.append(([1], pikepdf.Operator("scn" if fill else "SCN")))
+            continue
+        out.append((operands, operator))
+    form.write(pikepdf.unparse_content_stream(out))
+
+
 def press_ready(data: bytes, condition: str = "FOGRA39") -> bytes:
     """The PDF ``data`` with CMYK colour and the output intent of ``condition``."""
     import pikepdf
@@ -164,6 +218,8 @@ def press_ready(data: bytes, condition: str = "FOGRA39") -> bytes:
                 appearance = (annotation.get("/AP") or {}).get("/N")
                 if isinstance(appearance, pikepdf.Stream):
                     _convert_stream(appearance, condition, pdf)
+            for form in _crop_marks(page):
+                _registration(pdf, form)
         profile = pdf.make_stream((ICC_DIR / _file).read_bytes(), N=4,
                                   Alternate=pikepdf.Name.DeviceCMYK)
         pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
