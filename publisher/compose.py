@@ -252,6 +252,8 @@ def base_context(site: dict, lang: str, page: Page, meta: dict) -> dict:
         "lang": lang,
         "html_lang": lang.replace("_", "-"),
         "direction": _direction(lang),
+        "counter_style": counter_style(lang),
+        "isolate": isolate if _direction(lang) == "rtl" else _same,
         "page_size": page.size,
         "bleed": page.profile.bleed,
         "logo_url": page.logo_url,
@@ -300,7 +302,7 @@ def balanced(text: str, longest: int = 28, in_link: bool = False):
     return Markup(" ").join(out)
 
 
-def counter_content(text: str):
+def counter_content(text: str, style: str = "decimal"):
     """'Page {page} of {pages}' → a CSS ``content`` value with page counters.
 
     The result goes into a ``<style>`` element, where HTML escaping does not
@@ -310,11 +312,13 @@ def counter_content(text: str):
 
     parts = re.split(r"(\{page\}|\{pages\})", str(text))
     out = []
+    named = re.fullmatch(r"[a-z][a-z-]{0,30}", str(style)) and style != "decimal"
+    suffix = f", {style}" if named else ""
     for part in parts:
         if part == "{page}":
-            out.append("counter(page)")
+            out.append(f"counter(page{suffix})")
         elif part == "{pages}":
-            out.append("counter(pages)")
+            out.append(f"counter(pages{suffix})")
         elif part:
             out.append(css_string(part))
     return Markup(" ".join(out))
@@ -327,6 +331,39 @@ def css_string(text: str):
     escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
     escaped = escaped.replace("\n", "\\a ")
     return Markup(f'"{escaped}"')
+
+
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate, pop directional isolate
+
+
+def isolate(text):
+    """``text`` (a phone number, an address) kept in its own left-to-right order
+    inside right-to-left text."""
+    from markupsafe import Markup, escape
+
+    return Markup("{}{}{}").format(LRI, escape(text), PDI) if str(text) else escape(text)
+
+
+def _same(text):
+    from markupsafe import escape
+
+    return escape(text)
+
+
+# CSS counter styles of the numbering systems a locale may write its numbers in
+_COUNTER_STYLES = {"arab": "arabic-indic", "arabext": "persian", "deva": "devanagari",
+                   "beng": "bengali", "thai": "thai"}
+
+
+def counter_style(lang: str) -> str:
+    """The counter style of page numbers: the locale's own digits (Babel)."""
+    from babel import Locale
+
+    try:
+        system = Locale.parse(lang).default_numbering_system
+    except (ValueError, LookupError, AttributeError):
+        return "decimal"
+    return _COUNTER_STYLES.get(system, "decimal")
 
 
 def _direction(lang: str) -> str:

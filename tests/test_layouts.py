@@ -44,35 +44,35 @@ def test_project_catalog_overrides_the_builtin_one(project):
 
 
 def test_language_without_catalog_falls_back_to_english_and_says_so(project):
-    path = project.write(SOURCE.format(lang="pt"),
-                         release_text(title="Título", dateline="Lisboa"))
+    path = project.write(SOURCE.format(lang="is"),
+                         release_text(title="Fréttatilkynning", dateline="Reykjavík"))
     result = project.build(path)
     assert result.errors == []
     [warning] = result.warnings
-    assert "no catalog for 'pt'" in warning.message
+    assert "no catalog for 'is'" in warning.message
     content = text(result.outputs[0].path)
-    assert "Lisboa, 20 de junho de 2018" in content  # Babel's date in Portuguese
+    assert "Reykjavík, 20. júní 2018" in content  # Babel's date in Icelandic
     assert "PRESS RELEASE" in content and "Page 1 of 1" in content
 
 
 def test_string_missing_from_a_catalog_is_reported_once(project):
-    project.write("layouts/locale/pt/LC_MESSAGES/messages.po",
-                  _po({"Press release": "Comunicado de imprensa",
-                       "Page {page} of {pages}": "Página {page} de {pages}"}))
+    project.write("layouts/locale/is/LC_MESSAGES/messages.po",
+                  _po({"Press release": "Fréttatilkynning",
+                       "Page {page} of {pages}": "Síða {page} af {pages}"}))
     for day in ("20", "21"):
-        project.write(f"sources/releases/2018/2018-06-{day}-x.pt.md",
+        project.write(f"sources/releases/2018/2018-06-{day}-x.is.md",
                       release_text(date=f"2018-06-{day}", contacts="[pascale-bresson]"))
-    result = project.build(project.root / "sources/releases/2018/2018-06-20-x.pt.md",
-                           project.root / "sources/releases/2018/2018-06-21-x.pt.md")
-    catalog = "layouts/locale/pt/LC_MESSAGES/messages.po"
+    result = project.build(project.root / "sources/releases/2018/2018-06-20-x.is.md",
+                           project.root / "sources/releases/2018/2018-06-21-x.is.md")
+    catalog = "layouts/locale/is/LC_MESSAGES/messages.po"
     missing = sorted(w.message.split("'")[3] for w in result.warnings if w.file == catalog)
     assert missing == ["Call %(number)s", "E-mail %(address)s", "Press contacts", "Tel."]
-    # the contact has no Portuguese role either: said once, at contacts.yaml
+    # the contact has no Icelandic role either: said once, at contacts.yaml
     roles = [w for w in result.warnings if w.file != catalog]
     assert [w.file for w in roles] == ["sources/contacts.yaml"]
-    assert "no role in 'pt'" in roles[0].message
+    assert "no role in 'is'" in roles[0].message
     content = text(result.outputs[0].path)
-    assert "COMUNICADO DE IMPRENSA" in content and "PRESS CONTACTS" in content
+    assert "FRÉTTATILKYNNING" in content and "PRESS CONTACTS" in content
 
 
 def test_undefined_variable_names_the_template_line(project):

@@ -10,6 +10,8 @@ falls back to English and is reported.
 
 from __future__ import annotations
 
+import io
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,20 +23,36 @@ class Catalog:
     """Translations for one language, with a record of what was missing."""
 
     lang: str
-    messages: dict[str, str]
-    fallback: dict[str, str]
+    messages: dict[str, str | tuple[str, ...]]
+    fallback: dict[str, str | tuple[str, ...]]
     files: list[Path]
     missing: set[str] = field(default_factory=set)
+    plural: str = "(n != 1)"  # the catalog's Plural-Forms expression (C syntax)
 
     def gettext(self, message: str) -> str:
         translated = self.messages.get(message)
+        if isinstance(translated, tuple):
+            translated = translated[0]
         if translated:
             return translated
         self.missing.add(message)
-        return self.fallback.get(message) or message
+        fallback = self.fallback.get(message)
+        return (fallback[0] if isinstance(fallback, tuple) else fallback) or message
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
+        """The form of ``singular`` for ``n``, by the language's plural rule."""
+        import gettext
+
+        forms = self.messages.get(singular)
+        if isinstance(forms, tuple) and all(forms):
+            index = gettext.c2py(self.plural)(n)
+            if index < len(forms):
+                return forms[index]
+        self.missing.add(singular)
+        english = self.fallback.get(singular)
+        if isinstance(english, tuple) and len(english) == 2 and all(english):
+            return english[0 if n == 1 else 1]
+        return singular if n == 1 else plural
 
 
 def catalog_files(layout_dirs: list[Path], lang: str) -> list[Path]:
@@ -49,29 +67,39 @@ def catalog_files(layout_dirs: list[Path], lang: str) -> list[Path]:
     return found
 
 
-def read_messages(path: Path) -> dict[str, str]:
+def read_messages(path: Path) -> dict[str, str | tuple[str, ...]]:
+    """A catalog's translations; a plural message gives all its forms."""
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[dict, str | None]:
     from babel.messages.pofile import read_po
 
     with path.open("rb") as handle:
         catalog = read_po(handle)
-    messages = {}
+    messages: dict[str, str | tuple[str, ...]] = {}
     for message in catalog:
         if message.id and message.string and not message.fuzzy:
             key = message.id if isinstance(message.id, str) else message.id[0]
-            value = message.string if isinstance(message.string, str) else message.string[0]
+            value = message.string if isinstance(message.string, str) else tuple(
+                message.string)
             messages[key] = value
-    return messages
+    plural = catalog.plural_expr if "Plural-Forms" in str(catalog.mime_headers) else None
+    return messages, plural
 
 
 def load_catalog(layout_dirs: list[Path], lang: str, fallback_lang: str = "en") -> Catalog:
     files = catalog_files(layout_dirs, lang)
-    messages: dict[str, str] = {}
+    messages: dict[str, str | tuple[str, ...]] = {}
+    plural = None
     for path in files:
-        messages.update(read_messages(path))
-    fallback: dict[str, str] = {}
+        found, expression = _read(path)
+        messages.update(found)
+        plural = expression or plural
+    fallback: dict[str, str | tuple[str, ...]] = {}
     for path in catalog_files(layout_dirs, fallback_lang):
         fallback.update(read_messages(path))
-    return Catalog(lang, messages, fallback, files)
+    return Catalog(lang, messages, fallback, files, plural=plural or "(n != 1)")
 
 
 def languages(layout_dirs: list[Path]) -> list[str]:
@@ -95,6 +123,20 @@ def extract(layout_dir: Path) -> list[tuple[str, int, str]]:
     ):
         found.append((filename, lineno, message if isinstance(message, str) else message[0]))
     return found
+
+
+def header(lang: str) -> str:
+    """A catalog's header: its language and the plural forms gettext declares for it
+    (no dates, so that a catalog changes only when its messages do)."""
+    from babel.messages.catalog import Catalog as BabelCatalog
+
+    plural = BabelCatalog(locale=lang).plural_forms
+    return ('msgid ""\nmsgstr ""\n'
+            f'"Language: {lang}\\n"\n'
+            '"MIME-Version: 1.0\\n"\n'
+            '"Content-Type: text/plain; charset=utf-8\\n"\n'
+            '"Content-Transfer-Encoding: 8bit\\n"\n'
+            f'"Plural-Forms: {plural}\\n"\n\n')
 
 
 def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
@@ -122,8 +164,10 @@ def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
         else:
             catalog = BabelCatalog(locale=lang, fuzzy=False)
         catalog.update(template, no_fuzzy_matching=True)
+        buffer = io.BytesIO()
+        write_po(buffer, catalog, omit_header=True, sort_output=True,
+                 ignore_obsolete=True, include_previous=False)
         with path.open("wb") as handle:
-            write_po(handle, catalog, omit_header=True, sort_output=True,
-                     ignore_obsolete=True, include_previous=False)
+            handle.write(header(lang).encode("utf-8") + buffer.getvalue())
         untranslated[lang] = [m.id for m in catalog if m.id and not m.string]
     return untranslated

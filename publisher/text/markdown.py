@@ -207,7 +207,7 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
         if token is not None:
             token.content = value
     if mark:
-        children[:] = _marked(children)
+        children[:] = _marked(children, rtl=typographer.rtl)
 
 
 def _passages(children, shown: str, line: int, document_lang: str) -> list[Problem]:
@@ -242,8 +242,10 @@ def _passages(children, shown: str, line: int, document_lang: str) -> list[Probl
     return problems
 
 
-def _marked(children) -> list:
-    """``children`` with the words that must not be hyphenated or broken in spans."""
+def _marked(children, rtl: bool = False) -> list:
+    """``children`` with the words that must not be hyphenated or broken in spans;
+    in right-to-left text, addresses, numbers and Latin names also keep their own
+    order (isolated: WeasyPrint has no ``unicode-bidi``)."""
     from markdown_it.token import Token
 
     out = []
@@ -264,6 +266,8 @@ def _marked(children) -> list:
             if match.start() > position:
                 out.append(_text(child.content[position:match.start()]))
             css = "nobr" if kind == "phone" else "nh"
+            if rtl and (kind != "name" or word.isascii()):
+                word = f"\u2066{word}\u2069"
             out += [Token("html_inline", "", 0, content=f'<span class="{css}">'),
                     _text(word), Token("html_inline", "", 0, content="</span>")]
             position = match.end()

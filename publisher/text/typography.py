@@ -55,6 +55,7 @@ class Typographer:
         quotes = QUOTES_BY_LOCALE.get(self.lang) or QUOTES.get(locale.language, QUOTES["en"])
         self.quotes, self.inner_quotes = quotes[:2], quotes[2:]
         self.french = locale.language == "fr"
+        self.rtl = locale.character_order == "right-to-left"
         # Canadian French keeps no space before ; ! ?
         self.french_thin = self.french and locale.territory != "CA"
 
