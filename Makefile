@@ -75,6 +75,7 @@ $(VENV)/.installed: pyproject.toml
 
 # The README's pictures, made from the built sample and a release of the corpus.
 CORPUS_RELEASE = 2018-06-01-satellite-nappes-phreatiques.fr
+SCRIPT_RELEASE = 2018-06-20-satellite-ocean
 screenshot: build
 	$(BIN)/publisher preview build/releases/2018-06-15-cnes-roscosmos.fr.pdf \
 	  --page 1 --width 900 --output docs/release-page1.png
@@ -89,6 +90,16 @@ screenshot: build
 	  for page in 1 2; do $(BIN)/publisher preview --project $$scratch \
 	    build/releases/$(CORPUS_RELEASE).pdf --page $$page --width 700 \
 	    --output docs/corpus-page$$page.png; done; rm -rf $$scratch
+	scratch=$$(mktemp -d) && cp -r sources $$scratch/ && \
+	  printf 'addressee: {ja: 報道関係者各位}\n' >> $$scratch/sources/site.yaml && \
+	  for lang in ja ar; do cp tests/fixtures/scripts/$(SCRIPT_RELEASE).$$lang.md \
+	    $$scratch/sources/releases/2018/; done && \
+	  $(BIN)/publisher build --project $$scratch \
+	    $$scratch/sources/releases/2018/$(SCRIPT_RELEASE).ja.md \
+	    $$scratch/sources/releases/2018/$(SCRIPT_RELEASE).ar.md && \
+	  for lang in ja ar; do $(BIN)/publisher preview --project $$scratch \
+	    build/releases/$(SCRIPT_RELEASE).$$lang.pdf --width 700 \
+	    --output docs/$$lang-page1.png; done; rm -rf $$scratch
 
 # The print edition's output profiles, from Debian's icc-profiles-free data
 # (needs the argyll and icc-profiles-free packages); see publisher/icc/README.md.

@@ -78,6 +78,7 @@ class Localised:
     text: str = ""  # the body as plain text (the e-mail's text part)
     end_mark: str = ""  # printed after the body: the body's own, or the site's
     after_mark_html: str = ""  # what the source wrote after its own end mark
+    addressee: str = ""  # the line some languages' releases open with (報道関係者各位)
 
     @property
     def contact_groups(self) -> list[tuple[str, list[Contact]]]:
@@ -158,6 +159,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
                          if site.get(key)}},
         problems=problems,
         end_mark=own_mark or str(site.get("end_mark", DEFAULTS["end_mark"]) or ""),
+        addressee=typo.text(pick_language(site.get("addressee") or {}, lang) or ""),
         after_mark_html=after_html,
     )
     problems.extend(_glyph_problems(release, inputs, localised))

@@ -70,7 +70,7 @@ def test_woff2_font_is_decoded_once_and_embedded(project):
     font.save(fonts / "BodyWeb.woff2")
     project.write("layouts/release/release.css",
                   (REPO / "layouts/release/release.css").read_text(encoding="utf-8")
-                  .replace('font-family: "Noto Serif";', 'font-family: "Body Web";'))
+                  .replace('--serif: "Noto Serif";', '--serif: "Body Web";'))
     path = project.write(SOURCE, release_text())
     result = project.build(path)
     assert result.problems == []

@@ -88,9 +88,9 @@ def test_network_url_is_refused(project):
 
 
 def test_character_no_font_covers_is_named_with_its_line(project):
-    problem = _check(project, release_text(body="Le mot 中文 en chinois.\n"), 6,
-                     "U+4E2D", "U+6587", "fonts/")
-    assert "CJK UNIFIED IDEOGRAPH-4E2D" in problem.message
+    problem = _check(project, release_text(body="Le mot हिन्दी en hindi.\n"), 6,
+                     "U+0939", "U+0928", "fonts/")
+    assert "DEVANAGARI LETTER HA" in problem.message
 
 
 def test_all_problems_of_a_source_are_collected(project):

@@ -401,6 +401,9 @@ SITE_FIELDS = [
         Field("text", colour, "Body text colour."),
     ], "colour"), "Brand colours as #rrggbb.", default={}),
     Field("about", about, "Per language: {title, text} of the About boilerplate.", default={}),
+    Field("addressee", per_language, "A line above the dateline, per language, as some "
+                                     "languages' releases open (ja: 報道関係者各位).",
+          default={}),
     Field("allowed_hosts", lambda v, loc, p: [host(x, loc, p + (i,)) for i, x in
                                               enumerate(text_list(v, loc, p))],
           "Hosts whose https:// resources layouts may load.", default=[]),
