@@ -261,7 +261,7 @@ def ua_problems(path: Path) -> list[str]:
         tree = root.StructTreeRoot
         for kid in (tree.K if isinstance(tree.K, pikepdf.Array) else [tree.K]):
             walk(kid, False)
-        for before, after in zip(headings, headings[1:]):
+        for before, after in zip(headings, headings[1:], strict=False):
             if after > before + 1:
                 problems.append(f"heading H{after} follows H{before}")
                 break
@@ -335,3 +335,23 @@ def marked_text(path: Path) -> tuple[str, str]:
 
         page.extract_text(visitor_operand_before=before, visitor_text=visit)
     return "".join(artifact), "".join(tagged)
+
+
+def lang_spans(path: Path) -> list[tuple[str, str]]:
+    """(role, /Lang) of every structure element that carries its own language."""
+    import pikepdf
+
+    found: list[tuple[str, str]] = []
+
+    def walk(node):
+        if isinstance(node, pikepdf.Array):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            if "/Lang" in node:
+                found.append((str(node.S), str(node.Lang)))
+            walk(node.get("/K"))
+
+    with pikepdf.open(path) as pdf:
+        walk(pdf.Root.StructTreeRoot.K)
+    return found

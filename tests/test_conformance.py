@@ -9,7 +9,7 @@ import re
 import pikepdf
 import pytest
 from conftest import SAMPLE_STEM
-from pdfread import marked_text, pdfua_problems, structure_problems, ua_problems
+from pdfread import lang_spans, marked_text, pdfua_problems, structure_problems, ua_problems
 from pypdf import PdfReader
 
 LANGS = ("fr", "en", "ru")
@@ -62,24 +62,9 @@ def test_a_passage_in_another_language_carries_its_own(sample_build):
     project, _ = sample_build
     with pikepdf.open(project.pdf(f"{SAMPLE_STEM}.ru")) as pdf:
         assert str(pdf.Root.Lang) == "ru"
-        spans = []
-
-        def walk(node):
-            if isinstance(node, pikepdf.Array):
-                for kid in node:
-                    walk(kid)
-            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
-                if "/Lang" in node:
-                    spans.append((str(node.S), str(node.Lang)))
-                kids = node.get("/K")
-                for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-                    walk(kid)
-
-        walk(pdf.Root.StructTreeRoot.K)
     # the legal name in the masthead and the postal address, both French
-    assert spans == [("/Span", "fr"), ("/Span", "fr")]
-    with pikepdf.open(project.pdf(f"{SAMPLE_STEM}.fr")) as pdf:
-        assert "/Lang fr" not in str(pdf.Root.StructTreeRoot)  # French in French: nothing
+    assert lang_spans(project.pdf(f"{SAMPLE_STEM}.ru")) == [("/Span", "fr"), ("/Span", "fr")]
+    assert lang_spans(project.pdf(f"{SAMPLE_STEM}.fr")) == []  # French in French: nothing
 
 
 def test_a_passage_the_source_marks_is_tagged_with_its_language(project):
@@ -94,23 +79,9 @@ def test_a_passage_the_source_marks_is_tagged_with_its_language(project):
     with pikepdf.open(path) as pdf:
         assert "x-lang" not in str([a.get("/A") for p in pdf.pages
                                     for a in p.obj.get("/Annots") or []])
-        langs = re.findall(r"/Lang \((\w+)\)", str(pdf.Root.StructTreeRoot))
     assert "und der Botschafterin" in " ".join(marked_text(path)[1].split())
     assert ua_problems(path) == [] and pdfua_problems(path) == []
-    spans = []
-
-    def walk(node):
-        if isinstance(node, pikepdf.Array):
-            for kid in node:
-                walk(kid)
-        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
-            if "/Lang" in node:
-                spans.append(str(node.Lang))
-            walk(node.get("/K"))
-
-    with pikepdf.open(path) as pdf:
-        walk(pdf.Root.StructTreeRoot.K)
-    assert spans == ["de"], langs  # French in French needs nothing
+    assert lang_spans(path) == [("/Span", "de")]  # French in French needs nothing
 
 
 def test_an_unknown_passage_language_is_an_error_at_its_line(project):

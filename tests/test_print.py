@@ -77,7 +77,8 @@ def test_the_screen_edition_fails_the_press_check(only_fr):
 
 def test_a_site_chooses_the_press_condition(only_fr):
     site = only_fr.read("sources/site.yaml")
-    only_fr.write("sources/site.yaml", site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: GRACoL2006"))
+    only_fr.write("sources/site.yaml",
+                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: GRACoL2006"))
     result = only_fr.build(only_fr.release("fr"), profile="print")
     assert result.problems == []
     path = only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"

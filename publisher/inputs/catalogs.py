@@ -11,7 +11,6 @@ falls back to English and is reported.
 from __future__ import annotations
 
 import io
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
