@@ -255,7 +255,8 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                     break
                 html = unhyphenated(html, words)
             stable_document_id(document, digest)
-            pdf = accessible(document.write_pdf(**options), link_descriptions(html))
+            pdf = accessible(document.write_pdf(**options), link_descriptions(html),
+                             compress=job.compress)
             if job.profile.condition and job.profile.pdf_variant:  # a print edition
                 pdf = press_ready(pdf, job.profile.condition)
     except _OutOfTime:

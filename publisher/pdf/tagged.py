@@ -95,8 +95,10 @@ def _describe(target: str, descriptions: dict[str, str]) -> str:
     return target.replace("-", " ")
 
 
-def accessible(data: bytes, descriptions: dict[str, str] | None = None) -> bytes:
-    """The tagged PDF ``data`` with the fixes of this module's docstring."""
+def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
+               compress: bool = True) -> bytes:
+    """The tagged PDF ``data`` with the fixes of this module's docstring (streams it
+    rewrites compressed unless ``compress`` is false: a part qpdf compresses later)."""
     import pikepdf
 
     descriptions = descriptions or {}
@@ -257,7 +259,7 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None) -> bytes
                         nums[index + 1] = None
         out = io.BytesIO()
         pdf.remove_unreferenced_resources()
-        pdf.save(out, compress_streams=False, deterministic_id=True)
+        pdf.save(out, compress_streams=compress, deterministic_id=True)
     return out.getvalue()
 
 
