@@ -355,3 +355,4 @@ def lang_spans(path: Path) -> list[tuple[str, str]]:
     with pikepdf.open(path) as pdf:
         walk(pdf.Root.StructTreeRoot.K)
     return found
+

@@ -68,6 +68,12 @@ def test_a_journalist_finds_title_date_and_every_contact(corpus, source):
     expected = EXPECTED[source]
     content = _flat(text(pdf))
     assert _flat(expected["title"].replace('"', "")) in content.replace("“", "").replace("”", "")
+    import datetime as dt
+
+    from publisher.localise import long_date
+
+    day = dt.date.fromisoformat(source[:10])
+    assert _flat(long_date(day, source.split(".")[-2])) in content
     uris = links(pdf)
     for contact in expected["contacts"]:
         assert contact["name"] in content

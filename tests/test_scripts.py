@@ -161,3 +161,4 @@ def test_a_japanese_release_opens_as_japanese_releases_do(scripts):
     assert right > width - 20 / 25.4 * 72 - 8 and left > width / 2
     # and nowhere else: the other languages have no addressee line
     assert "報道関係者各位" not in text(project.pdf(f"{STEM}.zh"))
+
