@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -232,11 +233,44 @@ class Build:
         fonts = font_files(self.font_dirs)
         self.fontset = tuple((path, self.files.hash(path, "font")) for path in fonts)
         self.logo_url = self._logo_url()
+        self.press_profile = self._press_profile()
 
     # --- settings -------------------------------------------------------------
 
     def profile(self, name: str | None = None) -> Profile:
-        return profile(name or str(self.settings["profile"]), self.project.site)
+        made = profile(name or str(self.settings["profile"]), self.project.site)
+        if made.condition and self.press_profile:
+            return replace(made, condition=self.press_profile)
+        return made
+
+    def _press_profile(self) -> str | None:
+        """The site's own output profile (``print: {condition: press.icc}``) as
+        'path#sha256', checked: inside the project, a CMYK output profile."""
+        condition = str((self.project.site.get("print") or {}).get("condition") or "")
+        if not condition.lower().endswith((".icc", ".icm")):
+            return None
+        located = self.project.site_located
+
+        def refuse(message: str):
+            return ConfigError(Problem(str(DEFAULTS["site_file"]),
+                                       located.line("print", "condition") if located else None,
+                                       f"print.condition: {message}"))
+
+        try:
+            path = self.policy.check_path(self.project.path("sources_dir") / condition,
+                                          "attachment", condition)
+            if path.stat().st_size > self.policy.size_limit("attachment"):
+                raise refuse(f"{condition} is larger than the limit for a file of this kind")
+            data = path.read_bytes()
+        except RefusedResource as exc:
+            raise refuse(str(exc)) from None
+        except OSError:
+            raise refuse(f"cannot read {condition}; give an ICC profile file inside "
+                         "sources/") from None
+        if data[12:16] != b"prtr" or data[16:20] != b"CMYK":
+            raise refuse(f"{condition} is not a CMYK output (printer) profile; give the ICC "
+                         "profile of the press condition, or FOGRA39 or TR006")
+        return f"{path}#{hashlib.sha256(data).hexdigest()}"
 
     def target(self, folder: str, name: str, settings: Profile) -> Path:
         base = self.build_dir / "print" if settings.name == "print" else self.build_dir

@@ -151,3 +151,31 @@ def test_kit_can_ask_for_the_print_profile(project):
     other_xmp = PdfReader(str(other)).trailer["/Root"]["/Metadata"].get_object().get_data()
     did = re.search(r"xmp\.did:[0-9a-f-]{36}", xmp)[0]
     assert did.encode() not in other_xmp
+
+
+def test_a_site_gives_its_own_press_profile(only_fr):
+    from publisher.pdf.press import ICC_DIR
+
+    (only_fr.root / "sources/press.icc").write_bytes((ICC_DIR / "TR006.icc").read_bytes())
+    site = only_fr.read("sources/site.yaml")
+    only_fr.write("sources/site.yaml",
+                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: press.icc"))
+    result = only_fr.build(only_fr.release("fr"), profile="print")
+    assert result.problems == []
+    path = only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
+    assert press_problems(path) == []
+    [intent] = PdfReader(str(path)).trailer["/Root"]["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/OutputConditionIdentifier"] == "Custom"
+    assert intent["/Info"].startswith("TR006 GRACoL 2006 coated")
+    # an RGB profile, or one outside the project, is refused at its line
+    (only_fr.root / "sources/screen.icc").write_bytes(b"\0" * 12 + b"mntrRGB " + b"\0" * 200)
+    only_fr.write("sources/site.yaml",
+                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: screen.icc"))
+    [problem] = only_fr.build(only_fr.release("fr"), profile="print").errors
+    assert problem.file == "sources/site.yaml"
+    assert "screen.icc is not a CMYK output (printer) profile" in problem.message
+    only_fr.write("sources/site.yaml",
+                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: ../../x.icc"))
+    [problem] = only_fr.build(only_fr.release("fr"), profile="print").errors
+    assert problem.message.startswith("print.condition: ")

@@ -113,10 +113,13 @@ def language(value, located, path):
 
 def press_condition(value, located, path):
     value = text(value, located, path)
+    if value.lower().endswith((".icc", ".icm")):
+        return value  # the site's own profile, relative to sources/ (checked by the build)
     known = {"FOGRA39": "FOGRA39", "TR006": "TR006", "GRACOL2006": "TR006"}
     found = known.get(value.upper().replace(" ", "").replace("_", ""))
     if found is None:
-        raise Invalid(f"unknown press condition {value!r}; use FOGRA39 or TR006 (GRACoL 2006)")
+        raise Invalid(f"unknown press condition {value!r}; use FOGRA39, TR006 (GRACoL 2006) "
+                      "or the ICC profile of your press, e.g. press.icc")
     return found
 
 

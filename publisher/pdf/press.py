@@ -30,11 +30,29 @@ REGISTRY = "http://www.color.org"
 NEUTRAL = 0.11  # how far apart an RGB colour's channels may be for it to print as a grey
 
 
+def _profile_file(condition: str) -> Path:
+    """The ICC file of ``condition``: a shipped one, or the site's ('path#sha256')."""
+    if condition in CONDITIONS:
+        return ICC_DIR / CONDITIONS[condition][0]
+    return Path(condition.rpartition("#")[0])
+
+
+def _identification(condition: str) -> tuple[str, str]:
+    """(OutputConditionIdentifier, Info) of ``condition``."""
+    if condition in CONDITIONS:
+        return CONDITIONS[condition][1], CONDITIONS[condition][2]
+    from PIL import ImageCms
+
+    described = ImageCms.getProfileDescription(
+        ImageCms.ImageCmsProfile(str(_profile_file(condition)))).strip()
+    return "Custom", described or _profile_file(condition).name
+
+
 @lru_cache(maxsize=4)
 def _transform(condition: str):
     from PIL import ImageCms
 
-    press = ImageCms.ImageCmsProfile(str(ICC_DIR / CONDITIONS[condition][0]))
+    press = ImageCms.ImageCmsProfile(str(_profile_file(condition)))
     return ImageCms.buildTransform(ImageCms.createProfile("sRGB"), press, "RGB", "CMYK",
                                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
 
@@ -203,10 +221,11 @@ def _registration(pdf, form) -> None:
 
 
 def press_ready(data: bytes, condition: str = "FOGRA39") -> bytes:
-    """The PDF ``data`` with CMYK colour and the output intent of ``condition``."""
+    """The PDF ``data`` with CMYK colour and the output intent of ``condition``: a
+    shipped condition's name, or the site's own profile as 'path#sha256'."""
     import pikepdf
 
-    _file, identifier, info = CONDITIONS[condition]
+    identifier, info = _identification(condition)
     with pikepdf.open(io.BytesIO(data)) as pdf:
         srgb = _srgb_stream(pdf)
         seen: set = set()
@@ -220,7 +239,7 @@ def press_ready(data: bytes, condition: str = "FOGRA39") -> bytes:
                     _convert_stream(appearance, condition, pdf)
             for form in _crop_marks(page):
                 _registration(pdf, form)
-        profile = pdf.make_stream((ICC_DIR / _file).read_bytes(), N=4,
+        profile = pdf.make_stream(_profile_file(condition).read_bytes(), N=4,
                                   Alternate=pikepdf.Name.DeviceCMYK)
         pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
