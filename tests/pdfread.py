@@ -356,3 +356,38 @@ def lang_spans(path: Path) -> list[tuple[str, str]]:
         walk(pdf.Root.StructTreeRoot.K)
     return found
 
+
+
+def parent_tree_problems(path: Path) -> list[str]:
+    """Marked content whose parent-tree entry is not the element that holds it."""
+    import pikepdf
+
+    problems = []
+    with pikepdf.open(path) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        nums = tree.ParentTree.get("/Nums") or []
+        parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+        pages = {page.obj.objgen: page for page in pdf.pages}
+
+        def walk(node):
+            if isinstance(node, pikepdf.Array):
+                for kid in node:
+                    walk(kid)
+                return
+            if not (isinstance(node, pikepdf.Dictionary) and "/S" in node):
+                return
+            kids = node.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, int) and node.get("/Pg") is not None:
+                    page = pages.get(node.Pg.objgen)
+                    key = page.obj.get("/StructParents") if page is not None else None
+                    entries = parents.get(int(key)) if key is not None else None
+                    held = entries[kid] if entries is not None and kid < len(entries) else None
+                    if held is None or held.objgen != node.objgen:
+                        problems.append(f"MCID {kid} of {node.S} is filed under another "
+                                        "element in the parent tree")
+                else:
+                    walk(kid)
+
+        walk(tree.K)
+    return problems

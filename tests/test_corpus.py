@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, SAMPLE_STEM, ProjectDir
-from pdfread import links, pdfua_problems, reader, text, ua_problems
+from pdfread import links, parent_tree_problems, pdfua_problems, reader, text, ua_problems
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -253,6 +253,7 @@ def test_every_release_of_the_corpus_passes_pdfua_and_the_structure_checks(corpu
     path = _pdf(project, source)
     assert pdfua_problems(path) == []
     assert ua_problems(path) == []
+    assert parent_tree_problems(path) == []
 
 
 def _roles(path, role: str) -> list:

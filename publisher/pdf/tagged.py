@@ -110,6 +110,7 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
         reachable: set = set()
         artifacts: dict[tuple, set[int]] = {}  # page objgen → MCIDs to make artifacts
         dropped_annotations: set = set()
+        moved: dict[tuple, object] = {}  # (page objgen, MCID) → its new parent element
 
         def make_artifacts(node) -> None:
             for mcid, page in _mcids(node):
@@ -197,6 +198,8 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
             for kid in rest:
                 if _is_element(kid):
                     kid.P = body
+                elif isinstance(kid, int) and item.get("/Pg") is not None:
+                    moved[(item.Pg.objgen, kid)] = body  # its parent-tree entry follows
             _set_kids(item, [kid for kid, role in zip(kids, roles, strict=True)
                              if role == "/Lbl"] + [body])
 
@@ -232,6 +235,9 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
         for page in pdf.pages:
             key = page.obj.get("/StructParents")
             elements = parents.get(int(key)) if key is not None else None
+            for (page_id, mcid), element in moved.items():
+                if page_id == page.obj.objgen and elements is not None and mcid < len(elements):
+                    elements[mcid] = element
             marked = artifacts.get(page.obj.objgen, set())
             if marked:
                 _artifact_content(pdf, page, marked)
