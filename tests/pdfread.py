@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -391,3 +392,31 @@ def parent_tree_problems(path: Path) -> list[str]:
 
         walk(tree.K)
     return problems
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_families() -> tuple[str, ...]:
+    """The families of the fonts in the toolkit's fonts/, as PDF font names spell them."""
+    from fontTools.ttLib import TTFont
+
+    families = set()
+    for path in (Path(__file__).resolve().parent.parent / "fonts").iterdir():
+        if path.suffix in (".ttf", ".otf", ".woff2"):
+            with TTFont(path, lazy=True) as font:
+                names = font["name"]
+                family = names.getDebugName(16) or names.getDebugName(1)
+            families.add(str(family).replace(" ", "-"))
+    return tuple(sorted(families, key=len, reverse=True))
+
+
+def foreign_fonts(path: Path) -> list[str]:
+    """Fonts of a PDF that are not the shipped ones (a system font the renderer fell
+    back to for a character the shipped faces lack: where boxes and foreign glyph
+    forms come from)."""
+    families = shipped_families()
+    found = []
+    for name in fonts(path):
+        family = name.lstrip("/").partition("+")[2]
+        if not any(family == f or family.startswith(f + "-") for f in families):
+            found.append(name)
+    return found

@@ -14,7 +14,7 @@ import pikepdf
 import pypdfium2
 import pytest
 from conftest import REPO, ProjectDir
-from pdfread import fonts, pdfua_problems, text, ua_problems
+from pdfread import fonts, foreign_fonts, pdfua_problems, text, ua_problems
 
 from publisher.inputs.catalogs import load_catalog
 from publisher.localise import long_date
@@ -99,6 +99,7 @@ def test_fonts_are_the_shipped_face_of_the_script(scripts, lang):
     project, _ = scripts
     found = fonts(project.pdf(f"{STEM}.{lang}"))
     assert all(found.values())  # embedded
+    assert foreign_fonts(project.pdf(f"{STEM}.{lang}")) == []  # no fallback to the system
     assert any(FAMILY[lang] in name for name in found), found
     if lang in ("ja", "zh", "ko"):  # one region's glyph forms, never another's
         others = {"ja": ("CJK-SC", "CJK-TC", "CJK-KR"), "zh": ("CJK-JP", "CJK-TC", "CJK-KR"),
