@@ -54,7 +54,7 @@ from .inputs.fonts import coverage, font_face_css, font_files
 from .inputs.layouts import builtin_dir, font_dirs, layout_dirs
 from .inputs.profiles import Profile, profile
 from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
-from .inputs.schema import suggest
+from .inputs.schema import ICC_SUFFIXES, suggest
 from .load import Kit, Project, Release, load
 from .localise import (
     LocaleInputs,
@@ -247,7 +247,7 @@ class Build:
         """The site's own output profile (``print: {condition: press.icc}``) as
         'path#sha256', checked: inside the project, a CMYK output profile."""
         condition = str((self.project.site.get("print") or {}).get("condition") or "")
-        if not condition.lower().endswith((".icc", ".icm")):
+        if not condition.lower().endswith(ICC_SUFFIXES):
             return None
         located = self.project.site_located
 

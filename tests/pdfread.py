@@ -338,25 +338,31 @@ def marked_text(path: Path) -> tuple[str, str]:
     return "".join(artifact), "".join(tagged)
 
 
-def lang_spans(path: Path) -> list[tuple[str, str]]:
-    """(role, /Lang) of every structure element that carries its own language."""
+def structure_elements(pdf) -> list:
+    """Every structure element of an open pikepdf document, in reading order."""
     import pikepdf
 
-    found: list[tuple[str, str]] = []
+    found = []
 
     def walk(node):
         if isinstance(node, pikepdf.Array):
             for kid in node:
                 walk(kid)
         elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
-            if "/Lang" in node:
-                found.append((str(node.S), str(node.Lang)))
+            found.append(node)
             walk(node.get("/K"))
 
-    with pikepdf.open(path) as pdf:
-        walk(pdf.Root.StructTreeRoot.K)
+    walk(pdf.Root.StructTreeRoot.K)
     return found
 
+
+def lang_spans(path: Path) -> list[tuple[str, str]]:
+    """(role, /Lang) of every structure element that carries its own language."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return [(str(node.S), str(node.Lang)) for node in structure_elements(pdf)
+                if "/Lang" in node]
 
 
 def parent_tree_problems(path: Path) -> list[str]:

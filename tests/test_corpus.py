@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, SAMPLE_STEM, ProjectDir
-from pdfread import links, parent_tree_problems, pdfua_problems, reader, text, ua_problems
+from pdfread import (
+    links,
+    parent_tree_problems,
+    pdfua_problems,
+    reader,
+    structure_elements,
+    text,
+    ua_problems,
+)
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -257,23 +265,14 @@ def test_every_release_of_the_corpus_passes_pdfua_and_the_structure_checks(corpu
 
 
 def _roles(path, role: str) -> list:
+    """(/Scope, roles of the kids) of every ``role`` element."""
     import pikepdf
 
-    found = []
     with pikepdf.open(path) as pdf:
-        def walk(node):
-            if isinstance(node, pikepdf.Array):
-                for kid in node:
-                    walk(kid)
-            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
-                if node.S == role:
-                    found.append(node)
-                walk(node.get("/K"))
-
-        walk(pdf.Root.StructTreeRoot.K)
         return [(str((n.get("/A") or {}).get("/Scope", "")),
                  [str(k.S) for k in (n.K if isinstance(n.K, pikepdf.Array) else [n.K])
-                  if isinstance(k, pikepdf.Dictionary) and "/S" in k]) for n in found]
+                  if isinstance(k, pikepdf.Dictionary) and "/S" in k])
+                for n in structure_elements(pdf) if n.S == role]
 
 
 def test_table_headers_have_a_scope_and_footnotes_a_body(corpus):

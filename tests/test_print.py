@@ -75,16 +75,26 @@ def test_the_screen_edition_fails_the_press_check(only_fr):
     assert any("rg (DeviceRGB)" in p for p in problems)
 
 
-def test_a_site_chooses_the_press_condition(only_fr):
-    site = only_fr.read("sources/site.yaml")
-    only_fr.write("sources/site.yaml",
-                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: GRACoL2006"))
-    result = only_fr.build(only_fr.release("fr"), profile="print")
-    assert result.problems == []
-    path = only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
-    assert press_problems(path) == []
+def _print_with(project, condition: str):
+    """Build the French print edition with ``print.condition``: (result, PDF path)."""
+    site = "".join(line for line in project.read("sources/site.yaml").splitlines(True)
+                   if not line.startswith("  condition:"))  # a condition an earlier call set
+    project.write("sources/site.yaml",
+                  site.replace("  bleed: 3mm", f"  bleed: 3mm\n  condition: {condition}"))
+    result = project.build(project.release("fr"), profile="print")
+    return result, project.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
+
+
+def _intent(path):
     [intent] = PdfReader(str(path)).trailer["/Root"]["/OutputIntents"]
-    assert intent.get_object()["/OutputConditionIdentifier"] == "CGATS TR 006"
+    return intent.get_object()
+
+
+def test_a_site_chooses_the_press_condition(only_fr):
+    result, path = _print_with(only_fr, "GRACoL2006")
+    assert result.problems == []
+    assert press_problems(path) == []
+    assert _intent(path)["/OutputConditionIdentifier"] == "CGATS TR 006"
 
 
 def test_crop_marks_are_drawn_in_the_bleed(printed):
@@ -157,25 +167,16 @@ def test_a_site_gives_its_own_press_profile(only_fr):
     from publisher.pdf.press import ICC_DIR
 
     (only_fr.root / "sources/press.icc").write_bytes((ICC_DIR / "TR006.icc").read_bytes())
-    site = only_fr.read("sources/site.yaml")
-    only_fr.write("sources/site.yaml",
-                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: press.icc"))
-    result = only_fr.build(only_fr.release("fr"), profile="print")
+    result, path = _print_with(only_fr, "press.icc")
     assert result.problems == []
-    path = only_fr.root / f"build/print/releases/{SAMPLE_STEM}.fr.pdf"
     assert press_problems(path) == []
-    [intent] = PdfReader(str(path)).trailer["/Root"]["/OutputIntents"]
-    intent = intent.get_object()
+    intent = _intent(path)
     assert intent["/OutputConditionIdentifier"] == "Custom"
     assert intent["/Info"].startswith("TR006 GRACoL 2006 coated")
     # an RGB profile, or one outside the project, is refused at its line
     (only_fr.root / "sources/screen.icc").write_bytes(b"\0" * 12 + b"mntrRGB " + b"\0" * 200)
-    only_fr.write("sources/site.yaml",
-                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: screen.icc"))
-    [problem] = only_fr.build(only_fr.release("fr"), profile="print").errors
+    [problem] = _print_with(only_fr, "screen.icc")[0].errors
     assert problem.file == "sources/site.yaml"
     assert "screen.icc is not a CMYK output (printer) profile" in problem.message
-    only_fr.write("sources/site.yaml",
-                  site.replace("  bleed: 3mm", "  bleed: 3mm\n  condition: ../../x.icc"))
-    [problem] = only_fr.build(only_fr.release("fr"), profile="print").errors
+    [problem] = _print_with(only_fr, "../../x.icc")[0].errors
     assert problem.message.startswith("print.condition: ")

@@ -111,9 +111,12 @@ def language(value, located, path):
     return str(locale)
 
 
+ICC_SUFFIXES = (".icc", ".icm")  # print.condition naming the press's own profile
+
+
 def press_condition(value, located, path):
     value = text(value, located, path)
-    if value.lower().endswith((".icc", ".icm")):
+    if value.lower().endswith(ICC_SUFFIXES):
         return value  # the site's own profile, relative to sources/ (checked by the build)
     known = {"FOGRA39": "FOGRA39", "TR006": "TR006", "GRACOL2006": "TR006"}
     found = known.get(value.upper().replace(" ", "").replace("_", ""))
