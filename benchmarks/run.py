@@ -51,27 +51,26 @@ def overhead(work: Path, releases: int) -> float:
     """Toolkit time per release ÷ a bare WeasyPrint render of the same HTML, warm."""
     import weasyprint
 
-    from publisher.pipeline import _builder
-    from publisher.compose import compose
-    from publisher.render import shared_renderer
+    from publisher.compose import compose, release_document
+    from publisher.load import load
+    from publisher.pipeline import Build, BuildOptions, ReleaseJob
 
     project = generate(work / "overhead", releases, ["en"])
-    builder = _builder(project, None, None, None, None, cache=False)
-    sources = builder.project.releases
-    builder.run(builder.plan("release", sources[0], {}))  # warm up fonts and templates
-    seen: dict = {}
+    made = Build(load(project), BuildOptions(use_cache=False,
+                                             build_dir=work / "overhead-build"))
+    jobs = [job for job in made.plan(True) if isinstance(job, ReleaseJob)]
+    made.run(jobs[0])  # warm up fonts, stylesheets and templates
     started = time.perf_counter()
-    for release in sources:
-        builder.run(builder.plan("release", release, seen))
-    toolkit = (time.perf_counter() - started) / len(sources)
-    renderer = shared_renderer()
-    composed = [compose(builder.localise(r), builder.session.composer, layout="release",
-                        page_size="A4", logo_url=builder.logo_url()) for r in sources]
+    for job in jobs:
+        made.run(job)
+    toolkit = (time.perf_counter() - started) / len(jobs)
+    config = made.render_state().fonts.config
+    composed = [compose(release_document(made.localise(job.release), made.page(made.profile()),
+                                         "release"), made.layouts) for job in jobs]
     started = time.perf_counter()
     for item in composed:
         weasyprint.HTML(string=item.html, base_url=item.base_url).write_pdf(
-            font_config=renderer.font_config, cache=renderer.image_cache,
-            pdf_variant="pdf/ua-1")
+            font_config=config, pdf_variant="pdf/ua-1")
     bare = (time.perf_counter() - started) / len(composed)
     return toolkit / bare
 
