@@ -181,6 +181,19 @@ class _OutOfTime(BaseException):
     ``except Exception`` inside WeasyPrint swallows it)."""
 
 
+def _in_finaliser(frame) -> bool:
+    """Whether ``frame`` runs in a garbage-collector callback or a ``__del__``, where
+    Python reports an exception as unraisable and carries on."""
+    import gc
+
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float):
     """Interrupt the block after ``seconds`` (in the main thread, where signals work)."""
@@ -189,6 +202,10 @@ def _time_limit(seconds: float):
         return
 
     def expire(signum, frame):
+        if _in_finaliser(frame):  # raised there, it would be lost: try again shortly
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0.5)  # and again, should something swallow it
         raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, expire)
