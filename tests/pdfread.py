@@ -426,3 +426,68 @@ def foreign_fonts(path: Path) -> list[str]:
         if not any(family == f or family.startswith(f + "-") for f in families):
             found.append(name)
     return found
+
+
+def notdef_glyphs(path: Path) -> list[str]:
+    """The characters a PDF draws as boxes: every glyph its text operators show
+    that is the embedded font's .notdef (glyph 0, or a code past the font's last
+    glyph, which is what a renderer writes for a character no face covers), as
+    "page N: U+XXXX" (from the font's ToUnicode map)."""
+    import io
+    import re
+
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    fonts_seen: dict = {}
+
+    def glyphs_of(font) -> tuple[range | None, dict[int, str]]:
+        key = font.objgen
+        if key not in fonts_seen:
+            valid = None
+            if font.get("/Subtype") == "/Type0":
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+                if program is not None:
+                    with TTFont(io.BytesIO(program.read_bytes()), lazy=True) as embedded:
+                        order = embedded.getGlyphOrder()
+                    # the codes are glyph ids (Identity), also in CID-keyed CFF
+                    valid = range(1, len(order))
+            unicode: dict[int, str] = {}
+            if "/ToUnicode" in font:
+                cmap = font.ToUnicode.read_bytes().decode("latin-1")
+                for code, value in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", cmap):
+                    unicode[int(code, 16)] = "U+" + value.upper()
+            fonts_seen[key] = (valid, unicode)
+        return fonts_seen[key]
+
+    found: list[str] = []
+
+    def walk(owner, resources, number: int, depth: int = 0) -> None:
+        font_resources = resources.get("/Font") or {}
+        font = None
+        for operands, operator in pikepdf.parse_content_stream(owner):
+            name = str(operator)
+            if name == "Tf":
+                font = font_resources.get(str(operands[0]))
+            elif name in ("Tj", "TJ", "'", '"') and font is not None:
+                valid, unicode = glyphs_of(font)
+                if valid is None:
+                    continue
+                strings = operands[0] if name == "TJ" else operands[-1:]
+                for item in strings:
+                    if isinstance(item, pikepdf.String):
+                        data = bytes(item)
+                        for i in range(0, len(data) - 1, 2):
+                            cid = int.from_bytes(data[i:i + 2], "big")
+                            if cid not in valid:
+                                found.append(f"page {number}: {unicode.get(cid, f'CID {cid}')}")
+            elif name == "Do" and depth < 8:
+                xobject = (resources.get("/XObject") or {}).get(str(operands[0]))
+                if xobject is not None and xobject.get("/Subtype") == "/Form":
+                    walk(xobject, xobject.get("/Resources") or resources, number, depth + 1)
+
+    with pikepdf.open(path) as document:
+        for number, page in enumerate(document.pages, start=1):
+            walk(page, page.Resources, number)
+    return found

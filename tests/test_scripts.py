@@ -14,7 +14,7 @@ import pikepdf
 import pypdfium2
 import pytest
 from conftest import REPO, ProjectDir
-from pdfread import fonts, foreign_fonts, pdfua_problems, text, ua_problems
+from pdfread import fonts, foreign_fonts, notdef_glyphs, pdfua_problems, text, ua_problems
 
 from publisher.inputs.catalogs import load_catalog
 from publisher.localise import long_date
@@ -145,10 +145,32 @@ def test_right_to_left_pages_are_set_from_the_right(scripts, lang):
     assert left_name > width / 2
 
 
-def test_a_japanese_line_never_starts_with_closing_punctuation(scripts):
+def test_a_japanese_line_never_starts_with_closing_punctuation_or_small_kana(scripts):
     project, _ = scripts
     lines = [line.strip() for line in text(project.pdf(f"{STEM}.ja")).splitlines()]
-    assert lines and not [line for line in lines if re.match(r"^[、。」』）】〕・ー]", line)]
+    body = "".join(lines)
+    small = "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶー"
+    assert sum(body.count(kana) for kana in small) > 30  # the fixture gives it the chance
+    assert lines and not [line for line in lines
+                          if re.match(rf"^[、。，．」』）】〕・：；？！{small}]", line)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_character_is_drawn_as_a_box(scripts, lang):
+    project, _ = scripts
+    assert notdef_glyphs(project.pdf(f"{STEM}.{lang}")) == []
+
+
+def test_the_box_check_sees_a_box(tmp_path):
+    """notdef_glyphs reads what a renderer writes for a character its face lacks."""
+    import weasyprint
+
+    html = ('<html lang="ja"><style>@font-face {font-family: J; src: url(%s)} '
+            'body {font-family: J}</style><p>報道 \u1200 \u0915</p>'
+            % (REPO / "fonts/NotoSansCJKjp-Regular.woff2").as_uri())
+    path = tmp_path / "boxes.pdf"
+    weasyprint.HTML(string=html).write_pdf(path)
+    assert notdef_glyphs(path) == ["page 1: U+1200", "page 1: U+0915"]
 
 
 def test_a_japanese_release_opens_as_japanese_releases_do(scripts):
