@@ -165,9 +165,9 @@ def test_the_box_check_sees_a_box(tmp_path):
     """notdef_glyphs reads what a renderer writes for a character its face lacks."""
     import weasyprint
 
-    html = ('<html lang="ja"><style>@font-face {font-family: J; src: url(%s)} '
-            'body {font-family: J}</style><p>報道 \u1200 \u0915</p>'
-            % (REPO / "fonts/NotoSansCJKjp-Regular.woff2").as_uri())
+    font = (REPO / "fonts/NotoSansCJKjp-Regular.woff2").as_uri()
+    html = (f'<html lang="ja"><style>@font-face {{font-family: J; src: url({font})}} '
+            'body {font-family: J}</style><p>報道 \u1200 \u0915</p>')
     path = tmp_path / "boxes.pdf"
     weasyprint.HTML(string=html).write_pdf(path)
     assert notdef_glyphs(path) == ["page 1: U+1200", "page 1: U+0915"]
