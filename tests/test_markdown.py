@@ -40,3 +40,23 @@ def test_image_without_alt_text_is_reported_at_its_line():
     result = _render("Premier.\n\n![](photo.jpg)\n")
     assert [(p.file, p.line) for p in result.problems] == [("x.md", 12)]
     assert "no alt text" in result.problems[0].message
+
+
+def test_a_passage_takes_its_own_languages_quotes_and_spaces():
+    result = _render('Il a dit : "oui" et ["Das ist gut!", sagte er]{lang=de} puis '
+                     "[Achtung!]{lang=de} ! Fin.")
+    assert result.problems == []
+    assert "«\u202foui\u202f»" in result.html  # the document's French around it
+    assert 'lang="de">„Das ist gut!“, sagte er</a>' in result.html
+    assert 'lang="de">Achtung!</a>\u202f!' in result.html  # no French space inside
+    english = _render('He said ["Bonjour !"]{lang=fr} and "yes".', lang="en").html
+    assert 'lang="fr">«\u202fBonjour\u202f!\u202f»</a> and “yes”.' in english
+
+
+def test_a_passage_in_the_documents_language_or_an_unknown_one_keeps_its_typography():
+    same = _render('Il dit ["oui"]{lang=fr}.').html
+    assert '<span lang="fr">«\u202foui\u202f»</span>' in same
+    unknown = _render('Il dit ["oui"]{lang=qqq}.')
+    assert "«\u202foui\u202f»" in unknown.html
+    assert [p.message.split(";")[0] for p in unknown.problems] == [
+        "unknown language 'qqq' in {lang=…}"]

@@ -27,7 +27,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from ..defaults import DEFAULTS
 from ..errors import Problem
 from ..inputs.resources import link_problem
-from .typography import PROTECTED, Typographer
+from .typography import PROTECTED, Typographer, passage_typographer
 
 # what is never hyphenated: an address, or a word of 5 letters or more that starts
 # with a capital; a phone number (8 digits or more) is not broken at all
@@ -186,25 +186,45 @@ def _line_of(needle: str, lines: list[str], block_map, first_line: int) -> int:
 
 def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> None:
     """Apply typography to the text tokens of one inline run; with ``mark``, mark
-    the words that must not be hyphenated (headings are never hyphenated)."""
-    texts = []
+    the words that must not be hyphenated (headings are never hyphenated). A
+    passage in another language (``[…]{lang=de}``) gets that language's quotes and
+    spaces; the run around it reads it as one word."""
+    texts: list = []  # the run's text tokens, None for a line break
+    passages: list[tuple[Typographer, list]] = []
     in_autolink = 0
     for child in children:
         if child.type == "link_open" and child.markup == "autolink":
             in_autolink += 1
         elif child.type == "link_close" and in_autolink:
             in_autolink -= 1
+        elif child.type == "span_open" and child.attrs.get("lang"):
+            passages.append((passage_typographer(str(child.attrs["lang"]), typographer), []))
+        elif child.type == "span_close" and passages and passages[-1][1] is not None:
+            texts.append(passages[-1])
+            passages[-1] = (passages[-1][0], None)  # closed
         elif child.type == "text" and not in_autolink:
-            texts.append(child)
+            if passages and passages[-1][1] is not None:
+                passages[-1][1].append(child)
+            else:
+                texts.append(child)
         elif child.type in ("softbreak", "hardbreak"):
             texts.append(None)
         elif child.type == "image":
             _typeset_inline(child.children or [], typographer, mark=False)
+    for passage, tokens in passages:  # an unclosed passage runs to the end of the run
+        if tokens is not None:
+            texts.append((passage, tokens))
     # softbreaks split runs only as a space would: keep them in the sequence
-    segments = [t.content if t is not None else " " for t in texts]
+    segments = [" " if t is None else "x" if isinstance(t, tuple) else t.content
+                for t in texts]
     out = typographer.apply(segments)
     for token, value in zip(texts, out, strict=True):
-        if token is not None:
+        if isinstance(token, tuple):
+            own, tokens = token
+            for inner, typeset in zip(tokens, own.apply([t.content for t in tokens]),
+                                      strict=True):
+                inner.content = typeset
+        elif token is not None:
             token.content = value
     if mark:
         children[:] = _marked(children, rtl=typographer.rtl)

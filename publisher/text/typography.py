@@ -46,6 +46,7 @@ class Typographer:
     def __init__(self, lang: str, keep: tuple[str, ...] = ()):
         from babel import Locale
 
+        self.keep = tuple(keep)
         # addresses, and the words the site keeps as written (brands: "Yahoo!")
         self.protected = PROTECTED if not keep else re.compile(
             "|".join([PROTECTED.pattern] + [re.escape(word) for word in
@@ -145,3 +146,16 @@ class Typographer:
 def typographer(lang: str, keep: tuple[str, ...] = ()) -> Typographer:
     """The typographer of ``lang``; ``keep``: words it leaves as written."""
     return Typographer(lang, tuple(keep))
+
+
+def passage_typographer(code: str, document: Typographer) -> Typographer:
+    """The typographer of a passage marked ``{lang=code}`` inside a document set by
+    ``document``: the passage's own quotes and spaces, the site's kept words; the
+    document's when ``code`` names no language (the passage check reports it)."""
+    from babel import UnknownLocaleError
+
+    try:
+        passage = typographer(code.replace("-", "_"), document.keep)
+    except (UnknownLocaleError, ValueError):
+        return document
+    return document if passage.lang == document.lang else passage
