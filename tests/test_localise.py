@@ -88,3 +88,37 @@ def test_inline_contact_and_image_with_alt_text(project):
 
     walk(reader(pdf).trailer["/Root"]["/StructTreeRoot"])
     assert "The two heads of agency signing" in figures
+
+
+@pytest.mark.parametrize(("lang", "inline", "line"), [
+    ("fr", "juin 2018", "Juin 2018"),  # lower case in a sentence, capital opening a line
+    ("de", "Juni 2018", "Juni 2018"),
+    ("ru", "июнь 2018\u202fг.", "Июнь 2018\u202fг."),  # the nominative a title takes, not "июня"
+    ("pl", "czerwiec 2018", "Czerwiec 2018"),
+    ("cs", "červen 2018", "Červen 2018"),
+    ("uk", "червень 2018\u202fр.", "Червень 2018\u202fр."),
+    ("lt", "2018 m. birželis", "2018 m. birželis"),  # the year first: nothing to raise
+    ("hu", "2018. június", "2018. június"),
+    ("ga", "Meitheamh 2018", "Meitheamh 2018"),
+    ("el", "Ιούνιος 2018", "Ιούνιος 2018"),
+    ("ja", "2018年6月", "2018年6月"),
+    ("ar", "يونيو 2018", "يونيو 2018"),
+])
+def test_a_month_title_as_each_language_writes_it(lang, inline, line):
+    from publisher.localise import month_title
+
+    assert month_title(dt.date(2018, 6, 1), lang) == inline
+    assert month_title(dt.date(2018, 6, 1), lang, start_of_line=True) == line
+
+
+def test_every_catalog_language_has_a_month_title_opening_with_a_capital():
+    from conftest import REPO
+
+    from publisher.localise import month_title
+
+    langs = sorted(p.name for p in (REPO / "layouts/locale").iterdir() if p.is_dir())
+    assert len(langs) >= 34
+    for lang in langs:
+        title = month_title(dt.date(2018, 6, 1), lang, start_of_line=True)
+        first = next(c for c in title if c.isalpha())
+        assert first == first.upper() or not title[0].isalpha(), (lang, title)
