@@ -160,3 +160,33 @@ def test_front_matter_and_body_are_checked_in_one_run(project, front):
     assert lines[0] in (3, 4) and 8 in lines and 10 in lines, [str(p) for p in result.errors]
     messages = " ".join(p.message for p in result.errors)
     assert "has no alt text" in messages and "'javascript:' scheme" in messages
+
+
+@pytest.mark.parametrize("text", [
+    "title: x\ntitle: y\n", "a: [1,\nb: 2\n", "a: 1\n  b: 2\n", 'a: "\x07"\n',
+    "a:\n  b: [1, {c: 2}]\nd: 2018-06-01\n", "a: &x [1, 2]\n" + "".join(
+        f"k{i}: *x\n" for i in range(120)), "a: " + "[" * 60 + "]" * 60 + "\n",
+])
+def test_libyaml_reads_yaml_as_the_python_parser_does(text, monkeypatch):
+    """libyaml is used when PyYAML has it (six to seven times faster); what a
+    document gives, and where its problems are, does not depend on it."""
+    import yaml
+
+    from publisher.inputs import yamlfile
+
+    assert yaml.__with_libyaml__ and issubclass(yamlfile._Loader, yaml.CSafeLoader)
+
+    def read():
+        try:
+            located = yamlfile.parse_yaml(text, "f.yaml", line_offset=2)
+        except yamlfile.YamlSyntaxError as error:
+            return error.problem.line, error.problem.col, "this YAML" in str(error)
+        return located.data, located.marks, located.problems
+
+    fast = read()
+
+    class Python(yaml.SafeLoader):
+        yaml_implicit_resolvers = yamlfile._Loader.yaml_implicit_resolvers
+
+    monkeypatch.setattr(yamlfile, "_Loader", Python)
+    assert read() == fast

@@ -53,6 +53,14 @@ def _walk(node, path, marks, problems, file, line_offset, budget, depth=0):
     """Record where each key path starts (a mapping entry at its key's line) and
     every duplicate key; refuse documents that expand past ``budget``."""
     budget["nodes"] -= 1
+    if id(node) in budget["seen"]:  # met before: an alias (*name) refers to it
+        budget["aliases"] -= 1
+        if budget["aliases"] < 0:
+            raise _TooLarge(f"has more than {budget['alias_limit']} aliases (*name); write the "
+                            "values out or raise 'limits: {yaml_aliases: …}' in site.yaml",
+                            node)
+    else:
+        budget["seen"].add(id(node))
     if budget["nodes"] < 0:
         raise _TooLarge(f"expands to more than {budget['limit']} values (aliases?); make it "
                         "smaller or raise 'limits: {yaml_nodes: …}' in site.yaml", node)
@@ -84,23 +92,11 @@ def _walk(node, path, marks, problems, file, line_offset, budget, depth=0):
             _walk(item, path + (index,), marks, problems, file, line_offset, budget, depth + 1)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed
     """The safe loader, but dates stay text (the schema reads them with line
-    numbers), and aliases are counted: a "billion laughs" document is refused
-    before it is expanded."""
-
-    max_aliases = 100
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self.aliases = getattr(self, "aliases", 0) + 1
-            if self.aliases > self.max_aliases:
-                mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(
-                    None, None, f"more than {self.max_aliases} aliases (*name); write the "
-                                "values out or raise 'limits: {yaml_aliases: …}' in site.yaml",
-                    mark)
-        return super().compose_node(parent, index)
+    numbers). Aliases are counted, and values with their aliases expanded, as the
+    document is walked (:func:`_walk`): a "billion laughs" document is refused
+    before it is constructed."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -123,13 +119,14 @@ def parse_yaml(text: str, file: str, line_offset: int = 0,
     loader = None
     try:
         loader = _Loader(text)
-        loader.max_aliases = int(limits["yaml_aliases"])
         node = loader.get_single_node()
         if node is None:
             return Located({}, file, {(): (1, 1)}, line_offset)
         marks: dict = {}
         problems: list[Problem] = []
-        budget = {"nodes": int(limits["yaml_nodes"]), "limit": int(limits["yaml_nodes"])}
+        budget = {"nodes": int(limits["yaml_nodes"]), "limit": int(limits["yaml_nodes"]),
+                  "aliases": int(limits["yaml_aliases"]),
+                  "alias_limit": int(limits["yaml_aliases"]), "seen": set()}
         _walk(node, (), marks, problems, file, line_offset, budget)
         data = loader.construct_document(node)
     except _TooLarge as exc:
