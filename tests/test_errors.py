@@ -165,7 +165,8 @@ def test_front_matter_and_body_are_checked_in_one_run(project, front):
 @pytest.mark.parametrize("text", [
     "title: x\ntitle: y\n", "a: [1,\nb: 2\n", "a: 1\n  b: 2\n", 'a: "\x07"\n',
     "a:\n  b: [1, {c: 2}]\nd: 2018-06-01\n", "a: &x [1, 2]\n" + "".join(
-        f"k{i}: *x\n" for i in range(120)), "a: " + "[" * 60 + "]" * 60 + "\n",
+        f"k{i}: *x\n" for i in range(120)), "b: &b {r: 1, s: 2}\n" + "".join(
+        f"k{i}: {{<<: *b, t: {i}}}\n" for i in range(90)), "a: " + "[" * 60 + "]" * 60 + "\n",
 ])
 def test_libyaml_reads_yaml_as_the_python_parser_does(text, monkeypatch):
     """libyaml is used when PyYAML has it (six to seven times faster); what a

@@ -49,11 +49,14 @@ class _TooLarge(Exception):
         self.message, self.node = message, node
 
 
-def _walk(node, path, marks, problems, file, line_offset, budget, depth=0):
+def _walk(node, path, marks, problems, file, line_offset, budget, depth=0, aliased=False):
     """Record where each key path starts (a mapping entry at its key's line) and
     every duplicate key; refuse documents that expand past ``budget``."""
     budget["nodes"] -= 1
-    if id(node) in budget["seen"]:  # met before: an alias (*name) refers to it
+    if aliased:
+        pass  # inside a value an alias repeats: that alias was counted once
+    elif id(node) in budget["seen"]:  # met before: an alias (*name) refers to it
+        aliased = True
         budget["aliases"] -= 1
         if budget["aliases"] < 0:
             raise _TooLarge(f"has more than {budget['alias_limit']} aliases (*name); write the "
@@ -86,10 +89,12 @@ def _walk(node, path, marks, problems, file, line_offset, budget, depth=0):
             seen.setdefault(key, line)
             child = path + (key,)
             marks[child] = (line, key_node.start_mark.column + 1)
-            _walk(value_node, child, marks, problems, file, line_offset, budget, depth + 1)
+            _walk(value_node, child, marks, problems, file, line_offset, budget, depth + 1,
+                  aliased)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), marks, problems, file, line_offset, budget, depth + 1)
+            _walk(item, path + (index,), marks, problems, file, line_offset, budget, depth + 1,
+                  aliased)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed
