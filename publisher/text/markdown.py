@@ -189,8 +189,8 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
     the words that must not be hyphenated (headings are never hyphenated). A
     passage in another language (``[…]{lang=de}``) gets that language's quotes and
     spaces; the run around it reads it as one word."""
-    texts: list = []  # the run's text tokens, None for a line break
-    passages: list[tuple[Typographer, list]] = []
+    texts: list = []  # text tokens, None for a line break, (typographer, tokens) a passage
+    passage = None  # the open passage's tokens
     in_autolink = 0
     for child in children:
         if child.type == "link_open" and child.markup == "autolink":
@@ -198,22 +198,16 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
         elif child.type == "link_close" and in_autolink:
             in_autolink -= 1
         elif child.type == "span_open" and child.attrs.get("lang"):
-            passages.append((passage_typographer(str(child.attrs["lang"]), typographer), []))
-        elif child.type == "span_close" and passages and passages[-1][1] is not None:
-            texts.append(passages[-1])
-            passages[-1] = (passages[-1][0], None)  # closed
+            passage = []
+            texts.append((passage_typographer(str(child.attrs["lang"]), typographer), passage))
+        elif child.type == "span_close":
+            passage = None
         elif child.type == "text" and not in_autolink:
-            if passages and passages[-1][1] is not None:
-                passages[-1][1].append(child)
-            else:
-                texts.append(child)
+            (passage if passage is not None else texts).append(child)
         elif child.type in ("softbreak", "hardbreak"):
             texts.append(None)
         elif child.type == "image":
             _typeset_inline(child.children or [], typographer, mark=False)
-    for passage, tokens in passages:  # an unclosed passage runs to the end of the run
-        if tokens is not None:
-            texts.append((passage, tokens))
     # softbreaks split runs only as a space would: keep them in the sequence
     segments = [" " if t is None else "x" if isinstance(t, tuple) else t.content
                 for t in texts]
