@@ -1,12 +1,16 @@
-"""Stage 5 — bundle: localised releases gathered into press kits and newsletters.
+"""Stage 5 — bundle: a release's pages, and releases gathered into kits and newsletters.
 
-:func:`bundle` takes a :class:`KitBundle` or a :class:`NewsletterBundle` —
-the localised releases it holds, in order, and what was left out — and a
-:class:`PartMaker`, the orchestrator's way to compose and render one part.
-A collection is rendered in parts (front matter, one part per release, the
-contacts appendix, the page footers) that :func:`publisher.pdf.join.join`
-joins into one tagged PDF, so that a release that did not change comes from
-the cache.  The result is the files' bytes; the orchestrator writes them.
+:func:`bundle` takes a :class:`ReleaseBundle`, a :class:`KitBundle` or a
+:class:`NewsletterBundle` — the localised releases it holds, in order, and
+what was left out — and a :class:`PartMaker`, the orchestrator's way to
+compose and render one part.  A release is laid out once per language and
+profile: the same pages are its own PDF and its pages in every kit and
+newsletter that holds it, and only the page footers, rendered apart as
+"folios", differ.  A collection is rendered in parts (front matter, the
+releases' pages, the contacts appendix, the page footers) that
+:func:`publisher.pdf.join.join` joins into one tagged PDF, so that a release
+that did not change comes from the cache.  The result is the files' bytes;
+the orchestrator writes them.
 
 The module's other functions answer questions about a loaded project that
 the orchestrator asks before bundling: which releases a kit or a month holds,
@@ -46,6 +50,14 @@ from .render import Attachment
 from .text.slugs import slugify
 
 # --- what bundle is given, and what it gives back -----------------------------------
+
+
+@dataclass
+class ReleaseBundle:
+    """One release's own PDF: its pages with its page footers."""
+
+    release: Localised
+    profile: Profile
 
 
 @dataclass
@@ -113,6 +125,11 @@ class PartMaker(Protocol):
 
     def part(self, spec: PartSpec) -> Part: ...
 
+    def release(self, release: Localised, profile: Profile, folios: int = 0) -> Part:
+        """The release's pages, laid out in its own layout; with ``folios``, that
+        layout's page footers on ``folios`` blank pages instead."""
+        ...
+
     def text(self, template: str, lang: str, context: dict) -> tuple[str, list[Problem]]: ...
 
     def read(self, url: str) -> bytes: ...
@@ -146,11 +163,35 @@ class ContactGroup:
 # --- the stage ---------------------------------------------------------------------
 
 
-def bundle(job: KitBundle | NewsletterBundle, maker: PartMaker) -> Bundled:
-    """Make one kit or one newsletter: its files, problems and notes."""
+def bundle(job: ReleaseBundle | KitBundle | NewsletterBundle, maker: PartMaker) -> Bundled:
+    """Make one release's PDF, one kit or one newsletter: its files, problems and notes."""
+    if isinstance(job, ReleaseBundle):
+        return _release(job, maker)
     if isinstance(job, KitBundle):
         return _kit(job, maker)
     return _newsletter(job, maker)
+
+
+def _release(job: ReleaseBundle, maker: PartMaker) -> Bundled:
+    release = job.release
+    pages = maker.release(release, job.profile)
+    problems = list(pages.problems)
+    folios = maker.release(release, replace(job.profile, pdf_variant=None), folios=pages.pages)
+    problems += folios.problems
+    name = f"{release.stem}.pdf"
+    if folios.pages != pages.pages:
+        problems.append(Problem(release.file, None, f"the layout's page footers came out on "
+                                f"{folios.pages} pages for {pages.pages} pages; a release "
+                                "layout draws only its footers when part is \"folios\" "
+                                "(see layouts/release/release.html)"))
+    if has_errors(problems):
+        return Bundled([], problems, [])
+    digest = hashlib.sha256(release.stem.encode()).hexdigest()
+    pdf = join([pages.pdf], folios.pdf, identifier=digest[:32].encode(), page_labels=False,
+               share_fonts=False)
+    if job.profile.condition:  # the print edition: CMYK and its output intent
+        pdf = press_ready(pdf, job.profile.condition)
+    return Bundled([BundledFile("releases", name, pdf, pages.pages)], problems, [])
 
 
 def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
@@ -232,26 +273,23 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
            attachments: tuple[Attachment, ...] = (), front_pages: int = 1):
     """Render a kit or newsletter as parts and join them: (PDF or None, pages, problems).
 
-    Each release is its own part, rendered with the release's own dates and
-    nothing of the bundle but its layout, so that the cache can give it back
-    when another release of the bundle changes.  The front matter is rendered
-    last, when the page where each part starts is known; it is rendered again
-    if its own length turns out different from what the numbering assumed.
+    Each release's part is its own pages (:meth:`PartMaker.release`), the
+    same as its own PDF's, so that the cache gives them back after the
+    release's own build and when another release of the bundle changes; their
+    headings move one level down, under the bundle's title.  The front matter
+    is rendered last, when the page where each part starts is known; it is
+    rendered again if its own length turns out different from what the
+    numbering assumed.
     """
     lang = context["lang"]
     problems: list[Problem] = []
 
     def part(kind: str, extra: dict, *, shown: str, when: int, label: str = "",
              settings: Profile = profile, attached=(), own: bool = False) -> Part:
-        # only the front's metadata is kept; a release's part carries its own, so
-        # that a later release joining the month does not change the others' parts
-        meta = context["meta"]
-        if kind == "release":
-            release = extra["release"]
-            meta = {"title": release.title, "author": meta["author"], "subject": "",
-                    "keywords": [], "created": release.created}
-        elif kind != "front":
-            meta = dict(meta, subject="", keywords=[])
+        # only the front's metadata is kept: the others' leaves out what changes
+        # when a release joins the bundle
+        meta = context["meta"] if kind == "front" else dict(context["meta"], subject="",
+                                                             keywords=[])
         values = dict(context, part=kind, meta=meta,
                       part_link=lambda anchor: PART_LINK + anchor, **extra)
         return maker.part(PartSpec(kind, f"{name}: {label or kind}", layout, lang, values,
@@ -259,9 +297,7 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
                                    identifier=identifier if own else "part",
                                    attachments=tuple(attached)))
 
-    sections = [part("release", {"release": release}, shown=release.file,
-                     when=source_epoch(release.date), label=release.file)
-                for release in releases]
+    sections = [maker.release(release, profile) for release in releases]
     if context.get("contacts"):
         sections.append(part("appendix", {}, shown=file, when=epoch))
     for section in sections:
@@ -290,8 +326,9 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
     if has_errors(problems):
         return None, total, problems
     digest = hashlib.sha256(identifier.encode()).hexdigest()
+    demote = [False] + [True] * len(releases) + [False] * (len(sections) - len(releases))
     pdf = join([front.pdf, *(s.pdf for s in sections)], folios.pdf,
-               identifier=digest[:32].encode(), font_cache=maker.font_cache)
+               identifier=digest[:32].encode(), font_cache=maker.font_cache, demote=demote)
     if profile.condition:  # the print edition: CMYK and its output intent
         pdf = press_ready(pdf, profile.condition)
     return pdf, total, problems
@@ -300,6 +337,19 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
 # --- questions about the project, asked before bundling ------------------------------
 
 
+def _asked_once(question):
+    """``question(project, *args)`` answered once per project (and arguments)."""
+    def answer(project: Project, *args, **named):
+        key = (question.__name__, *args, *sorted(named.items()))
+        if key not in project.derived:
+            project.derived[key] = question(project, *args, **named)
+        return project.derived[key]
+
+    answer.__doc__, answer.__name__ = question.__doc__, question.__name__
+    return answer
+
+
+@_asked_once
 def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, Release]]:
     """Release id → language → release (only those that loaded cleanly if ``clean``)."""
     index: dict[str, dict[str, Release]] = {}
@@ -351,6 +401,7 @@ def month_of(day: dt.date) -> str:
     return f"{day:%Y-%m}"
 
 
+@_asked_once
 def months(project: Project) -> dict[str, list[str]]:
     """Month → ids of the releases dated in it that loaded cleanly, in date order."""
     found: dict[str, list[tuple[dt.date, str]]] = {}
@@ -360,16 +411,23 @@ def months(project: Project) -> dict[str, list[str]]:
     return {month: [rid for _day, rid in sorted(items)] for month, items in sorted(found.items())}
 
 
+@_asked_once
+def _first_month(project: Project) -> str | None:
+    return min((month_of(r.meta["date"]) for r in project.releases if r.meta.get("date")),
+               default=None)
+
+
 def issue_number(project: Project, month: str) -> int:
     """Issue numbers count months from the first month that has a release."""
-    dated = sorted({month_of(r.meta["date"]) for r in project.releases if r.meta.get("date")})
-    if not dated:
+    first = _first_month(project)
+    if first is None:
         return 1
-    first_year, first_month = map(int, dated[0].split("-"))
+    first_year, first_month = map(int, first.split("-"))
     year, number = map(int, month.split("-"))
     return (year - first_year) * 12 + (number - first_month) + 1
 
 
+@_asked_once
 def newsletter_editions(project: Project) -> list[tuple[str, str]]:
     """(month, language) of every newsletter the clean releases call for."""
     return sorted({(month_of(r.meta["date"]), lang)

@@ -73,7 +73,7 @@ class Localised:
     created: str  # W3C date-time for the PDF metadata
     site: dict  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
-    anchor: str = ""  # id of the release inside a kit or newsletter
+    anchor: str = ""  # its article's id: where a kit's or newsletter's contents link to
     email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
     text: str = ""  # the body as plain text (the e-mail's text part)
     end_mark: str = ""  # printed after the body: the body's own, or the site's
@@ -138,6 +138,7 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
     embargo = meta.get("embargo")
     localised = Localised(
         id=release.id,
+        anchor=f"release-{release.id}",
         stem=release.stem,
         file=release.file,
         lang=lang,

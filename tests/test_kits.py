@@ -92,7 +92,9 @@ def test_toc_numbers_are_the_pages_where_the_releases_start(kits, lang):
 def test_bookmarks_and_page_labels(kits):
     root, _ = kits
     pdf = _pdf(root, "salon-2026.fr.pdf")
-    outline = [(item.title, pdf.get_destination_page_number(item)) for item in pdf.outline]
+    # (each release's own headings are bookmarks under its title)
+    outline = [(item.title, pdf.get_destination_page_number(item)) for item in pdf.outline
+               if not isinstance(item, list)]
     assert [_squash(title) for title, _ in outline] == [
         _squash(t) for t in _titles(root, SALON, "fr") + ["Contacts presse"]]
     assert pdf.page_labels == [str(n) for n in range(1, len(pdf.pages) + 1)]
@@ -202,7 +204,7 @@ def test_selector_kit_takes_matching_releases_in_date_order(kits):
     root, results = kits
     assert results["launches-spring"].problems == []
     pdf = _pdf(root, "launches-spring.fr.pdf")
-    outline = [_squash(item.title) for item in pdf.outline]
+    outline = [_squash(item.title) for item in pdf.outline if not isinstance(item, list)]
     ids = ["2026-03-19-zenith-engine-test", "2026-04-02-altair-launch-date",
            "2026-05-05-altair-launch-success", "2026-05-26-launch-pad-works"]
     assert outline == [_squash(t) for t in _titles(root, ids, "fr") + ["Contacts presse"]]
@@ -228,3 +230,66 @@ def test_every_kit_passes_pdfua_and_the_structure_checks(kits):
     for path in paths:  # the budget release's key figures, footnotes, tables, appendix
         assert pdfua_problems(path) == [], path.name
         assert ua_problems(path) == [], path.name
+
+
+def test_a_release_is_laid_out_once_for_its_own_pdf_and_every_bundle(tmp_path):
+    """The kit's and the newsletter's pages of a release are the release's own pages:
+    the same content streams, only the footers drawn over them differ."""
+    import pikepdf
+
+    from publisher.pipeline import build
+
+    root = tmp_path / "aurora"
+    shutil.copytree(AURORA / "sources", root / "sources")
+    result = build(root, as_of=AS_OF, langs=["fr"])
+    assert result.errors == []
+    assert not [name for name in result.parts_rendered if "sources/releases" in name]
+
+    def pages(pdf, first, count):  # each page's own streams, without the footer overlay
+        return [[stream.read_bytes() for stream in pdf.pages[first + i].obj.Contents[1:-1]]
+                for i in range(count)]
+
+    compared = 0
+    for bundle in (root / "build/kits/salon-2026.fr.pdf",
+                   root / "build/newsletters/2026-05.fr.pdf"):
+        with pikepdf.open(bundle) as whole:
+            named = pikepdf.NameTree(whole.Root.Names.Dests)
+            index = {page.objgen: n for n, page in enumerate(whole.pages)}
+            for path in sorted((root / "build/releases").glob("*.fr.pdf")):
+                anchor = "release-" + path.name.removesuffix(".fr.pdf")
+                if anchor not in named:
+                    continue
+                with pikepdf.open(path) as alone:
+                    first = index[named[anchor][0].objgen]
+                    assert pages(whole, first, len(alone.pages)) == pages(
+                        alone, 0, len(alone.pages)), (bundle.name, path.name)
+                    compared += 1
+    assert compared >= 7  # the kit's releases and the newsletter's
+
+
+@pytest.mark.parametrize("name", ["salon-2026.fr.pdf", "salon-2026.ru.pdf"])
+def test_a_release_s_headings_move_one_level_down_inside_a_kit(kits, name):
+    """The kit's title is its one H1; each release's title is an H2 under it."""
+    import pikepdf
+
+    root, _ = kits
+    with pikepdf.open(root / "build/kits" / name) as pdf:
+        headings = []
+
+        def walk(node):
+            if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                if re.fullmatch(r"/H\d", str(node.S)):
+                    text = node.get("/T") or node.get("/Alt") or ""
+                    headings.append((str(node.S), str(text)))
+                kids = node.get("/K")
+                for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                    walk(kid)
+
+        walk(pdf.Root.StructTreeRoot.K[0])  # the Document element
+    levels = [level for level, _ in headings]
+    assert levels.count("/H1") == 1 and levels[0] == "/H1"
+    releases = 5 if name.endswith(".fr.pdf") else 4  # the ru kit leaves one out
+    assert levels.count("/H2") >= releases
+    # no level skipped on the way down
+    numbers = [int(level[2:]) for level in levels]
+    assert all(b <= a + 1 for a, b in zip(numbers, numbers[1:], strict=False))

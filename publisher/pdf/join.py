@@ -35,11 +35,13 @@ PART_LINK = "x-part:"  # how a part links to an anchor that another part holds
 
 
 def join(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
-         page_labels: bool = True, share_fonts: bool = True, font_cache=None) -> bytes:
+         page_labels: bool = True, share_fonts: bool = True, font_cache=None,
+         demote: list[bool] | None = None) -> bytes:
     """Join tagged ``parts`` (the first one gives the document its metadata) into
     one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact;
     with ``share_fonts``, embed each typeface once (see :func:`merge_fonts`;
-    ``font_cache`` keeps the merged programs)."""
+    ``font_cache`` keeps the merged programs).  The headings of the parts that
+    ``demote`` marks move one level down (H1 → H2…): a release inside a kit."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
 
@@ -56,7 +58,7 @@ def join(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
         dests: dict[str, object] = {}
         files: list[tuple[str, object]] = []
         outline: list[tuple] = []  # (title, page index, left, top, children)
-        for source in sources:
+        for number, source in enumerate(sources):
             offset = len(out.pages)
             for page in source.pages:
                 out.pages.append(page)
@@ -69,6 +71,8 @@ def join(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
                             del element["/P"]  # or the part's whole tree comes along
                         copied = _copy(out, element)
                         copied.P = document
+                        if demote and demote[number]:
+                            _demote(copied)
                         document.K.append(copied)
                 nums = _as_list(tree.ParentTree.get("/Nums"))
                 for key, value in zip(nums[::2], nums[1::2], strict=True):
@@ -141,6 +145,28 @@ def _copy(out, value):
     if isinstance(value, pikepdf.Dictionary):
         return pikepdf.Dictionary({key: _copy(out, item) for key, item in value.items()})
     return value
+
+
+_LOWER = {f"/H{level}": f"/H{level + 1}" for level in range(1, 6)}
+
+
+def _demote(element) -> None:
+    """Each heading under ``element`` one level lower."""
+    import pikepdf
+
+    todo, seen = [element], set()
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
+            continue
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        tag = str(node.S)
+        if tag in _LOWER:
+            node.S = pikepdf.Name(_LOWER[tag])
+        todo.extend(_as_list(node.get("/K")))
 
 
 def _as_list(value) -> list:
