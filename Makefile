@@ -22,9 +22,11 @@ check: $(VENV)/.installed
 
 # Build speed as ratios (build/bench.json); bench-quick finishes in under two minutes.
 bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
 
 bench-quick: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py --quick
 
 # The system packages, in one place. RUNTIME: what WeasyPrint draws text with

@@ -54,17 +54,31 @@ class Cache:
         self.dir = folder
 
     def get(self, key: str) -> dict | None:
+        """The entry of ``key``, if its files are all there as they were written
+        (same size and modification time; a file that differs in either is
+        hashed).  Read the files with :meth:`data`, which checks their hash."""
         meta = self.dir / f"{key}.json"
         try:
             entry = json.loads(meta.read_text(encoding="utf-8"))
             files = entry["files"]
             for item in files:
                 blob = self.dir / f"{key}.{item['suffix']}"
-                if hashlib.sha256(blob.read_bytes()).hexdigest() != item["sha256"]:
+                stat = blob.stat()
+                if (stat.st_size, stat.st_mtime_ns) != (item.get("size"), item.get("mtime")) \
+                        and hashlib.sha256(blob.read_bytes()).hexdigest() != item["sha256"]:
                     return None  # incomplete or damaged: render again
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return entry
+
+    def data(self, key: str, entry: dict, suffix: str) -> bytes | None:
+        """The bytes of an entry's file, or None if they are not what was written."""
+        try:
+            [item] = [item for item in entry["files"] if item["suffix"] == suffix]
+            data = self.blob(key, suffix).read_bytes()
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return data if hashlib.sha256(data).hexdigest() == item["sha256"] else None
 
     def blob(self, key: str, suffix: str) -> Path:
         return self.dir / f"{key}.{suffix}"
@@ -73,7 +87,9 @@ class Cache:
         entry = dict(meta, files=[])
         for suffix, data in files.items():
             sha = write(self.blob(key, suffix), data)
-            entry["files"].append({"suffix": suffix, "sha256": sha})
+            stat = self.blob(key, suffix).stat()
+            entry["files"].append({"suffix": suffix, "sha256": sha, "size": stat.st_size,
+                                   "mtime": stat.st_mtime_ns})
         # the index is written last: an entry without it does not exist
         write(self.dir / f"{key}.json", json.dumps(entry, sort_keys=True).encode())
 
@@ -104,7 +120,7 @@ class FontPrograms:
 
     def get(self, key: str) -> bytes | None:
         entry = self.cache.get(f"font-{key}")
-        return None if entry is None else self.cache.blob(f"font-{key}", "font").read_bytes()
+        return None if entry is None else self.cache.data(f"font-{key}", entry, "font")
 
     def put(self, key: str, data: bytes) -> None:
         self.cache.put(f"font-{key}", {"font": data}, {})

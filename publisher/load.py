@@ -62,6 +62,9 @@ class Project:
     contacts_located: Located | None
     releases: list[Release]
     kits: list[Kit] = field(default_factory=list)
+    # answers to questions about the whole project (bundle's release index,
+    # months, issue numbers), asked once: a new project starts without them
+    derived: dict = field(init=False, compare=False, repr=False, default_factory=dict)
 
     def path(self, key: str) -> Path:
         return self.root / str(DEFAULTS[key])

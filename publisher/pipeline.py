@@ -90,6 +90,7 @@ class BuildOptions:
     inspect: Callable[[Path | None, Rendered, str], list[Problem]] | None = None
     extra_roots: tuple[Path, ...] = ()  # folders the build may read besides the project
     langs: tuple[str, ...] = ()  # only the outputs in these languages (default: all)
+    dry_run: bool = False  # plan only: say what would be rendered, write nothing
 
 
 @dataclass
@@ -113,6 +114,7 @@ class BuildResult:
     parts_rendered: list[str] = field(default_factory=list)
     affected: dict[Problem, int] = field(default_factory=dict)  # problem → outputs it concerns
     parts: int = 0
+    planned: list[str] = field(default_factory=list)  # a dry run's: what would be rendered
 
     @property
     def errors(self) -> list[Problem]:
@@ -229,6 +231,11 @@ class Build:
         self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
         self._fingerprints: dict[tuple, str] = {}
         self._localised: dict[int, Localised] = {}
+        self._positions: dict[str, int] = {}  # a release's stem → its index (the first's)
+        for position, release in enumerate(project.releases):
+            self._positions.setdefault(release.stem, position)
+        self._index_of = {id(r): i for i, r in enumerate(project.releases)}
+        self.folio_parts: dict[str, Part] = {}  # footer pages by key, in this process
         self._state: tuple[int, RenderState] | None = None
         fonts = font_files(self.font_dirs)
         self.fontset = tuple((path, self.files.hash(path, "font")) for path in fonts)
@@ -361,15 +368,21 @@ class Build:
                                        + settings.key())
         return self._fingerprints[key]
 
-    def release_inputs(self, release: Release) -> list:
+    def layout_of(self, release: Release) -> str:
+        return release.meta.get("layout") or str(self.settings["layout"])
+
+    def release_inputs(self, release: Release, settings: Profile | None = None) -> list:
         """What a release's bytes depend on, besides the layout and the site."""
         files = [release.path, *body_images(release)]
         contacts = [{k: v for k, v in self.project.contacts[ref].items() if k != "line"}
                     for ref in release.meta.get("contacts") or []
                     if isinstance(ref, str) and ref in self.project.contacts]
         embargo = release.meta.get("embargo")
-        return [self.files.tree(files, [self.root]), release.file, contacts,
-                bool(embargo and embargo > self.as_of)]
+        inputs = [self.files.tree(files, [self.root]), release.file, contacts,
+                  bool(embargo and embargo > self.as_of)]
+        if settings is not None:  # in a bundle: its pages, laid out in its own layout
+            inputs.append(self.fingerprint(self.layout_of(release), release.lang, settings))
+        return inputs
 
     # --- planning: what must be rendered, what the cache already has -----------------
 
@@ -407,7 +420,7 @@ class Build:
                                     f"{seen[target.name]}, also makes {target.name}; "
                                     "rename one of them"))
         seen.setdefault(target.name, release.file)
-        layout = release.meta.get("layout") or str(self.settings["layout"])
+        layout = self.layout_of(release)
         if not has_errors(problems) and not self.layouts.exists(layout):
             known = self.layouts.names()
             hint = suggest(layout, known) or "layouts: " + ", ".join(known)
@@ -432,7 +445,8 @@ class Build:
         inputs = [self.files.hash(kit.path, "settings")]
         for rid in ids:
             release = bundling.version_in(releases.get(rid, {}), lang)
-            inputs.append(self.release_inputs(release) if release else f"missing {rid}")
+            inputs.append(self.release_inputs(release, settings) if release
+                          else f"missing {rid}")
         for name in [kit.meta.get("cover"), *(kit.meta.get("attachments") or [])]:
             if name:
                 inputs.append(self.files.hash(kit.path.parent / name, "attachment"))
@@ -451,7 +465,7 @@ class Build:
                 f"under embargo at {self.as_of.isoformat()}")
             return None
         inputs = [bundling.issue_number(self.project, month)]
-        inputs += [self.release_inputs(r) if r else f"absent {rid}"
+        inputs += [self.release_inputs(r, self.profile()) if r else f"absent {rid}"
                    for rid, r in zip(ids, versions, strict=True)]
         key = key_of(self.options.key_salt, "newsletter", month, lang,
                      self.fingerprint("newsletter", lang, self.profile()), inputs)
@@ -465,12 +479,18 @@ class Build:
         entry = self.cache.get(job.key)
         if entry is None:
             return job
+        if self.options.dry_run:  # up to date, or restored from the cache by a real build
+            self.result.reused += 1
+            return None
         outputs = []
         try:
             for item, target in zip(entry["files"], entry["targets"], strict=True):
                 path = self.build_dir / target["path"]
                 if self.manifest.outputs.get(target["path"], {}).get("sha256") != item["sha256"]:
-                    write(path, self.cache.blob(job.key, item["suffix"]).read_bytes())
+                    data = self.cache.data(job.key, entry, item["suffix"])
+                    if data is None:
+                        return job  # damaged since it was looked at: render it
+                    write(path, data)
                 outputs.append(Output(path, list(target["sources"]), item["sha256"],
                                       target["pages"]))
             problems = [Problem(**p) for p in entry["problems"]]
@@ -532,6 +552,9 @@ class Build:
 
         # the outputs about to be rewritten leave the manifest first: killed at any
         # moment, the build leaves a manifest whose every entry matches its file
+        if self.options.dry_run:
+            self.result.planned = [job.name for job in jobs]
+            return
         if self.on_plan:
             self.on_plan(len(jobs), self.result.reused)
         try:
@@ -540,6 +563,9 @@ class Build:
             self.record("build/manifest.json", None,
                         [os_problem(exc, self.shown_build_dir)])
             return
+        # releases first: a kit or newsletter then takes their pages from the cache
+        waves = [[job for job in jobs if isinstance(job, ReleaseJob)],
+                 [job for job in jobs if not isinstance(job, ReleaseJob)]]
         if workers > 1 and len(jobs) > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -548,9 +574,10 @@ class Build:
             context = multiprocessing.get_context("fork")
             try:
                 with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
-                    futures = [pool.submit(_run_in_worker, job) for job in jobs]
-                    for job, future in zip(jobs, futures, strict=True):
-                        self.collect(job, future.result())
+                    for wave in waves:
+                        futures = [pool.submit(_run_in_worker, job) for job in wave]
+                        for job, future in zip(wave, futures, strict=True):
+                            self.collect(job, future.result())
             finally:
                 _WORKER = None
         else:
@@ -604,27 +631,44 @@ class Build:
 
     def _release(self, job: ReleaseJob):
         release = self.project.releases[job.release]
-        settings = self.profile()
         localised = self.localise(job.release)
         problems = list(localised.problems)
         if has_errors(problems):
             return [], problems, []
-        layout = release.meta.get("layout") or str(self.settings["layout"])
-        composed = compose(release_document(localised, self.page(settings), layout),
-                           self.layouts)
-        rendered = render(composed, RenderJob(release.stem, source_epoch(localised.date),
-                                              release.file, settings,
-                                              seconds=self.render_seconds),
-                          self.render_state())
-        problems += composed.problems
-        problems += [self.css_problem(message, release.file) for message in rendered.warnings]
-        target = self.target("releases", f"{release.stem}.pdf", settings)
+        settings = self.profile()
+        made: Bundled = bundle(bundling.ReleaseBundle(localised, settings), Parts(self))
+        problems += made.problems
+        if not made.files:
+            return [], problems, []
+        [item] = made.files
+        target = self.target("releases", item.name, settings)
         if self.options.inspect:
-            problems += self.options.inspect(target, rendered, release.file)
+            problems += self.options.inspect(target, Rendered(item.data, item.pages or 0),
+                                             release.file)
         sources = [release.file, str(DEFAULTS["site_file"])]
         if any(isinstance(c, str) for c in release.meta.get("contacts") or []):
             sources.insert(1, str(DEFAULTS["contacts_file"]))
-        return [self._write(target, rendered.pdf, sources, rendered.pages)], problems, []
+        return [self._write(target, item.data, sources, item.pages)], problems, []
+
+    def release_spec(self, localised: Localised, settings: Profile,
+                     folios: int = 0) -> PartSpec:
+        """How to lay out a release's pages in its layout (see
+        :meth:`Parts.release`); the same in its own PDF and in every bundle."""
+        release = self.project.releases[self._positions[localised.stem]]
+        layout = self.layout_of(release)
+        context = release_document(localised, self.page(settings), layout).context
+        if not folios:
+            return PartSpec("release", release.file, layout, localised.lang,
+                            dict(context, part="release"), release.file,
+                            source_epoch(localised.date), settings,
+                            identifier=localised.stem)
+        # the footers of a release's pages: nothing of the release in their
+        # metadata, so that releases of the same length share them
+        meta = {"title": "", "author": "", "subject": "", "keywords": [],
+                "created": "1970-01-01T00:00:00Z"}
+        return PartSpec("folios", f"{release.file}: folios", layout, localised.lang,
+                        dict(context, part="folios", folios=folios, pages={}, meta=meta),
+                        release.file, 0, settings, identifier="folios")
 
     def _write(self, target: Path, data: bytes, sources: list[str],
                pages: int | None) -> Output:
@@ -650,7 +694,6 @@ class Build:
         ``where(rid)`` gives the (file, line) that left-out messages point at.
         """
         index = bundling.release_index(self.project)
-        positions = {id(r): i for i, r in enumerate(self.project.releases)}
         localised, left_out, problems, embargoed = [], [], [], []
         for rid in ids:
             versions = index.get(rid, {})
@@ -664,8 +707,9 @@ class Build:
                                             f"version; left out of the {lang} edition",
                                             severity="warning"))
                 continue
-            result = None if has_errors(release.problems) else self.localise(
-                positions[id(release)])
+            broken = has_errors(release.problems) or not self.layouts.exists(
+                self.layout_of(release))
+            result = None if broken else self.localise(self._index_of[id(release)])
             if result is None or has_errors(result.problems):
                 left_out.append(title)
                 problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has "
@@ -675,7 +719,7 @@ class Build:
             if skip_embargoed and result.embargo:
                 embargoed.append(f"{release.file} (embargo: {result.embargo})")
                 continue
-            localised.append(replace(result, anchor=f"release-{rid}"))
+            localised.append(result)
         return localised, left_out, problems, embargoed
 
     def _bundle(self, job: KitJob | NewsletterJob, parts: Parts):
@@ -843,19 +887,25 @@ class Parts:
         composed = compose(Document(f"{spec.layout}/{spec.layout}.html", spec.lang,
                                     spec.context), build.layouts)
         key = None
-        if build.cache is not None:
+        shared = spec.name == "folios"  # blank pages with footers: kept for the build too
+        if build.cache is not None or shared:
             referenced = sorted(set(_FILE_URL.findall(composed.html)))
             key = key_of(build.options.key_salt, "part", build.policy.virtual(composed.html),
                          build.fingerprint(spec.layout, spec.lang, spec.profile),
                          [build.files.hash(file_of(url)) for url in referenced],
                          spec.profile.key(), spec.epoch, spec.identifier,
                          [(a.name, a.description, key_of(a.data)) for a in spec.attachments])
+            if key in build.folio_parts:
+                self.log.append((spec.label, False))
+                return build.folio_parts[key]
+        if build.cache is not None:
             entry = build.cache.get(key)
-            if entry is not None:
+            data = build.cache.data(key, entry, "pdf") if entry is not None else None
+            if data is not None:
                 self.log.append((spec.label, False))
                 info = entry["info"]
-                return Part(build.cache.blob(key, "pdf").read_bytes(), info["pages"],
-                            info["anchors"], [Problem(**p) for p in entry["problems"]])
+                return Part(data, info["pages"], info["anchors"],
+                            [Problem(**p) for p in entry["problems"]])
         rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
                                               spec.profile, spec.attachments,
                                               build.render_seconds, compress=False),
@@ -865,11 +915,17 @@ class Parts:
         problems += [build.css_problem(message, spec.file) for message in rendered.warnings]
         if build.options.inspect:
             problems += build.options.inspect(None, rendered, spec.file)
-        if key is not None and not has_errors(problems):
+        if build.cache is not None and not has_errors(problems):
             build.cache.put(key, {"pdf": rendered.pdf}, {
                 "problems": [vars(p) for p in problems],
                 "info": {"pages": rendered.pages, "anchors": rendered.anchors}})
-        return Part(rendered.pdf, rendered.pages, rendered.anchors, problems)
+        made = Part(rendered.pdf, rendered.pages, rendered.anchors, problems)
+        if shared:
+            build.folio_parts[key] = made
+        return made
+
+    def release(self, release: Localised, profile: Profile, folios: int = 0) -> Part:
+        return self.part(self._build.release_spec(release, profile, folios))
 
     def text(self, template: str, lang: str, context: dict) -> tuple[str, list[Problem]]:
         composed = compose(Document(template, lang, context), self._build.layouts)
@@ -935,7 +991,8 @@ def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
           as_of: dt.datetime | None = None, profile: str | None = None,
           jobs: int | None = None, on_output: OnOutput | None = None,
           session: Session | None = None, keep_orphans: bool = False,
-          on_plan: OnPlan | None = None, langs: list[str] | None = None) -> BuildResult:
+          on_plan: OnPlan | None = None, langs: list[str] | None = None,
+          dry_run: bool = False) -> BuildResult:
     """Build ``project`` into ``build/``: every release, kit and newsletter.
 
     With ``paths``, only those release sources; without, the outputs whose
@@ -945,16 +1002,18 @@ def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
     per core).  ``on_output(output, name, problems)`` is called after each
     output, with ``output`` None on failure.  ``session`` keeps render state
     between builds (``publisher watch``).  With ``langs``, only the outputs in
-    those languages are built (the others stay as they are).
+    those languages are built (the others stay as they are).  With
+    ``dry_run``, nothing is rendered or written: the result's ``planned``
+    names what would be rendered, ``reused`` counts what is up to date.
     """
     made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs,
-                                              langs=tuple(langs or ())),
+                                              langs=tuple(langs or ()), dry_run=dry_run),
                  session=session, on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made
     log.info("building %d release source(s)", len(made.project.releases))
     made.execute(made.plan(paths is not None), jobs or default_jobs())
-    if paths is None:
+    if paths is None and not dry_run:
         made.remove_orphans(keep=keep_orphans)
     return made.finish()
 

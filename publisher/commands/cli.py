@@ -141,11 +141,33 @@ def main(ctx: click.Context, debug: bool) -> None:
 @_LANGS
 @click.option("--keep-orphans", is_flag=True,
               help="Keep outputs whose sources are gone (they still leave the manifest).")
+@click.option("--dry-run", is_flag=True,
+              help="Only say what would be rendered; render and write nothing.")
 @click.pass_obj
-def build(obj: _Context, paths, keep_orphans, langs, **options) -> None:
+def build(obj: _Context, paths, keep_orphans, langs, dry_run, **options) -> None:
     """Build every release, kit and newsletter (or only the given sources) into build/."""
+    if dry_run:
+        _dry_run(obj, list(paths) or None, _languages(langs) or None, **options)
+        return
     _run(obj, library("pipeline:build"), list(paths) or None, keep_orphans=keep_orphans,
          langs=_languages(langs) or None, **options)
+
+
+def _dry_run(obj: _Context, paths, langs, *, project, as_of, strict, profile, jobs) -> None:
+    from publisher.errors import printable
+
+    with _guard(obj.debug):
+        result = library("pipeline:build")(_here(project), paths, as_of=_parse_as_of(as_of),
+                                           profile=profile, jobs=jobs, langs=langs,
+                                           dry_run=True)
+    for name in result.planned:
+        click.echo(f"would render  {printable(name)}")
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(result.planned)} to render, {result.reused} up to date, "
+               f"{len(result.failed)} failed (a dry run: nothing was rendered or written)")
+    if not result.ok or (strict and result.warnings):
+        sys.exit(1)
 
 
 @main.command()
@@ -156,7 +178,7 @@ def build(obj: _Context, paths, keep_orphans, langs, **options) -> None:
               help="Render on this many processes (one keeps the render state warm).")
 @_LANGS
 @click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
-              help="Seconds between looks.")
+              help="Seconds between looks, where the file system sends no change events.")
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""

@@ -1,14 +1,19 @@
 """``publisher watch``: one warm process that rebuilds what a saved file affects.
 
-The process keeps WeasyPrint imported and, in a :class:`~publisher.pipeline.Session`,
+The file system tells the process when a file under ``sources/``,
+``layouts/`` or ``fonts/`` changes (inotify on Linux, through watchfiles);
+where it cannot, watchfiles looks every ``interval`` seconds.  The process
+keeps WeasyPrint imported and, in a :class:`~publisher.pipeline.Session`,
 its font configuration and parsed stylesheets for as long as the fonts and
 layouts they come from are unchanged; the render cache decides what a change
-affects, so saving one release re-renders that release and the kits and
-newsletters that contain it.
+affects, so saving one release lays out that release again and joins the
+kits and newsletters that hold it from its new pages.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +24,25 @@ from ..pipeline import Session, build
 WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every file a build reads."""
-    state = {}
-    for key in WATCHED:
-        folder = root / str(DEFAULTS[key])
-        if folder.is_dir():
-            for path in folder.rglob("*"):
-                if path.is_file() and not path.name.startswith("."):
-                    stat = path.stat()
-                    state[str(path)] = (stat.st_mtime_ns, stat.st_size)
-    return state
+def _relevant(path: str) -> bool:
+    """Not an editor's or the system's file beside the real one."""
+    name = Path(path).name
+    return not (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")))
+
+
+def _watch_files(folders: list[Path], changed: queue.Queue, stop: threading.Event,
+                 ready: threading.Event, interval: float) -> None:
+    import watchfiles
+
+    ready.set()
+    try:
+        for changes in watchfiles.watch(
+                *folders, watch_filter=lambda _change, path: _relevant(path),
+                debounce=1600, step=30, stop_event=stop, raise_interrupt=False,
+                poll_delay_ms=max(50, int(interval * 1000))):
+            changed.put({path for _change, path in changes})
+    except Exception as exc:  # a folder removed: said, and the watch ends
+        changed.put(exc)
 
 
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
@@ -39,22 +52,36 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
 
     One process by default: it keeps the render state warm; with ``jobs``,
     renders are forked from it (a change to many sources at once goes faster).
+    ``interval`` is how often to look where the file system sends no events.
     """
     root = Path(project).resolve()
+    folders = [root / str(DEFAULTS[key]) for key in WATCHED]
+    folders = [folder for folder in folders if folder.is_dir()] or [root]
     session = Session()  # the render state this watch keeps between builds
+    changed: queue.Queue = queue.Queue()
+    stop, ready = threading.Event(), threading.Event()
+    watcher = threading.Thread(target=_watch_files, args=(folders, changed, stop, ready,
+                                                          interval), daemon=True)
+    watcher.start()
+    ready.wait(5)
     builds = 0
-    state = None
-    while max_builds is None or builds < max_builds:
-        current = snapshot(root)
-        if current != state:
-            state = current
+    try:
+        while max_builds is None or builds < max_builds:
+            if builds:  # after the first build, wait for a change
+                try:
+                    news = changed.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                if isinstance(news, Exception):
+                    raise news
+                while not changed.empty():  # saved together: built together
+                    changed.get_nowait()
             started = time.perf_counter()
             result = build(root, as_of=as_of, profile=profile, jobs=jobs or 1,
                            session=session, langs=langs)
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)
-            # ``state`` was taken before the build: a file saved while it ran (or
-            # while it was reported) is seen at the next look (builds write only build/)
-        else:
-            time.sleep(interval)
+    finally:
+        stop.set()
+        watcher.join(5)
