@@ -122,6 +122,7 @@ class PartMaker(Protocol):
     """What bundle needs from the orchestrator."""
 
     font_cache: object | None  # get(key) / put(key, bytes): merged font programs
+    font_files: object | None  # PostScript name → the bytes of the font file drawn with
 
     def part(self, spec: PartSpec) -> Part: ...
 
@@ -328,7 +329,8 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
     digest = hashlib.sha256(identifier.encode()).hexdigest()
     demote = [False] + [True] * len(releases) + [False] * (len(sections) - len(releases))
     pdf = join([front.pdf, *(s.pdf for s in sections)], folios.pdf,
-               identifier=digest[:32].encode(), font_cache=maker.font_cache, demote=demote)
+               identifier=digest[:32].encode(), font_cache=maker.font_cache,
+               originals=maker.font_files, demote=demote)
     if profile.condition:  # the print edition: CMYK and its output intent
         pdf = press_ready(pdf, profile.condition)
     return pdf, total, problems

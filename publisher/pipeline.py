@@ -64,6 +64,7 @@ from .localise import (
     localise_markdown,
     source_epoch,
 )
+from .pdf.subset import Originals
 from .render import Attachment, FontState, Rendered, RenderJob, RenderState, render
 from .write import TEMPORARY, Manifest, write
 
@@ -236,6 +237,7 @@ class Build:
             self._positions.setdefault(release.stem, position)
         self._index_of = {id(r): i for i, r in enumerate(project.releases)}
         self.folio_parts: dict[str, Part] = {}  # footer pages by key, in this process
+        self._originals: Originals | None = None
         self._state: tuple[int, RenderState] | None = None
         fonts = font_files(self.font_dirs)
         self.fontset = tuple((path, self.files.hash(path, "font")) for path in fonts)
@@ -283,12 +285,23 @@ class Build:
         base = self.build_dir / "print" if settings.name == "print" else self.build_dir
         return base / folder / name
 
+    def _prepared_fonts(self) -> dict[Path, Path]:
+        """Each WOFF or WOFF2 font → the decoded copy WeasyPrint draws with."""
+        if self.assets_dir is None:
+            return {}
+        return {path: prepare_font(path, self.assets_dir, self.files)
+                for path, _sha in self.fontset if path.suffix.lower() in (".woff", ".woff2")}
+
+    def font_files(self) -> Originals:
+        """The font files the build draws with, by PostScript name (read when asked)."""
+        if self._originals is None:
+            prepared = self._prepared_fonts()
+            self._originals = Originals([prepared.get(path, path)
+                                         for path, _sha in self.fontset])
+        return self._originals
+
     def page(self, settings: Profile) -> Page:
-        prepared = {}
-        if self.assets_dir is not None:
-            prepared = {path: prepare_font(path, self.assets_dir, self.files)
-                        for path, _sha in self.fontset
-                        if path.suffix.lower() in (".woff", ".woff2")}
+        prepared = self._prepared_fonts()
         size = self.project.site.get("page_size") or str(self.settings["page_size"])
         return Page(size, settings, self.logo_url, font_face_css(self.fontset, prepared))
 
@@ -881,6 +894,7 @@ class Parts:
         self._build = build
         self.log: list[tuple[str, bool]] = []  # (name, rendered) of each part used
         self.font_cache = FontPrograms(build.cache) if build.cache is not None else None
+        self.font_files = build.font_files()
 
     def part(self, spec: PartSpec) -> Part:
         build = self._build

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from publisher.pdf.join import PART_LINK, join
+from publisher.pdf.subset import Originals
 
 SANS = (REPO / "fonts/Inter-Regular.otf").as_uri()  # CFF outlines
 SERIF = (REPO / "fonts/NotoSerif-Regular.ttf").as_uri()  # TrueType outlines
@@ -51,8 +52,11 @@ def joined(fonts):
                   "content: 'Page ' counter(page) ' of ' counter(pages) } } "
                   ".f { break-before: page }", variant=None)
     parts = [front, first, second]
+    originals = Originals([REPO / "fonts/Inter-Regular.otf",
+                           REPO / "fonts/NotoSerif-Regular.ttf"])
     return (join(parts, folios, identifier=b"0" * 32),
-            join(parts, folios, identifier=b"0" * 32, share_fonts=False))
+            join(parts, folios, identifier=b"0" * 32, share_fonts=False),
+            join(parts, folios, identifier=b"0" * 32, originals=originals))
 
 
 def _programs(pdf: bytes) -> dict[str, set[int]]:
@@ -70,7 +74,7 @@ def _programs(pdf: bytes) -> dict[str, set[int]]:
 def test_one_structure_tree_and_links_between_parts(joined):
     pdf = PdfReader(io.BytesIO(joined[0]))
     assert len(pdf.pages) == 4
-    assert syntax_problems(joined[0]) == [] and syntax_problems(joined[1]) == []
+    assert [syntax_problems(pdf) for pdf in joined] == [[], [], []]
     assert structure_problems(pdf) == []
     [link] = [a.get_object() for a in pdf.pages[0]["/Annots"]]
     target = pdf.named_destinations[str(link["/Dest"])]
@@ -91,17 +95,44 @@ def test_footers_run_through_the_joined_pages_as_artifacts(joined):
 
 
 def test_each_typeface_is_embedded_once_and_draws_the_same(joined):
-    shared, separate = joined
-    # Inter is a CFF font, Noto Serif a TrueType one: both kinds are merged
-    assert {len(ids) for ids in _programs(shared).values()} == {1}
-    assert {name: key for name, [(key, _id)] in _programs(shared).items()} == {
-        "TestSans": "/FontFile3", "TestSerif": "/FontFile2"}
+    """Copied between the parts' subsets (fontTools) or subset once from the font
+    file (HarfBuzz): one program per typeface, the same pages to the pixel."""
+    copied, separate, subset = joined
+    for shared in (copied, subset):
+        # Inter is a CFF font, Noto Serif a TrueType one: both kinds are merged
+        assert {len(ids) for ids in _programs(shared).values()} == {1}
+        assert {name: key for name, [(key, _id)] in _programs(shared).items()} == {
+            "TestSans": "/FontFile3", "TestSerif": "/FontFile2"}
+        assert len(shared) < len(separate)
     assert min(len(ids) for ids in _programs(separate).values()) > 1
-    assert len(shared) < len(separate)
+    assert subset != copied  # the font file's subset is not the copied program
     pages = []
     for pdf in joined:
         document = pypdfium2.PdfDocument(pdf)
         pages.append([document[i].render(scale=1.5).to_pil().tobytes()
                       for i in range(len(document))])
         document.close()
-    assert pages[0] == pages[1]
+    assert pages[0] == pages[1] == pages[2]
+
+
+def test_the_harfbuzz_subset_is_the_one_weasyprint_makes(fonts):
+    """For one document's glyphs, the subset of the font file is byte for byte the
+    program WeasyPrint embedded."""
+    import pikepdf
+
+    from publisher.pdf.join import _member
+    from publisher.pdf.subset import postscript_name, subset
+
+    pdf = pikepdf.open(io.BytesIO(_pdf(fonts, "<h2>Zeta</h2><p>Jumping wizards vex.</p>")))
+    checked = 0
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Subtype") == "/Type0":
+            member = _member(obj)
+            embedded = member.descriptor[member.program_key].read_bytes()
+            name = postscript_name(embedded)
+            path = {"Inter-Regular": "Inter-Regular.otf",
+                    "NotoSerif-Regular": "NotoSerif-Regular.ttf"}[name]
+            made = subset((REPO / "fonts" / path).read_bytes(), member.gids)
+            assert made == embedded, name
+            checked += 1
+    assert checked == 2

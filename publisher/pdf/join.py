@@ -20,8 +20,9 @@ whole:
 - page footers drawn over every page from a separate "folios" document whose
   page counters run through the whole kit, marked as pagination artifacts so
   that screen readers skip them;
-- each typeface embedded once: the parts' subsets of a font are merged into
-  one program that every part's font dictionary points at;
+- each typeface embedded once: one subset of the font file for the glyphs of
+  every part (made with HarfBuzz as WeasyPrint makes its subsets), which every
+  part's font dictionary points at;
 - objects in compressed object streams.
 """
 
@@ -36,11 +37,12 @@ PART_LINK = "x-part:"  # how a part links to an anchor that another part holds
 
 def join(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
          page_labels: bool = True, share_fonts: bool = True, font_cache=None,
-         demote: list[bool] | None = None) -> bytes:
+         originals=None, demote: list[bool] | None = None) -> bytes:
     """Join tagged ``parts`` (the first one gives the document its metadata) into
     one tagged PDF; draw ``folios``' page ``i`` over page ``i`` as an artifact;
     with ``share_fonts``, embed each typeface once (see :func:`merge_fonts`;
-    ``font_cache`` keeps the merged programs).  The headings of the parts that
+    ``font_cache`` keeps the merged programs, ``originals`` gives the font
+    files by PostScript name).  The headings of the parts that
     ``demote`` marks move one level down (H1 → H2…): a release inside a kit."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
@@ -117,7 +119,7 @@ def join(parts: list[bytes], folios: bytes | None, *, identifier: bytes,
             with pikepdf.open(io.BytesIO(folios)) as folio_pdf:
                 _overlay(out, folio_pdf)
         if share_fonts:
-            merge_fonts(out, font_cache)
+            merge_fonts(out, font_cache, originals)
         if "/Info" in front.trailer:
             out.trailer.Info = _copy(out, front.trailer.Info)
         out.trailer.ID = Array([String(identifier), String(identifier)])
@@ -273,10 +275,16 @@ class _Member:
     gids: set[int]  # the glyphs the part uses (those its widths list)
 
 
-def merge_fonts(pdf, cache=None) -> int:
+def merge_fonts(pdf, cache=None, originals=None) -> int:
     """Give each typeface one embedded program for the whole document; return how
-    many programs were folded into another.  ``cache`` (``get(key)`` → bytes or
-    None, ``put(key, bytes)``) keeps merged programs between builds."""
+    many programs were folded into another.
+
+    With ``originals`` (a PostScript name → the font file's bytes, or None),
+    the program is the font file subset once with HarfBuzz for the glyphs of
+    every part, as WeasyPrint subsets it for one (see :mod:`publisher.pdf.subset`);
+    a font not found there has the other parts' glyphs copied into one part's
+    program with fontTools.  ``cache`` (``get(key)`` → bytes or None,
+    ``put(key, bytes)``) keeps the copied programs between builds."""
     import pikepdf
 
     groups: dict[tuple, list[_Member]] = {}
@@ -293,7 +301,8 @@ def merge_fonts(pdf, cache=None) -> int:
         # a subset keeps every glyph id up to the highest it uses: the subset with
         # the highest one has room for the glyphs of all the others
         members.sort(key=lambda m: -max(m.gids, default=0))
-        if len(members) > 1 and _merge_group(members, cache):
+        if len(members) > 1 and (_subset_group(members, originals)
+                                 or _merge_group(members, cache)):
             keep = members[0].descriptor
             for member in members[1:]:
                 member.descendant.FontDescriptor = keep  # the old program is left unused
@@ -326,6 +335,32 @@ def _member(font) -> _Member | None:
             gids.update(range(first, int(following) + 1))
             position += 3
     return _Member(descendant, descriptor, key, gids)
+
+
+def _subset_group(members: list[_Member], originals) -> bool:
+    """Give the first member the font file's subset for every member's glyphs."""
+    from pikepdf import Array
+
+    from .subset import postscript_name, subset
+
+    if originals is None:
+        return False
+    keep = members[0]
+    program = keep.descriptor[keep.program_key]
+    if keep.program_key == "/FontFile3" and program.get("/Subtype") != "/OpenType":
+        return False  # a bare CFF program, not a font file
+    name = postscript_name(program.read_bytes())
+    original = originals(name) if name else None
+    data = subset(original, set().union(*(m.gids for m in members))) if original else None
+    if data is None:
+        return False
+    program.write(data)
+    if keep.program_key == "/FontFile2":
+        program.Length1 = len(data)
+    boxes = [m.descriptor.FontBBox for m in members]
+    keep.descriptor.FontBBox = Array(
+        pick(float(box[i]) for box in boxes) for i, pick in enumerate((min, min, max, max)))
+    return True
 
 
 def _merge_group(members: list[_Member], cache=None) -> bool:
