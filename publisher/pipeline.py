@@ -238,6 +238,7 @@ class Build:
         self._index_of = {id(r): i for i, r in enumerate(project.releases)}
         self.folio_parts: dict[str, Part] = {}  # footer pages by key, in this process
         self._originals: Originals | None = None
+        self._inputs: dict[tuple, list] = {}
         self._state: tuple[int, RenderState] | None = None
         fonts = font_files(self.font_dirs)
         self.fontset = tuple((path, self.files.hash(path, "font")) for path in fonts)
@@ -295,9 +296,11 @@ class Build:
     def font_files(self) -> Originals:
         """The font files the build draws with, by PostScript name (read when asked)."""
         if self._originals is None:
-            prepared = self._prepared_fonts()
-            self._originals = Originals([prepared.get(path, path)
-                                         for path, _sha in self.fontset])
+            def paths() -> list[Path]:
+                prepared = self._prepared_fonts()
+                return [prepared.get(path, path) for path, _sha in self.fontset]
+
+            self._originals = Originals(paths)
         return self._originals
 
     def page(self, settings: Profile) -> Page:
@@ -385,7 +388,14 @@ class Build:
         return release.meta.get("layout") or str(self.settings["layout"])
 
     def release_inputs(self, release: Release, settings: Profile | None = None) -> list:
-        """What a release's bytes depend on, besides the layout and the site."""
+        """What a release's bytes depend on, besides the layout and the site (once
+        per build: a release is in its own output and in its bundles')."""
+        asked = (id(release), settings.key() if settings is not None else None)
+        if asked not in self._inputs:
+            self._inputs[asked] = self._release_inputs(release, settings)
+        return self._inputs[asked]
+
+    def _release_inputs(self, release: Release, settings: Profile | None) -> list:
         files = [release.path, *body_images(release)]
         contacts = [{k: v for k, v in self.project.contacts[ref].items() if k != "line"}
                     for ref in release.meta.get("contacts") or []

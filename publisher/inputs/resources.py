@@ -115,8 +115,12 @@ class ResourcePolicy:
         return url
 
     def inside(self, path: Path) -> bool:
-        path = Path(path).resolve()
-        return any(path == root or root in path.parents for root in self.roots)
+        return self._inside(Path(path).resolve())
+
+    def _inside(self, resolved: Path) -> bool:
+        text = str(resolved)
+        return any(text == root or text.startswith(root.rstrip(os.sep) + os.sep)
+                   for root in map(str, self.roots))
 
     def check_path(self, path: Path, kind: str = "file", shown: str | None = None) -> Path:
         """The resolved ``path`` if it may be read, else :class:`RefusedResource`.
@@ -126,7 +130,7 @@ class ResourcePolicy:
         """
         resolved = Path(path).resolve()
         name = shown or str(path)
-        if not self.inside(resolved):
+        if not self._inside(resolved):
             raise RefusedResource(
                 f"'{name}' is outside the project; only files inside the project may be "
                 "used: copy it into sources/ and refer to it by a relative path")
@@ -198,8 +202,16 @@ class Files:
     def __init__(self, policy: ResourcePolicy):
         self.policy = policy
         self._hashes: dict[Path, str] = {}
+        self._checked: dict[tuple[str, str], str] = {}  # (path as given, kind) → hash
+        self._trees: dict[tuple, str] = {}
 
     def hash(self, path: Path, kind: str = "file") -> str:
+        asked = (str(path), kind)
+        if asked not in self._checked:
+            self._checked[asked] = self._hash(path, kind)
+        return self._checked[asked]
+
+    def _hash(self, path: Path, kind: str) -> str:
         try:
             resolved = self.policy.check_path(path, kind)
         except RefusedResource:
@@ -215,16 +227,19 @@ class Files:
     def tree(self, paths, bases=()) -> str:
         """One hash for many files: their names relative to the first of ``bases``
         that holds them (so a moved project keeps its cache) and their contents."""
-        digest = hashlib.sha256()
-        bases = [Path(b).resolve() for b in bases]
-        for path in sorted(Path(p).resolve() for p in paths):
-            name = path.name
-            for base in bases:
-                if base in path.parents:
-                    name = path.relative_to(base).as_posix()
-                    break
-            digest.update(f"{name}\0{self.hash(path)}\n".encode())
-        return digest.hexdigest()
+        asked = (tuple(str(p) for p in paths), tuple(str(b) for b in bases))
+        if asked not in self._trees:
+            digest = hashlib.sha256()
+            bases = [str(Path(b).resolve()).rstrip(os.sep) + os.sep for b in bases]
+            for path in sorted(Path(p).resolve() for p in paths):
+                text, name = str(path), path.name
+                for base in bases:
+                    if text.startswith(base):
+                        name = Path(text[len(base):]).as_posix()
+                        break
+                digest.update(f"{name}\0{self.hash(path)}\n".encode())
+            self._trees[asked] = digest.hexdigest()
+        return self._trees[asked]
 
 
 def make_fetcher(policy: ResourcePolicy, refused: list[str]):

@@ -126,14 +126,14 @@ def postscript_name(font: bytes | Path) -> str | None:
 class Originals:
     """The font files a build draws with, found by PostScript name."""
 
-    def __init__(self, paths: list[Path]):
-        self._paths = paths
+    def __init__(self, paths):
+        self._paths = paths  # the files, or a function that gives them when first asked
         self._names: dict[str, Path] | None = None
 
     def __call__(self, name: str) -> bytes | None:
         if self._names is None:
             self._names = {}
-            for path in self._paths:
+            for path in self._paths() if callable(self._paths) else self._paths:
                 if path.suffix.lower() in (".otf", ".ttf") and path.is_file():
                     found = postscript_name(path)
                     if found:
