@@ -339,7 +339,6 @@ def _member(font) -> _Member | None:
 
 def _subset_group(members: list[_Member], originals) -> bool:
     """Give the first member the font file's subset for every member's glyphs."""
-    from pikepdf import Array
 
     from .subset import postscript_name, subset
 
@@ -354,19 +353,13 @@ def _subset_group(members: list[_Member], originals) -> bool:
     data = subset(original, set().union(*(m.gids for m in members))) if original else None
     if data is None:
         return False
-    program.write(data)
-    if keep.program_key == "/FontFile2":
-        program.Length1 = len(data)
-    boxes = [m.descriptor.FontBBox for m in members]
-    keep.descriptor.FontBBox = Array(
-        pick(float(box[i]) for box in boxes) for i, pick in enumerate((min, min, max, max)))
+    _install(members, data)
     return True
 
 
 def _merge_group(members: list[_Member], cache=None) -> bool:
     """Copy every member's glyphs into the first member's font program."""
     from fontTools.ttLib import TTFont
-    from pikepdf import Array
 
     def load(member):
         data = member.descriptor[member.program_key].read_bytes()
@@ -397,6 +390,16 @@ def _merge_group(members: list[_Member], cache=None) -> bool:
             data = out.getvalue()
             if cache is not None:
                 cache.put(key, data)
+    _install(members, data)
+    return True
+
+
+def _install(members: list[_Member], data: bytes | None) -> None:
+    """The first member's program becomes ``data`` (None: kept as it is), its
+    bounding box the union of every member's."""
+    from pikepdf import Array
+
+    keep = members[0]
     if data is not None:
         program = keep.descriptor[keep.program_key]
         program.write(data)
@@ -405,7 +408,6 @@ def _merge_group(members: list[_Member], cache=None) -> bool:
     boxes = [m.descriptor.FontBBox for m in members]
     keep.descriptor.FontBBox = Array(
         pick(float(box[i]) for box in boxes) for i, pick in enumerate((min, min, max, max)))
-    return True
 
 
 def _copy_glyphs(source, target, gids: list[int]) -> bool:
