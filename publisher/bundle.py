@@ -139,6 +139,13 @@ class PartMaker(Protocol):
 
     def remember(self, name: str, value: int) -> None: ...
 
+    def front_guess(self, layout: str, sections: int, default: int) -> int:
+        """How long a front matter of ``layout`` listing ``sections`` parts
+        probably is, from the fronts this build has rendered so far."""
+        ...
+
+    def front_seen(self, layout: str, sections: int, pages: int) -> None: ...
+
 
 @dataclass
 class BundledFile:
@@ -269,6 +276,16 @@ def _newsletter(job: NewsletterBundle, maker: PartMaker) -> Bundled:
     return Bundled(files, problems, [])
 
 
+def front_guess(seen: dict[int, int], sections: int, default: int) -> int:
+    """The pages of a front matter listing ``sections`` parts, guessed from ``seen``
+    (parts → pages of the fronts rendered so far with the same layout): the
+    nearest count's, in proportion; ``default`` when none was seen."""
+    if not seen:
+        return default
+    nearest = min(seen, key=lambda count: (abs(count - sections), -count))
+    return max(1, round(seen[nearest] * sections / max(1, nearest)))
+
+
 def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localised], *,
            name: str, identifier: str, epoch: int, file: str, profile: Profile,
            attachments: tuple[Attachment, ...] = (), front_pages: int = 1):
@@ -303,7 +320,9 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
         sections.append(part("appendix", {}, shown=file, when=epoch))
     for section in sections:
         problems += section.problems
-    front_pages = maker.remembered(identifier, front_pages)  # the last build's, or a guess
+    # the last build's count, or one learnt from this build's other bundles
+    front_pages = maker.remembered(identifier,
+                                   maker.front_guess(layout, len(sections), front_pages))
     for _attempt in range(4):
         pages, start = {}, front_pages + 1
         for section in sections:
@@ -319,6 +338,7 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
                                 "front matter's length changes with them); check them",
                                 severity="warning"))
     maker.remember(identifier, front_pages)
+    maker.front_seen(layout, len(sections), front_pages)
     problems += front.problems
     total = front_pages + sum(section.pages for section in sections)
     folios = part("folios", {"folios": total, "pages": {}}, shown=file, when=epoch,

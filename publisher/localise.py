@@ -22,9 +22,16 @@ from .inputs.fonts import describe, uncovered
 from .inputs.resources import RefusedResource, ResourcePolicy
 from .inputs.yamlfile import Located
 from .load import Release
-from .text.markdown import render_body
 from .text.phones import Phone, read_phone
 from .text.typography import typographer
+
+
+def render_body(*args, **kwargs):
+    """Markdown to HTML (markdown-it is imported when a body is first rendered,
+    not by a build whose outputs all come from the cache)."""
+    from .text.markdown import render_body as render
+
+    return render(*args, **kwargs)
 
 
 @dataclass

@@ -237,6 +237,7 @@ class Build:
             self._positions.setdefault(release.stem, position)
         self._index_of = {id(r): i for i, r in enumerate(project.releases)}
         self.folio_parts: dict[str, Part] = {}  # footer pages by key, in this process
+        self.front_lengths: dict[str, dict[int, int]] = {}  # layout → parts → front pages
         self._originals: Originals | None = None
         self._inputs: dict[tuple, list] = {}
         self._state: tuple[int, RenderState] | None = None
@@ -967,6 +968,12 @@ class Parts:
         cache = self._build.cache
         if cache is not None:
             cache.remember(f"{self._build.options.key_salt}/{name}", value)
+
+    def front_guess(self, layout: str, sections: int, default: int) -> int:
+        return bundling.front_guess(self._build.front_lengths.get(layout, {}), sections, default)
+
+    def front_seen(self, layout: str, sections: int, pages: int) -> None:
+        self._build.front_lengths.setdefault(layout, {})[sections] = pages
 
 
 _WORKER: Build | None = None  # the build a forked worker process inherits

@@ -403,3 +403,15 @@ def test_a_cached_file_damaged_without_a_trace_is_not_used(project):
     assert result.errors == []
     assert RELEASE["fr"] in result.rendered_names  # rendered again, not copied
     assert output.read_bytes() == good
+
+
+def test_a_cold_build_guesses_a_front_s_length_from_the_fronts_before_it():
+    """The contents' page numbers need the front's length: a cold build guesses it
+    from the bundles already rendered, so that a front is seldom rendered twice."""
+    from publisher.bundle import front_guess
+
+    assert front_guess({}, 33, 1) == 1  # nothing seen: the layout's default
+    assert front_guess({33: 8}, 33, 1) == 8
+    assert front_guess({33: 8}, 30, 1) == 7  # in proportion to the nearest count
+    assert front_guess({4: 2, 33: 8}, 5, 1) == 2
+    assert front_guess({3: 1}, 1, 2) == 1

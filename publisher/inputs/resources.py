@@ -18,7 +18,6 @@ import stat
 import urllib.parse
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from ..defaults import DEFAULTS
 
@@ -187,7 +186,7 @@ class ResourcePolicy:
         parts = urlsplit(ref)
         if parts.scheme and len(parts.scheme) > 1:
             return self.check_url(ref, kind)
-        path = base_dir / url2pathname(unquote(parts.path))
+        path = base_dir / _path_of(unquote(parts.path))
         return self.check_path(path, kind, ref).as_uri()
 
 
@@ -258,6 +257,16 @@ def make_fetcher(policy: ResourcePolicy, refused: list[str]):
     return ProjectFetcher(timeout=10, allow_redirects=False)
 
 
+def _path_of(path: str) -> str:
+    """A URL's (already unquoted) path as a file system path: the same string on
+    POSIX; urllib.request, which knows Windows drives, is imported only there."""
+    if os.name != "nt":
+        return path
+    from urllib.request import url2pathname
+
+    return url2pathname(path)
+
+
 def file_of(url: str) -> Path:
     """The local path of a ``file:`` URL."""
-    return Path(url2pathname(unquote(urlsplit(url).path)))
+    return Path(_path_of(unquote(urlsplit(url).path)))
