@@ -19,18 +19,17 @@ the newsletter's issue number.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import mimetypes
 import re
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from . import mail
 from .compose import Page, base_context
+from .defaults import DEFAULTS
 from .errors import Problem, has_errors
 from .inputs.profiles import Profile
-from .inputs.resources import file_of
 from .inputs.schema import suggest
 from .load import Kit, Project, Release
 from .localise import (
@@ -52,12 +51,23 @@ from .text.slugs import slugify
 # --- what bundle is given, and what it gives back -----------------------------------
 
 
+@dataclass(frozen=True)
+class MailInputs:
+    """What an e-mail edition needs from the build besides its output."""
+
+    assets_url: str = ""  # site.yaml email.assets_url
+    sources_dir: str = ""  # file: URL of sources/, for assets_url links
+    originals: dict[str, str] = field(default_factory=dict)  # reduced image → its source
+
+
 @dataclass
 class ReleaseBundle:
     """One release's own PDF: its pages with its page footers."""
 
     release: Localised
     profile: Profile
+    page: Page | None = None  # for the e-mail edition (none: no .eml)
+    mail: MailInputs | None = None
 
 
 @dataclass
@@ -76,6 +86,7 @@ class KitBundle:
     site: dict
     page: Page
     sources: list[str]
+    mail: MailInputs = field(default_factory=MailInputs)
 
 
 @dataclass
@@ -89,9 +100,7 @@ class NewsletterBundle:
     site: dict
     page: Page
     sources: list[str]
-    assets_url: str = ""  # site.yaml email.assets_url
-    sources_dir: str = ""  # file: URL of sources/, for assets_url links
-    originals: dict[str, str] = field(default_factory=dict)  # reduced image → its source
+    mail: MailInputs = field(default_factory=MailInputs)
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,10 @@ class PartMaker(Protocol):
     def text(self, template: str, lang: str, context: dict) -> tuple[str, list[Problem]]: ...
 
     def read(self, url: str) -> bytes: ...
+
+    def rasterise(self, svg: bytes, width: int) -> bytes:
+        """An SVG drawing as a PNG ``width`` pixels wide (kept for the build)."""
+        ...
 
     def remembered(self, name: str, default: int) -> int: ...
 
@@ -199,7 +212,60 @@ def _release(job: ReleaseBundle, maker: PartMaker) -> Bundled:
                share_fonts=False)
     if job.profile.condition:  # the print edition: CMYK and its output intent
         pdf = press_ready(pdf, job.profile.condition)
-    return Bundled([BundledFile("releases", name, pdf, pages.pages)], problems, [])
+    files = [BundledFile("releases", name, pdf, pages.pages)]
+    if job.page is not None and job.mail is not None and not job.profile.condition:
+        meta = {"title": release.title, "author": "", "subject": release.subtitle,
+                "keywords": [], "created": release.created}
+        context = base_context(release.site, release.lang, job.page, meta)
+        images = _images(job.mail, maker)
+        context.update(release=_for_email(release, images), contacts=contact_groups([release]),
+                       about=release.about)
+        letter, found = _letter(maker, "release", context, images, site=release.site,
+                                identifier=f"release/{release.stem}", day=release.date,
+                                attachments=[mail.Attached(name, pdf)])
+        problems += found
+        files.append(BundledFile("releases", f"{release.stem}.eml", mail.message(letter)))
+    return Bundled(files, problems, [])
+
+
+def _images(inputs: MailInputs, maker: PartMaker) -> mail.Images:
+    return mail.Images(maker.read, inputs.assets_url, inputs.sources_dir, inputs.originals,
+                       rasterise=maker.rasterise)
+
+
+def _for_email(release: Localised, images: mail.Images) -> Localised:
+    """The release with its body as the e-mail shows it: images as parts or links,
+    and as plain text."""
+    body = release.body_html + release.after_mark_html
+    return replace(release, email_body=images.rewrite(body), text=mail.to_text(body))
+
+
+def _letter(maker: PartMaker, layout: str, context: dict, images: mail.Images, *, site: dict,
+            identifier: str, day: dt.date, attachments=(), view_online: str = ""):
+    """The e-mail edition composed with ``layouts/<layout>/email.html`` and
+    ``email.txt``: (letter, problems)."""
+    settings = site.get("email") or {}
+    unsubscribe = list(settings.get("unsubscribe") or [])
+    logo = context.get("logo_url")
+    values = dict(context, email_logo=images.logo(logo, DEFAULTS["email_logo_px"]) if logo
+                  else None, view_online=view_online,
+                  unsubscribe=next((u for u in unsubscribe if u.startswith("https://")),
+                                   unsubscribe[0] if unsubscribe else ""))
+    lang = context["lang"]
+    html, problems = maker.text(f"{layout}/email.html", lang, values)
+    text, found = maker.text(f"{layout}/email.txt", lang, values)
+    text = mail.wrap(text)
+    problems = problems + found
+    html = mail.inline_styles(images.rewrite(html))
+    sender = settings.get("from") or ""
+    letter = mail.Letter(
+        subject=mail.subject_of(html), html=html, text=text, sender=sender,
+        reply_to=settings.get("reply_to") or "",
+        date=dt.datetime.combine(day, dt.time(), dt.timezone.utc),
+        message_id=mail.message_id(identifier, sender), lang=lang,
+        images=list(images.parts.values()), attachments=list(attachments),
+        unsubscribe=unsubscribe)
+    return letter, problems
 
 
 def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
@@ -229,6 +295,15 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
         attachments=tuple(attachments), front_pages=2)  # cover, contents
     notes = [f"{name}: left out {title}" for title in job.left_out]
     files = [BundledFile("kits", name, pdf, pages)] if pdf is not None else []
+    if pdf is not None and not job.page.profile.condition:
+        images = _images(job.mail, maker)
+        context["kit"] = dict(context["kit"], intro_email=images.rewrite(job.intro_html),
+                              intro_text=mail.to_text(job.intro_html))
+        letter, found = _letter(maker, "kit", context, images, site=site,
+                                identifier=f"kit/{job.slug}/{lang}", day=date,
+                                attachments=[mail.Attached(name, pdf)])
+        problems += found
+        files.append(BundledFile("kits", f"{job.slug}.{lang}.eml", mail.message(letter)))
     return Bundled(files, problems, notes)
 
 
@@ -259,20 +334,18 @@ def _newsletter(job: NewsletterBundle, maker: PartMaker) -> Bundled:
     files = [BundledFile("newsletters", f"{name}.pdf", pdf, pages)]
     if job.page.profile.name == "print":
         return Bundled(files, problems, [])
-    # the e-mail edition: one self-contained HTML file and its plain-text part
-    email = EmailAssets(job.assets_url, job.sources_dir, job.originals, maker.read)
-    releases = [replace(r, email_body=email.rewrite(r.body_html + r.after_mark_html),
-                        text=html_to_text(r.body_html + r.after_mark_html))
-                for r in job.releases]
-    logo = job.page.logo_url
-    email_context = dict(context, releases=releases,
-                         email_logo=email.url_for(logo) if logo else None)
-    html, found = maker.text("newsletter/email.html", lang, email_context)
+    # the e-mail edition: the message, its HTML as a browser shows it, its text part
+    images = _images(job.mail, maker)
+    base = job.mail.assets_url.rstrip("/")
+    context.update(releases=[_for_email(r, images) for r in job.releases])
+    letter, found = _letter(maker, "newsletter", context, images, site=site,
+                            identifier=f"newsletter/{name}", day=last_day,
+                            view_online=f"{base}/newsletters/{name}.html" if base else "")
     problems += found
-    text, found = maker.text("newsletter/email.txt", lang, email_context)
-    problems += found
-    files.append(BundledFile("newsletters", f"{name}.html", inline_css(html).encode("utf-8")))
-    files.append(BundledFile("newsletters", f"{name}.txt", text.encode("utf-8")))
+    files.append(BundledFile("newsletters", f"{name}.html",
+                             letter.browsable_html.encode("utf-8")))
+    files.append(BundledFile("newsletters", f"{name}.txt", letter.text.encode("utf-8")))
+    files.append(BundledFile("newsletters", f"{name}.eml", mail.message(letter)))
     return Bundled(files, problems, [])
 
 
@@ -552,82 +625,3 @@ def vcard_attachments(groups: list[ContactGroup]) -> list[Attachment]:
                 data=vcard(contact, group.organisation).encode("utf-8"),
                 description=f"{contact.name} ({group.organisation})"))
     return attachments
-
-
-# --- the e-mail edition -----------------------------------------------------------------
-
-
-def inline_css(html: str) -> str:
-    """Every rule of the e-mail's <style> moved into style attributes (css-inline)."""
-    import css_inline
-
-    inliner = css_inline.CSSInliner(keep_style_tags=False, keep_link_tags=False,
-                                    load_remote_stylesheets=False)
-    return inliner.inline(html)
-
-
-class EmailAssets:
-    """Images of the e-mail edition: absolute links under site.yaml's
-    ``email.assets_url`` (to the source image, also when the PDF uses a
-    reduced copy), or ``data:`` URIs when none is set."""
-
-    def __init__(self, base: str, sources_dir: str, originals: dict[str, str], read):
-        self.base = (base or "").rstrip("/")
-        self.sources_dir = sources_dir.rstrip("/") + "/"
-        self.originals = originals
-        self.read = read
-
-    def url_for(self, file_url: str) -> str:
-        if self.base:
-            source = self.originals.get(file_url, file_url)
-            if source.startswith(self.sources_dir):
-                return f"{self.base}/{source[len(self.sources_dir):]}"
-        kind = mimetypes.guess_type(file_of(file_url).name)[0] or "application/octet-stream"
-        return f"data:{kind};base64,{base64.b64encode(self.read(file_url)).decode()}"
-
-    def rewrite(self, html: str) -> str:
-        return re.sub(r'src="(file://[^"]+)"', lambda m: f'src="{self.url_for(m[1])}"', html)
-
-
-def html_to_text(html: str, width: int = 72) -> str:
-    """A release body as plain text: paragraphs wrapped, links spelled out."""
-    import textwrap
-    from html.parser import HTMLParser
-
-    class Text(HTMLParser):
-        def __init__(self):
-            super().__init__(convert_charrefs=True)
-            self.blocks, self.current, self.href = [], [], None
-
-        def handle_starttag(self, tag, attrs):
-            if tag == "a":
-                self.href = dict(attrs).get("href")
-            elif tag == "li":
-                self.current.append("- ")
-            elif tag in ("br",):
-                self.current.append("\n")
-
-        def handle_endtag(self, tag):
-            if tag == "a" and self.href:
-                text = "".join(self.current)
-                label = self.href.removeprefix("mailto:").removeprefix("tel:")
-                if not text.rstrip().endswith(label):
-                    self.current.append(f" <{self.href}>")
-                self.href = None
-            if tag in ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"):
-                self.flush()
-
-        def handle_data(self, data):
-            self.current.append(data)
-
-        def flush(self):
-            text = " ".join("".join(self.current).split())
-            if text:
-                self.blocks.append(textwrap.fill(text, width, break_long_words=False,
-                                                 break_on_hyphens=False))
-            self.current = []
-
-    parser = Text()
-    parser.feed(html)
-    parser.flush()
-    return "\n\n".join(parser.blocks) + "\n"

@@ -53,6 +53,16 @@ DEFAULTS: dict[str, object] = {
         "nesting": 20,  # lists in lists, quotes in quotes…
         "render_seconds": 60,  # one document's layout, after which it fails
     },
+    # e-mail and publisher send
+    "recipients_file": "sources/recipients.yaml",  # or recipients.csv beside it
+    "sent_dir": "build/sent",  # the send ledgers
+    "outbox_dir": "build/outbox",  # where send --dry-run writes the messages
+    "smtp_password_env": "PUBLISHER_SMTP_PASSWORD",
+    "smtp_per_minute": 60,
+    "smtp_retries": 3,
+    "smtp_backoff_seconds": 30,
+    "smtp_ports": {"starttls": 587, "tls": 465, "none": 25},
+    "email_logo_px": 48,  # the logo's width in the e-mail's head
     # running a build
     "jobs": None,  # worker processes; None: one per core
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise

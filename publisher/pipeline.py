@@ -238,6 +238,7 @@ class Build:
         self._index_of = {id(r): i for i, r in enumerate(project.releases)}
         self.folio_parts: dict[str, Part] = {}  # footer pages by key, in this process
         self.front_lengths: dict[str, dict[int, int]] = {}  # layout → parts → front pages
+        self.drawings: dict[tuple[str, int], bytes] = {}  # SVG rasterised for e-mail
         self._originals: Originals | None = None
         self._inputs: dict[tuple, list] = {}
         self._state: tuple[int, RenderState] | None = None
@@ -660,19 +661,29 @@ class Build:
         if has_errors(problems):
             return [], problems, []
         settings = self.profile()
-        made: Bundled = bundle(bundling.ReleaseBundle(localised, settings), Parts(self))
+        made: Bundled = bundle(bundling.ReleaseBundle(localised, settings, self.page(settings),
+                                                      self.mail_inputs()), Parts(self))
         problems += made.problems
         if not made.files:
             return [], problems, []
-        [item] = made.files
-        target = self.target("releases", item.name, settings)
-        if self.options.inspect:
-            problems += self.options.inspect(target, Rendered(item.data, item.pages or 0),
-                                             release.file)
         sources = [release.file, str(DEFAULTS["site_file"])]
         if any(isinstance(c, str) for c in release.meta.get("contacts") or []):
             sources.insert(1, str(DEFAULTS["contacts_file"]))
-        return [self._write(target, item.data, sources, item.pages)], problems, []
+        outputs = []
+        for item in made.files:  # the PDF, then its e-mail edition
+            target = self.target("releases", item.name, settings)
+            if item.name.endswith(".pdf") and self.options.inspect:
+                problems += self.options.inspect(target, Rendered(item.data, item.pages or 0),
+                                                 release.file)
+            outputs.append(self._write(target, item.data, sources, item.pages))
+        return outputs, problems, []
+
+    def mail_inputs(self) -> bundling.MailInputs:
+        email = self.project.site.get("email") or {}
+        return bundling.MailInputs(
+            assets_url=email.get("assets_url") or "",
+            sources_dir=self.project.path("sources_dir").resolve().as_uri(),
+            originals=dict(self.originals))
 
     def release_spec(self, localised: Localised, settings: Profile,
                      folios: int = 0) -> PartSpec:
@@ -813,7 +824,7 @@ class Build:
             sources.append(str(DEFAULTS["contacts_file"]))
         spec = KitBundle(kit.slug, kit.file, lang, kit.meta, releases, left_out, intro_html,
                          cover_url, attachments, self.project.site, self.page(settings),
-                         sources)
+                         sources, mail=self.mail_inputs())
         return spec, problems, []
 
     def _newsletter(self, job: NewsletterJob):
@@ -835,13 +846,10 @@ class Build:
                 f"published in '{job.lang}'"]
         sources = [r.file for r in releases] + [str(DEFAULTS["site_file"]),
                                                 str(DEFAULTS["contacts_file"])]
-        email = self.project.site.get("email") or {}
         spec = NewsletterBundle(
             job.month, job.lang, bundling.issue_number(self.project, job.month), releases,
             self.project.site, self.page(self.profile()), sources,
-            assets_url=email.get("assets_url") or "",
-            sources_dir=self.project.path("sources_dir").resolve().as_uri(),
-            originals=dict(self.originals))
+            mail=self.mail_inputs())
         return spec, problems, notes
 
     # --- a build folder that tells the truth -------------------------------------------
@@ -849,10 +857,12 @@ class Build:
     def expected(self) -> tuple[str, ...]:
         """What the names of the project's outputs start with, relative to build/
         (print/ aside): every source's, failed or not, embargoed or not."""
-        names = [f"releases/{release.stem}.pdf" for release in self.project.releases]
+        names = [f"releases/{release.stem}.{suffix}" for release in self.project.releases
+                 for suffix in ("pdf", "eml")]
         for kit in self.project.kits:
             langs = kit.meta.get("lang") if not kit.problems else None
-            names += ([f"kits/{kit.slug}.{lang}.pdf" for lang in langs] if langs
+            names += ([f"kits/{kit.slug}.{lang}.{suffix}" for lang in langs
+                       for suffix in ("pdf", "eml")] if langs
                       else [f"kits/{kit.slug}."])  # a broken kit keeps its last outputs
         names += [f"newsletters/{month}.{lang}."
                   for month, lang in bundling.newsletter_editions(self.project)]
@@ -958,6 +968,15 @@ class Parts:
 
     def read(self, url: str) -> bytes:
         return self._build.policy.read_bytes(file_of(url), "image")
+
+    def rasterise(self, svg: bytes, width: int) -> bytes:
+        from .mail import rasterise_svg
+
+        drawn = self._build.drawings
+        key = (hashlib.sha256(svg).hexdigest(), width)
+        if key not in drawn:
+            drawn[key] = rasterise_svg(svg, width, self._build.render_state().fonts.config)
+        return drawn[key]
 
     def remembered(self, name: str, default: int) -> int:
         cache = self._build.cache

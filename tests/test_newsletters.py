@@ -36,7 +36,7 @@ def test_one_edition_per_language_present(may):
     root, result = may
     names = sorted(o.path.name for o in result.outputs)
     assert names == [f"2026-05.{lang}.{ext}" for lang in ("en", "fr", "ru")
-                     for ext in ("html", "pdf", "txt")]
+                     for ext in ("eml", "html", "pdf", "txt")]
     assert result.errors == []
 
 
@@ -114,17 +114,30 @@ def test_email_edition_is_self_contained_with_styles_inlined(may):
     parser = _Tags()
     parser.feed(html)
     tags = [tag for tag, _ in parser.tags]
-    assert "script" not in tags and "style" not in tags and "link" not in tags
+    assert "script" not in tags and "link" not in tags
+    # the one style sheet left in <head> is the dark mode, which cannot be inlined
+    [sheet] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert sheet.strip().startswith("@media (prefers-color-scheme: dark)")
+    assert html.index("</style>") < html.index("</head>")
+    assert '<meta name="color-scheme" content="light dark">' in html
     for tag, attrs in parser.tags:
         for name in ("src", "background"):
             if name in attrs:
-                assert attrs[name].startswith("data:"), (tag, attrs[name][:60])
-    styled = [attrs for tag, attrs in parser.tags if tag in ("p", "h1", "h2", "td")]
+                assert attrs[name].startswith("data:image/png;base64,"), (tag, attrs[name][:60])
+    styled = [attrs for tag, attrs in parser.tags if tag in ("p", "h1", "h2")]
     assert styled and all("style" in attrs for attrs in styled)
-    assert 'width="600"' in html
+    # fluid up to 600 px; the outer cell gets no rule written for the sheet's cells
+    sheet_table = next(attrs for tag, attrs in parser.tags
+                       if tag == "table" and "sheet" in attrs.get("class", ""))
+    assert "max-width: 600px" in sheet_table["style"]
+    outer_cell = next(attrs for tag, attrs in parser.tags if tag == "td")
+    assert "style" not in outer_cell
     assert "url(" not in html
     logo = next(attrs for tag, attrs in parser.tags if tag == "img")
-    assert logo["src"].startswith("data:image/svg+xml;base64,") and logo["alt"] == "Aurora"
+    assert logo["alt"] == "Aurora" and logo["width"] == "48" and logo["height"] == "48"
+    # a preheader: the contents, hidden, read first by the inbox
+    preheader = re.search(r'<div class="preheader"[^>]*>([^<]+)</div>', html)
+    assert preheader and preheader[1].startswith("Succès du premier vol d\u2019Altaïr")
 
 
 def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
@@ -147,9 +160,12 @@ def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
     assert result.errors == []
     assert list((tmp_path / "build/.cache/assets").glob("*.jpg"))  # the reduced copy
     html = (tmp_path / "build/newsletters/2026-04.fr.html").read_text(encoding="utf-8")
-    assert 'src="https://aurora.example/press/images/aurora-mark.svg"' in html
     assert 'src="https://aurora.example/press/images/photo.jpg"' in html
-    assert ".cache" not in html and "data:" not in html
+    assert ".cache" not in html and ".svg" not in html
+    # the SVG logo is a PNG part of the message (no client shows an SVG)
+    [inline] = re.findall(r'src="(data:[^;]+);', html)
+    assert inline == "data:image/png"
+    assert "https://aurora.example/press/newsletters/2026-04.fr.html" in html  # view online
 
 
 def test_plain_text_part(may):

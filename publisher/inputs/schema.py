@@ -176,6 +176,66 @@ def email(value, located, path):
     return value
 
 
+def mailbox(value, located, path):
+    """A sender: an address, with a name before it or not."""
+    from email.utils import parseaddr
+
+    value = text(value, located, path)
+    name, address = parseaddr(value)
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address or ""):
+        raise Invalid(f"{value!r} is not an e-mail address; write it as "
+                      "Press office <press@example.org>")
+    return value
+
+
+def unsubscribe_list(value, located, path):
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        item = text(item, located, path)
+        if item.startswith("mailto:"):
+            email(item[len("mailto:"):].split("?")[0], located, path)
+        else:
+            web_url(item, located, path)
+            if not item.startswith("https://"):
+                raise Invalid(f"{item!r}: an unsubscribe address is https:, not http:")
+        out.append(item)
+    return out
+
+
+def port(value, located, path):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise Invalid("expected a port number between 1 and 65535")
+    return value
+
+
+def smtp_security(value, located, path):
+    value = text(value, located, path).lower()
+    if value not in ("starttls", "tls", "none"):
+        raise Invalid(f"{value!r} is not one of starttls, tls, none")
+    return value
+
+
+def env_name(value, located, path):
+    value = text(value, located, path)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise Invalid(f"{value!r} is not the name of an environment variable; the password "
+                      "itself goes in the environment, never in site.yaml")
+    return value
+
+
+def positive(value, located, path):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise Invalid("expected a number above 0")
+    return value
+
+
+def whole(value, located, path):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid("expected a whole number, 0 or more")
+    return value
+
+
 def country(value, located, path):
     value = text(value, located, path)
     if not re.fullmatch(r"[A-Za-z]{2}", value):
@@ -446,9 +506,30 @@ SITE_FIELDS = [
     ], "print"), "Settings of the print profile.", default={}),
     Field("email", mapping_of([
         Field("assets_url", lambda v, loc, p: web_url(v, loc, p),
-              "Absolute URL where the e-mail's images are published; "
-              "without it, images are embedded as data: URIs."),
-    ], "email"), "Settings of the newsletter's e-mail edition.", default={}),
+              "Absolute URL where sources/ is published: the e-mail's photos link there "
+              "(without it they travel in the message), and the newsletter's 'view "
+              "online' link goes to newsletters/ under it."),
+        Field("from", mailbox, "Who the messages are from: Press office <press@example.org>."),
+        Field("reply_to", mailbox, "Where replies go, when not to the sender."),
+        Field("unsubscribe", unsubscribe_list, "How to leave the list: an https: address, "
+                                               "a mailto: address, or both (List-Unsubscribe)."),
+    ], "email"), "Settings of the e-mail editions.", default={}),
+    Field("smtp", mapping_of([
+        Field("host", host, "The mail server: smtp.example.org.", required=True),
+        Field("port", port, "Its port (default 587 with starttls, 465 with tls, 25 with none)."),
+        Field("security", smtp_security, "starttls (default), tls, or none (a relay on this "
+                                         "machine only).", default="starttls"),
+        Field("user", text, "User name, when the server asks for one."),
+        Field("password_env", env_name, "The environment variable holding the password "
+                                        "(never the password itself).",
+              default=DEFAULTS["smtp_password_env"]),
+        Field("per_minute", positive, "At most this many messages a minute.",
+              default=DEFAULTS["smtp_per_minute"]),
+        Field("retries", whole, "Tries again after a temporary refusal (4xx).",
+              default=DEFAULTS["smtp_retries"]),
+        Field("backoff_seconds", positive, "Wait before the first retry; doubled each time.",
+              default=DEFAULTS["smtp_backoff_seconds"]),
+    ], "smtp"), "The mail server publisher send uses."),
 ]
 
 
