@@ -66,7 +66,7 @@ def test_nothing_changed_nothing_rendered_nothing_rewritten(project):
     result = build(project, jobs=1)
     assert result.rendered_names == [] and result.reused == len(EVERYTHING)
     assert pdf.stat().st_mtime_ns == before
-    assert len(result.outputs) == 15
+    assert len(result.outputs) == 24  # 15 PDFs and e-mail editions, 9 messages
 
 
 def test_source(project):
@@ -93,7 +93,7 @@ def test_css(project):
 
 def test_template(project):
     layouts = _layouts(project)
-    _edit(layouts / "newsletter/email.html", "padding: 24px 32px;", "padding: 24px 30px;")
+    _edit(layouts / "newsletter/email.html", '<br>{% endfor %}', '<br>\n{% endfor %}')
     assert _rebuild(project) == set(NEWS.values())
 
 

@@ -23,7 +23,9 @@ def test_build_prints_one_line_per_output_and_exits_0(only_fr):
     assert result.exit_code == 0, result.output
     assert f"built  {only_fr.pdf(f'{SAMPLE_STEM}.fr')}  (2 p.)" in result.output
     assert f"built  {only_fr.root / 'build/newsletters/2018-06.fr.txt'}" in result.output
-    assert "5 built, 0 failed" in result.output  # release, kit, 3 newsletter files
+    assert f"built  {only_fr.root / 'build/kits/cnes-roscosmos-2018.fr.eml'}" in result.output
+    # the release and the kit (PDF and message), the newsletter (PDF, HTML, text, message)
+    assert "8 built, 0 failed" in result.output
 
 
 def test_bad_source_exits_1_with_file_line_and_no_traceback(only_fr):
@@ -196,4 +198,5 @@ def test_build_lang_builds_only_that_language(project):
     built = sorted(p.name for p in (project.root / "build").rglob("*.*")
                    if p.parent.name in ("releases", "kits", "newsletters"))
     assert built == sorted(["2018-06.en.html", "2018-06.en.pdf", "2018-06.en.txt",
-                            f"{SAMPLE_STEM}.en.pdf", "cnes-roscosmos-2018.en.pdf"])
+                            "2018-06.en.eml", f"{SAMPLE_STEM}.en.pdf", f"{SAMPLE_STEM}.en.eml",
+                            "cnes-roscosmos-2018.en.pdf", "cnes-roscosmos-2018.en.eml"])

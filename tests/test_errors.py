@@ -116,7 +116,8 @@ def test_an_unreadable_phone_is_a_warning_at_the_contact_and_never_drops_the_rel
     project.write("sources/contacts.yaml", contacts)
     project.write(BAD, release_text(contacts="[pascale-bresson]"))
     result = project.build(project.root / BAD)
-    assert result.ok and [o.path.name for o in result.outputs] == ["2018-06-20-bad.fr.pdf"]
+    assert result.ok and [o.path.name for o in result.outputs] == ["2018-06-20-bad.fr.pdf",
+                                                                   "2018-06-20-bad.fr.eml"]
     [problem] = result.warnings
     assert problem.file == "sources/contacts.yaml"
     assert "phone number '01 44' of 'Pascale Bresson' is printed as written" in problem.message

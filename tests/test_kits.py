@@ -57,7 +57,7 @@ def test_kits_build_in_each_language(kits):
     root, results = kits
     salon = results["salon-2026"]
     assert sorted(o.path.name for o in salon.outputs) == [
-        "salon-2026.en.pdf", "salon-2026.fr.pdf", "salon-2026.ru.pdf"]
+        f"salon-2026.{lang}.{ext}" for lang in ("en", "fr", "ru") for ext in ("eml", "pdf")]
     assert salon.errors == []
 
 

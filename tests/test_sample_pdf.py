@@ -21,9 +21,10 @@ def test_sample_builds_three_languages_without_problems(sample_build):
     assert result.problems == []
     built = sorted(o.path.relative_to(project.root / "build").as_posix() for o in result.outputs)
     assert built == sorted(
-        [f"releases/{SAMPLE_STEM}.{lang}.pdf" for lang in LANGS]
-        + [f"kits/cnes-roscosmos-2018.{lang}.pdf" for lang in LANGS]
-        + [f"newsletters/2018-06.{lang}.{ext}" for lang in LANGS for ext in ("pdf", "html", "txt")])
+        [f"releases/{SAMPLE_STEM}.{lang}.{ext}" for lang in LANGS for ext in ("pdf", "eml")]
+        + [f"kits/cnes-roscosmos-2018.{lang}.{ext}" for lang in LANGS for ext in ("pdf", "eml")]
+        + [f"newsletters/2018-06.{lang}.{ext}" for lang in LANGS
+           for ext in ("pdf", "html", "txt", "eml")])
     # every PDF, whether rendered whole or joined from parts, passes qpdf's check
     for output in result.outputs:
         if output.path.suffix == ".pdf":

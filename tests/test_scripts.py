@@ -66,7 +66,8 @@ def test_every_script_builds(scripts):
     _, result = scripts
     assert result.ok, [str(p) for p in result.problems]
     assert result.warnings == [], [str(p) for p in result.warnings]
-    assert {o.path.name for o in result.outputs} == {f"{STEM}.{lang}.pdf" for lang in LANGS}
+    assert {o.path.name for o in result.outputs} == {f"{STEM}.{lang}.{ext}" for lang in LANGS
+                                                      for ext in ("pdf", "eml")}
 
 
 @pytest.mark.parametrize("lang", LANGS)
