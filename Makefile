@@ -30,9 +30,10 @@ bench-quick: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --quick
 
 # The system packages, in one place. RUNTIME: what WeasyPrint draws text with
-# (Pango, HarfBuzz, fontconfig). TEST: what the test suite adds.
+# (Pango, HarfBuzz, fontconfig). TEST: what the test suite adds (a browser for
+# the e-mail edition's tests).
 RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1
-TEST_PACKAGES    :=
+TEST_PACKAGES    := chromium chromium-driver
 
 # Installs the missing ones: with apt-get as root, with `sudo -n` when that
 # works without a password; otherwise prints the one command to run and stops.

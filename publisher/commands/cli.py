@@ -236,6 +236,69 @@ def newsletter(obj: _Context, month, **options) -> None:
     _run(obj, library("pipeline:build_newsletter"), month, **options)
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["release", "kit", "newsletter"]))
+@click.argument("name")
+@click.option("--list", "list_name", default=None, metavar="LIST",
+              help="Only the recipients on this list (default: everyone).")
+@click.option("--dry-run", is_flag=True,
+              help="Send nothing: write each message to build/outbox/ and say who gets what.")
+@click.option("--public", is_flag=True,
+              help="Refuse if anything in it is still under embargo at --as-of.")
+@click.option("--resend", is_flag=True,
+              help="Send a new version to those who had an earlier one.")
+@_PROJECT
+@_AS_OF
+@_JOBS
+@click.pass_obj
+def send(obj: _Context, kind, name, list_name, dry_run, public, resend, project, as_of,
+         jobs) -> None:
+    """Send a release (its id), a kit (its slug) or a newsletter (YYYY-MM) to the
+    recipients in sources/recipients.yaml, each once, in their language."""
+    progress = _SendProgress(sys.stderr.isatty())
+    with _guard(obj.debug):
+        report = library("commands.send:send")(
+            _here(project), kind, name, as_of=_parse_as_of(as_of), list_name=list_name,
+            dry_run=dry_run, public=public, resend=resend, jobs=jobs,
+            on_delivery=progress.delivery)
+    progress.close()
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if report.mailing is None:  # the build failed: nothing to send
+        sys.exit(1)
+    summary = library("commands.send:summary")(report)
+    if dry_run:
+        for line in library("commands.send:plan_lines")(report):
+            click.echo(line)
+        click.echo(f"{summary}; the messages are in {_shown(report.outbox)}")
+    else:
+        for delivery in report.deliveries:
+            if delivery.status in ("refused", "failed"):
+                click.echo(f"FAILED {delivery.recipient.email}: {delivery.detail}", err=True)
+        click.echo(summary, err=not report.ok)
+    sys.exit(0 if report.ok else 1)
+
+
+class _SendProgress:
+    """One line per message sent; on a terminal, one line that counts."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+        self.shown = False
+
+    def delivery(self, delivery, done: int, total: int) -> None:
+        line = f"{delivery.status:<7} {delivery.recipient.email} ({delivery.edition.lang})"
+        if self.tty:
+            click.echo(f"\r\x1b[K[{done}/{total}] {line}"[:200], err=True, nl=False)
+            self.shown = True
+        else:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
 def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> None:
     """Run a library build function with progress, print its summary, exit 0, 1 or 2."""
     reporter = _Reporter(sys.stdout.isatty())
