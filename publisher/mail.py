@@ -252,8 +252,6 @@ def message(letter: Letter) -> bytes:
         mail["Date"] = format_datetime(letter.date)
     if letter.message_id:
         mail["Message-ID"] = letter.message_id
-    if letter.lang:
-        mail["Content-Language"] = letter.lang.replace("_", "-")
     if letter.unsubscribe:
         mail["List-Unsubscribe"] = ", ".join(f"<{uri}>" for uri in letter.unsubscribe)
         if any(uri.startswith("https://") for uri in letter.unsubscribe):  # RFC 8058
@@ -272,6 +270,8 @@ def message(letter: Letter) -> bytes:
         maintype, subtype = item.mime.split("/")
         mail.add_attachment(item.data, maintype=maintype, subtype=subtype,
                             filename=item.name)
+    if letter.lang:  # after the content: setting it would remove this header
+        mail["Content-Language"] = letter.lang.replace("_", "-")
     _stable_boundaries(mail)
     return mail.as_bytes()
 
