@@ -267,21 +267,7 @@ class Smtp:
         host = self.settings["host"]
         context = ssl.create_default_context()  # the system's CAs, or SSL_CERT_FILE
         try:
-            if security == "tls":
-                client = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=context)
-            else:
-                client = smtplib.SMTP(host, port, timeout=self.timeout)
-            client.ehlo()
-            if security == "starttls":
-                if not client.has_extn("starttls"):
-                    client.close()
-                    raise self.stop("the server does not offer STARTTLS; set smtp.security "
-                                    "to tls (port 465) or ask for a server that does")
-                client.starttls(context=context)
-                client.ehlo()
-            user = self.settings.get("user")
-            if user:
-                client.login(user, self.password or "")
+            self.client = self._connect(security, host, port, context)
         except ssl.SSLCertVerificationError as exc:
             raise self.stop(f"its certificate cannot be trusted ({exc.verify_message}); "
                             "check smtp.host, or give the CA in SSL_CERT_FILE") from None
@@ -297,7 +283,29 @@ class Smtp:
             raise self.stop(f"cannot reach the mail server ({reason}); check smtp.host and "
                             "smtp.port, and that this machine may connect to it; nothing "
                             "was sent") from None
-        self.client = client
+
+    def _connect(self, security: str, host: str, port: int, context):
+        import smtplib
+
+        if security == "tls":
+            client = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(host, port, timeout=self.timeout)
+        try:
+            client.ehlo()
+            if security == "starttls":
+                if not client.has_extn("starttls"):
+                    raise self.stop("the server does not offer STARTTLS; set smtp.security "
+                                    "to tls (port 465) or ask for a server that does")
+                client.starttls(context=context)
+                client.ehlo()
+            user = self.settings.get("user")
+            if user:
+                client.login(user, self.password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
 
     def send(self, sender: str, address: str, data: bytes) -> None:
         """One message to one address; Temporary or Refused when it does not go."""
@@ -395,7 +403,7 @@ def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: st
 
 def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None = None,
          list_name: str | None = None, dry_run: bool = False, public: bool = False,
-         resend: bool = False, jobs: int | None = None, transport=None,
+         resend: bool = False, jobs: int | None = None,
          on_delivery: OnDelivery | None = None, on_output=None) -> SendReport:
     """Build ``kind`` ``name`` and send it to the recipients (on ``list_name``).
 
@@ -457,11 +465,13 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                      "add smtp: {host: smtp.example.org, user: press} (the "
                                      f"password in ${DEFAULTS['smtp_password_env']}), or use "
                                      "--dry-run"))
-    if transport is None:
-        transport = _transport(loaded, smtp)
+    transport = _transport(loaded, smtp)
     with Ledger(ledger_path) as ledger:
         report.deliveries = plan(mailing, recipients, ledger.state(), resend=resend)
+        if not any(d.status == "send" for d in report.deliveries):
+            return report
         try:
+            transport.open()  # a wrong password or no server: stops before the ledger
             deliver(report.deliveries, transport, ledger, sender=sender,
                     per_minute=float(smtp.get("per_minute", DEFAULTS["smtp_per_minute"])),
                     retries=int(smtp.get("retries", DEFAULTS["smtp_retries"])),
