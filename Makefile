@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz check bench bench-quick system system-test screenshot icc catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot icc catalogs lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
@@ -104,6 +104,12 @@ screenshot: build
 	    build/releases/$(SCRIPT_RELEASE).$$lang.pdf --width 700 \
 	    --output docs/$$lang-page1.png; done; rm -rf $$scratch
 
+# The e-mail edition as a phone and a desktop client show it (Debian's chromium).
+email-screenshot: build
+	for size in 375,1100 600,1600; do chromium --headless --no-sandbox --disable-gpu \
+	  --hide-scrollbars --window-size=$$size --screenshot=docs/email-$${size%,*}.png \
+	  file://$(CURDIR)/build/newsletters/2018-06.fr.html; done
+
 # The print edition's output profiles, from Debian's icc-profiles-free data
 # (needs the argyll and icc-profiles-free packages); see publisher/icc/README.md.
 icc:
@@ -122,5 +128,7 @@ catalogs: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check publisher tests
 
+# Everything built goes, but not build/sent: the ledgers of what was mailed to
+# whom, without which a send would go out a second time.
 clean:
-	rm -rf build
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name sent -exec rm -rf {} +
