@@ -109,7 +109,8 @@ def test_preview_writes_a_png_of_the_page(sample_build, tmp_path):
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom publisher.commands.cli import main\n"
+    code = ("import sys\nfrom click.testing import CliRunner\n"
+            "from publisher.commands.cli import main\n"
             "CliRunner().invoke(main, ['--help'])\n"
             "print(sorted(m for m in ('weasyprint', 'babel', 'pypdf', 'markdown_it')"
             " if m in sys.modules))")

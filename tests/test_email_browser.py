@@ -11,10 +11,9 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
+from conftest import SAMPLE_STEM
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-
-from conftest import SAMPLE_STEM
 
 WIDTHS = (320, 375, 600, 800)
 

@@ -43,11 +43,12 @@ def _pdf(fonts, body: str, css: str = "", variant: str | None = "pdf/ua-1") -> b
 
 @pytest.fixture(scope="module")
 def joined(fonts):
-    front = _pdf(fonts, f"<h2>Contents</h2><p><a href='{PART_LINK}second'>To the second part</a></p>")
+    front = _pdf(fonts, "<h2>Contents</h2>"
+                 f"<p><a href='{PART_LINK}second'>To the second part</a></p>")
     first = _pdf(fonts, "<h2 id='first'>Alpha</h2><p>Quick brown foxes.</p>")
     second = _pdf(fonts, "<h2 id='second'>Zeta</h2><p>Jumping wizards vex; 0123456789.</p>"
                   "<p style='break-before: page'>Overflow onto a second page.</p>")
-    folios = _pdf(fonts, "<div></div><div class='f'></div><div class='f'></div><div class='f'></div>",
+    folios = _pdf(fonts, "<div></div>" + "<div class='f'></div>" * 3,
                   "@page { @bottom-center { font-family: TestSans; "
                   "content: 'Page ' counter(page) ' of ' counter(pages) } } "
                   ".f { break-before: page }", variant=None)

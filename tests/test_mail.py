@@ -10,7 +10,6 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
-
 from conftest import SAMPLE_STEM
 
 LANGS = ("fr", "en", "ru")

@@ -49,10 +49,12 @@ def test_a_foreign_font_face_in_the_process_does_not_change_a_build(only_fr, tmp
     # faces named like the shipped families, drawn from the other family's files
     foreign = FontConfiguration()
     css = CSS(string=f"""
-        @font-face {{ font-family: Inter; src: url({(REPO / 'fonts/NotoSerif-Bold.ttf').as_uri()}); }}
+        @font-face {{ font-family: Inter;
+                      src: url({(REPO / 'fonts/NotoSerif-Bold.ttf').as_uri()}); }}
         @font-face {{ font-family: "Noto Serif";
                       src: url({(REPO / 'fonts/Inter-Bold.otf').as_uri()}); }}
-        @font-face {{ font-family: TestSans; src: url({(REPO / 'fonts/Inter-Medium.otf').as_uri()}); }}
+        @font-face {{ font-family: TestSans;
+                      src: url({(REPO / 'fonts/Inter-Medium.otf').as_uri()}); }}
         """, font_config=foreign)
     HTML(string="<p style='font-family: Inter'>Coopération</p>"
                 "<p style='font-family: TestSans'>Coopération</p>").write_pdf(
