@@ -63,6 +63,9 @@ DEFAULTS: dict[str, object] = {
     "smtp_backoff_seconds": 30,
     "smtp_ports": {"starttls": 587, "tls": 465, "none": 25},
     "email_logo_px": 48,  # the logo's width in the e-mail's head
+    # publisher serve
+    "serve_host": "127.0.0.1",  # only this machine, unless --host says otherwise
+    "serve_port": 8000,
     # running a build
     "jobs": None,  # worker processes; None: one per core
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise

@@ -289,6 +289,29 @@ def _stable_boundaries(part, path: str = "") -> None:
     part.set_boundary(f"=_{digest.hexdigest()[:28]}")
 
 
+def browsable(data: bytes) -> str:
+    """A built message's HTML part with its ``cid:`` images as ``data:`` URIs: the
+    page a mail client shows."""
+    from email import policy as policies
+    from email.parser import BytesParser
+
+    message = BytesParser(policy=policies.default).parsebytes(data)
+    images = {part["Content-ID"].strip("<>"): part for part in message.walk()
+              if part["Content-ID"]}
+    body = message.get_body(("html",))
+    if body is None:
+        return ""
+
+    def inline(match):
+        part = images.get(match[1])
+        if part is None:
+            return match[0]
+        encoded = base64.b64encode(part.get_content()).decode()
+        return f'src="data:{part.get_content_type()};base64,{encoded}"'
+
+    return _CID.sub(inline, body.get_content())
+
+
 def for_recipient(data: bytes, name: str, address: str, message_id: str) -> bytes:
     """A built message addressed to one recipient: a ``To`` header and its own
     ``Message-ID``; the body's bytes stay as built."""

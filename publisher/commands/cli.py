@@ -207,6 +207,44 @@ def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None
 
 @main.command()
 @_PROJECT
+@_AS_OF
+@click.option("--host", default=DEFAULTS["serve_host"], show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", default=DEFAULTS["serve_port"], show_default=True,
+              type=click.IntRange(min=0, max=65535), help="Port to listen on (0: any free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Render on this many processes (one keeps the render state warm).")
+@click.pass_obj
+def serve(obj: _Context, project, as_of, host, port, open_browser, jobs) -> None:
+    """Show every output in the browser, rebuilt and updated on every save
+    (Ctrl-C to stop)."""
+    from publisher.errors import printable
+
+    def ready(url):
+        click.echo(f"serving {url} ; watching sources/, layouts/ and fonts/; Ctrl-C to stop")
+
+    def report(result, seconds):
+        for name in result.failed:
+            click.echo(f"  FAILED  {printable(name)}", err=True)
+        for problem in result.problems:
+            click.echo(f"    {problem}", err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
+                   f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
+
+    with _guard(obj.debug):
+        try:
+            library("commands.serve:serve")(_here(project), host=host, port=port,
+                                            open_browser=open_browser,
+                                            as_of=_parse_as_of(as_of), jobs=jobs,
+                                            on_ready=ready, on_build=report)
+        except KeyboardInterrupt:  # Ctrl-C: the server has shut down and freed the port
+            pass
+    click.echo("stopped")
+
+
+@main.command()
+@_PROJECT
 @click.option("--cache", "cache_only", is_flag=True,
               help="Only empty the render cache; keep the outputs.")
 def clean(project, cache_only) -> None:

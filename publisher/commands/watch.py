@@ -47,12 +47,13 @@ def _watch_files(folders: list[Path], changed: queue.Queue, stop: threading.Even
 
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
           jobs: int = 1, langs: list[str] | None = None, on_build: Callable | None = None,
-          max_builds: int | None = None) -> None:
+          max_builds: int | None = None, cancel: threading.Event | None = None) -> None:
     """Build now, then again after every change, until interrupted.
 
     One process by default: it keeps the render state warm; with ``jobs``,
     renders are forked from it (a change to many sources at once goes faster).
     ``interval`` is how often to look where the file system sends no events.
+    ``cancel``, when set, ends the watch between builds.
     """
     root = Path(project).resolve()
     folders = [root / str(DEFAULTS[key]) for key in WATCHED]
@@ -66,7 +67,8 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
     ready.wait(5)
     builds = 0
     try:
-        while max_builds is None or builds < max_builds:
+        while (max_builds is None or builds < max_builds) and \
+                not (cancel is not None and cancel.is_set()):
             if builds:  # after the first build, wait for a change
                 try:
                     news = changed.get(timeout=0.25)

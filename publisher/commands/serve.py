@@ -1,0 +1,435 @@
+"""``publisher serve``: the outputs in the browser, updated as the sources change.
+
+One process: a :func:`~publisher.commands.watch.watch` thread rebuilds what
+each save affects (the render state kept warm), and a Starlette application
+served by uvicorn shows what the build made: an index of every output with its
+status, and for each output its pages as images (rasterised with pypdfium2 at
+the browser's pixel ratio, kept by the PDF's sha256) and its e-mail edition.
+Each finished build is announced to the open pages by Server-Sent Events; a
+page then fetches itself again and swaps its content in place, keeping its
+scroll position.
+
+Only the build's outputs, as listed in ``build/manifest.json``, and the
+server's own assets are served: whatever the URL says, no other file is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..defaults import DEFAULTS
+from ..errors import Problem
+
+PAGES = Path(__file__).with_name("serve_pages")
+KIND_FOLDERS = {"releases": "release", "kits": "kit", "newsletters": "newsletter"}
+_WIDTHS = (160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560)  # rasterised widths
+
+
+@dataclass
+class Output:
+    """One file of the build, as the pages show it."""
+
+    path: str  # relative to build/, as in the manifest
+    sha256: str
+    pages: int | None
+
+    @property
+    def folder(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def stem(self) -> str:
+        return self.name.rsplit(".", 1)[0]
+
+    @property
+    def suffix(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def lang(self) -> str:
+        return self.stem.rsplit(".", 1)[-1] if "." in self.stem else ""
+
+    @property
+    def group(self) -> str:
+        """The release id, kit slug or month: what the languages are versions of."""
+        return self.stem.rsplit(".", 1)[0] if "." in self.stem else self.stem
+
+
+@dataclass
+class State:
+    """What the last build made, shared by the build thread and the web pages."""
+
+    root: Path
+    version: int = 0  # one more after each build
+    building: bool = True
+    outputs: dict[str, Output] = field(default_factory=dict)  # by path
+    problems: list[Problem] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    embargoes: dict[str, dt.datetime] = field(default_factory=dict)  # release id → lifts
+    seconds: float = 0.0
+    finished: str = ""
+    stopping: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def built(self, result, seconds: float) -> None:
+        outputs = _manifest(self.root)
+        embargoes = _embargoes(self.root)
+        with self.lock:
+            self.outputs = outputs
+            self.problems = list(result.problems)
+            self.failed = list(result.failed)
+            self.embargoes = embargoes
+            self.seconds = seconds
+            self.finished = time.strftime("%H:%M:%S")
+            self.building = False
+            self.version += 1
+
+    def by_sha(self, sha: str) -> Output | None:
+        with self.lock:
+            return next((o for o in self.outputs.values() if o.sha256 == sha), None)
+
+
+def _manifest(root: Path) -> dict[str, Output]:
+    path = root / str(DEFAULTS["build_dir"]) / "manifest.json"
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["outputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    found = {}
+    for entry in entries:
+        try:
+            output = Output(str(entry["path"]), str(entry["sha256"]), entry.get("pages"))
+        except (KeyError, TypeError):
+            continue
+        if output.folder in KIND_FOLDERS and "/" in output.path:
+            found[output.path] = output
+    return dict(sorted(found.items()))
+
+
+def _embargoes(root: Path) -> dict[str, dt.datetime]:
+    from ..load import load
+
+    try:
+        project = load(root)
+    except Exception:  # a project that cannot be read: the build says why
+        return {}
+    found: dict[str, dt.datetime] = {}
+    for release in project.releases:
+        moment = release.meta.get("embargo")
+        if isinstance(moment, dt.datetime):
+            found[release.id] = max(moment, found.get(release.id, moment))
+    return found
+
+
+class Pictures:
+    """Page images by (sha256, page, width), the most recent few hundred kept."""
+
+    def __init__(self, limit: int = 400):
+        self.limit = limit
+        self.kept: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, path: Path, sha: str, page: int, width: int) -> bytes | None:
+        key = (sha, page, width)
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        data = _rasterise(path, page, width)
+        if data is None:
+            return None
+        with self.lock:
+            self.kept[key] = data
+            while len(self.kept) > self.limit:
+                self.kept.popitem(last=False)
+        return data
+
+
+def _rasterise(path: Path, page: int, width: int) -> bytes | None:
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except (pypdfium2.PdfiumError, OSError):
+        return None
+    try:
+        if not 1 <= page <= len(document):
+            return None
+        sheet = document[page - 1]
+        image = sheet.render(scale=width / sheet.get_width()).to_pil()
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+    finally:
+        document.close()
+
+
+def pdf_title(path: Path) -> str:
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except (pypdfium2.PdfiumError, OSError):
+        return ""
+    try:
+        return (document.get_metadata_dict().get("Title") or "").strip()
+    finally:
+        document.close()
+
+
+# --- the web application ------------------------------------------------------------------
+
+
+def application(state: State):
+    """The Starlette application that shows ``state``."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    from ..mail import browsable
+
+    templates = Environment(loader=FileSystemLoader(str(PAGES)),
+                            autoescape=select_autoescape(default=True, default_for_string=True))
+    assets = {name: (PAGES / name).read_bytes() for name in ("serve.css", "serve.js")}
+    types = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
+    pictures = Pictures()
+    build_dir = (state.root / str(DEFAULTS["build_dir"])).resolve()
+    no_store = {"Cache-Control": "no-store"}
+
+    def file_of(relative: str) -> Path | None:
+        """The built file ``relative`` names, if it is an output of the build."""
+        with state.lock:
+            known = relative in state.outputs
+        if not known:
+            return None
+        path = (build_dir / relative).resolve()
+        if not path.is_relative_to(build_dir) or not path.is_file():
+            return None
+        return path
+
+    def common() -> dict:
+        with state.lock:
+            return {"version": state.version, "building": state.building,
+                    "errors": [p for p in state.problems if p.severity == "error"],
+                    "warnings": [p for p in state.problems if p.severity == "warning"],
+                    "finished": state.finished, "seconds": state.seconds,
+                    "project": state.root.name}
+
+    def status(output: Output, now: dt.datetime) -> tuple[str, str]:
+        with state.lock:
+            lifts = state.embargoes.get(output.group) if output.folder == "releases" else None
+            failed = any(output.stem in name or output.group in name for name in state.failed)
+        if failed:
+            return "failed", "the last build failed; these are the last good pages"
+        if lifts and lifts > now:
+            return "embargo", f"under embargo until {lifts.isoformat()}"
+        return "built", ""
+
+    def groups() -> list[dict]:
+        now = dt.datetime.now(dt.timezone.utc)
+        with state.lock:
+            outputs = list(state.outputs.values())
+        paths = {o.path for o in outputs}
+        shown = []
+        for folder, kind in KIND_FOLDERS.items():
+            by_group: dict[str, list] = {}
+            for output in outputs:
+                if output.folder == folder and output.suffix == "pdf":
+                    by_group.setdefault(output.group, []).append(output)
+            items = []
+            for group, pdfs in sorted(by_group.items(), reverse=folder != "kits"):
+                versions = []
+                for pdf in sorted(pdfs, key=lambda o: o.lang):
+                    state_name, note = status(pdf, now)
+                    versions.append({"output": pdf, "status": state_name, "note": note,
+                                     "eml": f"{folder}/{pdf.stem}.eml" in paths})
+                items.append({"group": group, "versions": versions})
+            shown.append({"kind": kind, "folder": folder, "items": items})
+        return shown
+
+    async def index(request):
+        page = templates.get_template("index.html").render(groups=groups(), **common())
+        return HTMLResponse(page, headers=no_store)
+
+    async def output_page(request):
+        relative = request.path_params["path"]
+        path = file_of(relative)
+        if path is None or not relative.endswith(".pdf"):
+            return _missing(templates, common())
+        with state.lock:
+            output = state.outputs[relative]
+            eml = f"{output.folder}/{output.stem}.eml"
+            has_eml = eml in state.outputs
+            siblings = sorted((o for o in state.outputs.values()
+                               if o.folder == output.folder and o.group == output.group
+                               and o.suffix == "pdf"), key=lambda o: o.lang)
+        state_name, note = status(output, dt.datetime.now(dt.timezone.utc))
+        page = templates.get_template("output.html").render(
+            output=output, title=pdf_title(path) or output.stem, status=state_name,
+            note=note, eml=eml if has_eml else None, siblings=siblings,
+            kind=KIND_FOLDERS[output.folder], **common())
+        return HTMLResponse(page, headers=no_store)
+
+    async def picture(request):
+        sha, page = request.path_params["sha"], request.path_params["page"]
+        try:
+            wanted = int(request.query_params.get("w", "800"))
+        except ValueError:
+            wanted = 800
+        width = next((w for w in _WIDTHS if w >= wanted), _WIDTHS[-1])
+        output = state.by_sha(sha)
+        path = file_of(output.path) if output else None
+        if path is None:
+            return Response("not found", status_code=404)
+        data = await asyncio.to_thread(pictures.get, path, sha, page, width)
+        if data is None:
+            return Response("not found", status_code=404)
+        return Response(data, media_type="image/png",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    async def download(request):
+        relative = request.path_params["path"]
+        path = file_of(relative)
+        if path is None:
+            return Response("not found", status_code=404)
+        media = {"pdf": "application/pdf", "eml": "message/rfc822",
+                 "html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"}
+        kind = media.get(relative.rsplit(".", 1)[-1], "application/octet-stream")
+        headers = dict(no_store)
+        if kind in ("application/pdf", "message/rfc822"):
+            headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+        return Response(path.read_bytes(), media_type=kind, headers=headers)
+
+    async def email(request):
+        relative = request.path_params["path"]
+        path = file_of(relative)
+        if path is None or not relative.endswith(".eml"):
+            return Response("not found", status_code=404)
+        return HTMLResponse(browsable(path.read_bytes()), headers=no_store)
+
+    async def asset(request):
+        name = request.path_params["name"]
+        if name not in assets:
+            return Response("not found", status_code=404)
+        return Response(assets[name], media_type=types[name.rsplit(".", 1)[-1]])
+
+    async def events(request):
+        async def stream():
+            seen = -1
+            quiet = 0.0
+            while not state.stopping:
+                with state.lock:
+                    version, building = state.version, state.building
+                if version != seen:
+                    seen = version
+                    quiet = 0.0
+                    yield f"data: {json.dumps({'version': version})}\n\n"
+                elif quiet > 15:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                if await request.is_disconnected():
+                    break
+                await asyncio.sleep(0.1)
+                quiet += 0.1
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})
+
+    async def not_found(request, exc):
+        return _missing(templates, common())
+
+    routes = [
+        Route("/", index),
+        Route("/output/{path:path}", output_page),
+        Route("/page/{sha:str}/{page:int}.png", picture),
+        Route("/file/{path:path}", download),
+        Route("/email/{path:path}", email),
+        Route("/assets/{name:str}", asset),
+        Route("/events", events),
+    ]
+    return Starlette(routes=routes, exception_handlers={404: not_found})
+
+
+def _missing(templates, values: dict):
+    from starlette.responses import HTMLResponse
+
+    page = templates.get_template("missing.html").render(**values)
+    return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-store"})
+
+
+# --- the process -----------------------------------------------------------------------------
+
+
+def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 8000,
+          open_browser: bool = False, as_of=None, jobs: int = 1,
+          on_ready=None, on_build=None) -> None:
+    """Build, serve the outputs on ``host``:``port`` and rebuild on every change,
+    until interrupted (Ctrl-C)."""
+    import socket
+
+    import uvicorn
+
+    from .watch import watch
+
+    root = Path(project).resolve()
+    state = State(root)
+    state.outputs = _manifest(root)  # the last build's outputs, shown while building
+    stop = threading.Event()
+
+    def built(result, seconds):
+        state.built(result, seconds)
+        if on_build:
+            on_build(result, seconds)
+
+    def rebuild():
+        try:
+            watch(root, as_of=as_of, jobs=jobs, on_build=built, cancel=stop)
+        except Exception as exc:  # the watch ended (a folder removed): said on the page
+            with state.lock:
+                state.problems = [Problem(str(root.name), None, f"the watch stopped: {exc}")]
+                state.version += 1
+
+    # the port first, so that a port in use is said at once and nothing is built
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        from ..errors import UsageError
+
+        raise UsageError(Problem(f"{host}:{port}", None, f"cannot listen there ({exc.strerror});"
+                                 " give another --port, or stop what uses it")) from None
+    config = uvicorn.Config(application(state), log_level="warning", lifespan="off",
+                            timeout_graceful_shutdown=1, access_log=False)
+    server = uvicorn.Server(config)
+    builder = threading.Thread(target=rebuild, name="publisher-build", daemon=True)
+    builder.start()
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{sock.getsockname()[1]}/"
+    if on_ready:
+        on_ready(url)
+    if open_browser:
+        import webbrowser
+
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        state.stopping = True
+        stop.set()
+        builder.join(10)
+        sock.close()

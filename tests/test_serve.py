@@ -1,0 +1,142 @@
+"""`publisher serve` as a process: what it serves over HTTP, what it refuses,
+and that it stops cleanly and frees its port."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(port: int, target: str) -> tuple[int, bytes]:
+    """A request with the target sent exactly as written (no client-side cleaning)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest("GET", target, skip_accept_encoding=True)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def _start(root, port):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "serve", "--project", str(root), "--port",
+         str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    lines = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if " rendered, " in line:  # the first build is done
+            return process, lines
+    process.kill()
+    raise AssertionError("".join(lines))
+
+
+def _stop(process) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, rest
+    return rest
+
+
+@pytest.fixture
+def served(project):
+    port = _free_port()
+    process, _ = _start(project.root, port)
+    yield project, port
+    if process.poll() is None:
+        _stop(process)
+
+
+def test_the_index_lists_every_output_and_pages_are_images(served):
+    project, port = served
+    manifest = json.loads(project.read("build/manifest.json"))["outputs"]
+    status, body = _get(port, "/")
+    assert status == 200
+    page = body.decode()
+    pdfs = [o for o in manifest if o["path"].endswith(".pdf")]
+    assert len(pdfs) == 9
+    for output in pdfs:
+        assert f'href="/output/{output["path"]}"' in page, output["path"]
+        assert f'href="/file/{output["path"]}"' in page
+    for output in manifest:
+        if output["path"].endswith(".eml"):
+            assert f'href="/file/{output["path"]}"' in page, output["path"]
+    kit = next(o for o in pdfs if o["path"] == "kits/cnes-roscosmos-2018.fr.pdf")
+    status, body = _get(port, "/output/" + kit["path"])
+    assert status == 200 and "Coopération spatiale France-Russie" in body.decode()
+    status, image = _get(port, f"/page/{kit['sha256']}/{kit['pages']}.png?w=640")
+    assert status == 200 and image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert int.from_bytes(image[16:20], "big") == 640
+    assert _get(port, f"/page/{kit['sha256']}/{kit['pages'] + 1}.png")[0] == 404
+    status, pdf = _get(port, "/file/" + kit["path"])
+    assert status == 200 and pdf == (project.root / "build" / kit["path"]).read_bytes()
+    status, email = _get(port, "/email/kits/cnes-roscosmos-2018.fr.eml")
+    assert status == 200 and b"cid:" not in email and b"data:image/png;base64," in email
+
+
+@pytest.mark.parametrize("target", [
+    "/../../etc/passwd", "/file/../../../etc/passwd", "/file/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/file/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/file//etc/passwd", "/file/manifest.json",
+    "/file/.cache", "/file/releases/../../sources/site.yaml", "/email/..%2f..%2fsources",
+    "/assets/../serve.py", "/assets/..%2Fserve.py", "/output/%2Fetc%2Fpasswd",
+    "/file/releases%2F..%2F..%2Fsources%2Fsite.yaml",
+])
+def test_nothing_outside_the_outputs_is_served(served, target):
+    project, port = served
+    status, body = _get(port, target)
+    assert status == 404, (target, body[:200])
+    assert b"root:" not in body and b"default_lang" not in body
+
+
+def test_a_symlink_in_the_build_folder_is_not_followed_out(served, tmp_path_factory):
+    project, port = served
+    secret = tmp_path_factory.mktemp("outside") / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.7 secret")
+    link = project.root / "build/releases/2018-06-15-cnes-roscosmos.fr.pdf"
+    link.unlink()
+    link.symlink_to(secret)
+    status, body = _get(port, "/file/releases/2018-06-15-cnes-roscosmos.fr.pdf")
+    assert status == 404 and b"secret" not in body
+
+
+def test_started_and_stopped_twice_on_the_same_port(project):
+    port = _free_port()
+    for _ in range(2):
+        process, _ = _start(project.root, port)
+        assert _get(port, "/")[0] == 200
+        assert "stopped" in _stop(process)
+        with socket.socket() as probe:  # the port is free again
+            probe.bind(("127.0.0.1", port))
+
+
+def test_a_port_in_use_is_said_at_once(project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "publisher", "serve", "--project",
+                                 str(project.root), "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}: cannot listen there" in result.stderr
+    assert "Traceback" not in result.stderr
