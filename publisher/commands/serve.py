@@ -332,7 +332,7 @@ def application(state: State):
             quiet = 0.0
             while not state.stopping:
                 with state.lock:
-                    version, building = state.version, state.building
+                    version = state.version
                 if version != seen:
                     seen = version
                     quiet = 0.0
