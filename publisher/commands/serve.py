@@ -231,7 +231,10 @@ def application(state: State):
     def status(output: Output, now: dt.datetime) -> tuple[str, str]:
         with state.lock:
             lifts = state.embargoes.get(output.group) if output.folder == "releases" else None
-            failed = any(output.stem in name or output.group in name for name in state.failed)
+            # what failed is named by its source: a release's file, a kit's definition
+            stems = {Path(name).name.rsplit(".", 1)[0] for name in state.failed}
+            failed = output.stem in stems or (output.folder != "releases"
+                                              and output.group in stems)
         if failed:
             return "failed", "the last build failed; these are the last good pages"
         if lifts and lifts > now:
