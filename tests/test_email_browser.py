@@ -4,11 +4,8 @@ light and dark mode."""
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
-from email import policy
-from email.parser import BytesParser
 
 import pytest
 from conftest import SAMPLE_STEM
@@ -42,17 +39,10 @@ def browser():
 
 def _as_page(eml, folder) -> str:
     """A message's HTML part with its cid: images inlined, as a client shows it."""
-    message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
-    parts = {p["Content-ID"].strip("<>"): p for p in message.walk() if p["Content-ID"]}
+    from publisher.mail import browsable
 
-    def inline(match):
-        part = parts[match[1]]
-        data = base64.b64encode(part.get_content()).decode()
-        return f'src="data:{part.get_content_type()};base64,{data}"'
-
-    html = re.sub(r'src="cid:([^"]+)"', inline, message.get_body(("html",)).get_content())
     page = folder / (eml.stem + ".html")
-    page.write_text(html, encoding="utf-8")
+    page.write_text(browsable(eml.read_bytes()), encoding="utf-8")
     return page.as_uri()
 
 

@@ -182,27 +182,29 @@ def _dry_run(obj: _Context, paths, langs, *, project, as_of, strict, profile, jo
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None:
     """Rebuild whenever a source, layout or font changes (Ctrl-C to stop)."""
-    from publisher.errors import printable
-
-    def report(result, seconds):
-        for name in result.rendered_names:
-            click.echo(f"  rebuilt {printable(name)}")
-        for name in result.failed:
-            click.echo(f"  FAILED  {printable(name)}", err=True)
-        for problem in result.problems:
-            click.echo(f"    {problem}", err=True)
-        click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
-                   f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
-
     click.echo("watching sources/, layouts/ and fonts/; Ctrl-C to stop")
     with _guard(obj.debug):
         try:
             library("commands.watch:watch")(_here(project), interval=interval,
                                             as_of=_parse_as_of(as_of), profile=profile,
                                             jobs=jobs, langs=_languages(langs) or None,
-                                            on_build=report)
+                                            on_build=_rebuilt)
         except KeyboardInterrupt:
             click.echo("stopped")
+
+
+def _rebuilt(result, seconds: float) -> None:
+    """What a watching process says after each build."""
+    from publisher.errors import printable
+
+    for name in result.rendered_names:
+        click.echo(f"  rebuilt {printable(name)}")
+    for name in result.failed:
+        click.echo(f"  FAILED  {printable(name)}", err=True)
+    for problem in result.problems:
+        click.echo(f"    {problem}", err=True)
+    click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
+               f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
 
 
 @main.command()
@@ -219,25 +221,15 @@ def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None
 def serve(obj: _Context, project, as_of, host, port, open_browser, jobs) -> None:
     """Show every output in the browser, rebuilt and updated on every save
     (Ctrl-C to stop)."""
-    from publisher.errors import printable
-
     def ready(url):
         click.echo(f"serving {url} ; watching sources/, layouts/ and fonts/; Ctrl-C to stop")
-
-    def report(result, seconds):
-        for name in result.failed:
-            click.echo(f"  FAILED  {printable(name)}", err=True)
-        for problem in result.problems:
-            click.echo(f"    {problem}", err=True)
-        click.echo(f"{time.strftime('%H:%M:%S')} {result.rendered} rendered, "
-                   f"{result.reused} reused, {len(result.failed)} failed in {seconds:.2f} s")
 
     with _guard(obj.debug):
         try:
             library("commands.serve:serve")(_here(project), host=host, port=port,
                                             open_browser=open_browser,
                                             as_of=_parse_as_of(as_of), jobs=jobs,
-                                            on_ready=ready, on_build=report)
+                                            on_ready=ready, on_build=_rebuilt)
         except KeyboardInterrupt:  # Ctrl-C: the server has shut down and freed the port
             pass
     click.echo("stopped")

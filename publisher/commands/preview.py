@@ -21,12 +21,18 @@ def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path
         if not 1 <= page <= len(document):
             raise UsageError(Problem(str(pdf), None, f"has {len(document)} page(s); "
                                                      f"--page {page} is out of range"))
-        sheet = document[page - 1]
-        scale = width / sheet.get_width()
-        image = sheet.render(scale=scale).to_pil()
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
+        data = page_png(document, page, width)
     finally:
         document.close()
-    write(Path(output), buffer.getvalue())
+    write(Path(output), data)
     return Path(output)
+
+
+def page_png(document, page: int, width: int, *, small: bool = True) -> bytes:
+    """Page ``page`` (from 1) of an open pypdfium2 document, ``width`` pixels wide, as
+    PNG bytes; ``small`` compresses harder (slower)."""
+    sheet = document[page - 1]
+    image = sheet.render(scale=width / sheet.get_width()).to_pil()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", **({"optimize": True} if small else {"compress_level": 1}))
+    return buffer.getvalue()

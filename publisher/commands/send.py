@@ -36,7 +36,6 @@ from ..inputs.recipients import Recipient, read_recipients, recipients_file
 from ..mail import for_recipient, recipient_message_id
 
 KINDS = ("release", "kit", "newsletter")
-_SUBJECT = re.compile(rb"^Subject:([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M | re.I)
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,11 @@ class Edition:
 
     @property
     def subject(self) -> str:
-        from email.header import decode_header, make_header
+        from email import policy
+        from email.parser import BytesParser
 
-        found = _SUBJECT.search(self.data.partition(b"\r\n\r\n")[0])
-        if not found:
-            return ""
-        raw = re.sub(rb"\r\n[ \t]", b" ", found[1]).decode("ascii", "replace").strip()
-        return str(make_header(decode_header(raw)))
+        head = BytesParser(policy=policy.default).parsebytes(self.data, headersonly=True)
+        return " ".join(str(head["Subject"] or "").split())
 
 
 @dataclass
@@ -420,13 +417,13 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
     root = Path(project).resolve()
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
     report = SendReport(dry_run=dry_run)
-    built = _build(root, kind, name, as_of, jobs, on_output)
+    loaded = load(root)
+    built = _build(loaded, kind, name, as_of, jobs, on_output)
     report.problems += built.problems
     if not built.ok:
         report.problems.append(Problem(name, None, "not sent: the build failed; fix the "
                                                    "problems above first"))
         return report
-    loaded = load(root)
     mailing = _mailing(loaded, kind, name, built, as_of)
     report.mailing = mailing
     if public and mailing.embargo is not None:
@@ -511,17 +508,17 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "unnamed"
 
 
-def _build(root: Path, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
+def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
     from ..bundle import release_index
-    from ..load import load
     from ..pipeline import build, build_kit, build_newsletter
 
+    root = loaded.root
     common = {"as_of": as_of, "profile": "screen", "jobs": jobs, "on_output": on_output}
     if kind == "kit":
         return build_kit(root, name, **common)
     if kind == "newsletter":
         return build_newsletter(root, name, **common)
-    index = release_index(load(root))
+    index = release_index(loaded)
     if name not in index:
         from ..inputs.schema import suggest
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import io
 import json
 import threading
 import time
@@ -160,6 +159,8 @@ class Pictures:
 def _rasterise(path: Path, page: int, width: int) -> bytes | None:
     import pypdfium2
 
+    from .preview import page_png
+
     try:
         document = pypdfium2.PdfDocument(str(path))
     except (pypdfium2.PdfiumError, OSError):
@@ -167,11 +168,7 @@ def _rasterise(path: Path, page: int, width: int) -> bytes | None:
     try:
         if not 1 <= page <= len(document):
             return None
-        sheet = document[page - 1]
-        image = sheet.render(scale=width / sheet.get_width()).to_pil()
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=1)
-        return buffer.getvalue()
+        return page_png(document, page, width, small=False)
     finally:
         document.close()
 
