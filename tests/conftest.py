@@ -124,3 +124,29 @@ def build_from_nothing(root: Path, *paths: Path, profile: str | None = None,
             f"assert result.ok, [str(p) for p in result.errors]")
     subprocess.run([sys.executable, "-c", code], check=True,
                    env=dict(os.environ) if env is None else env, timeout=300)
+
+
+def _executable(*names: str) -> str:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError(f"none of {', '.join(names)} is installed: run `make system-test` "
+                       "(Debian: apt-get install chromium chromium-driver)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven through chromium-driver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = _executable("chromium", "chromium-browser")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--hide-scrollbars"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options,
+                              service=Service(executable_path=_executable("chromedriver")))
+    yield driver
+    driver.quit()

@@ -5,36 +5,11 @@ light and dark mode."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from conftest import SAMPLE_STEM
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 WIDTHS = (320, 375, 600, 800)
-
-
-def _executable(*names: str) -> str:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise RuntimeError(f"none of {', '.join(names)} is installed: run `make system-test` "
-                       "(Debian: apt-get install chromium chromium-driver)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = _executable("chromium", "chromium-browser")
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--hide-scrollbars"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options,
-                              service=Service(executable_path=_executable("chromedriver")))
-    yield driver
-    driver.quit()
 
 
 def _as_page(eml, folder) -> str:

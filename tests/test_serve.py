@@ -3,74 +3,28 @@ and that it stops cleanly and frees its port."""
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(port: int, target: str) -> tuple[int, bytes]:
-    """A request with the target sent exactly as written (no client-side cleaning)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.putrequest("GET", target, skip_accept_encoding=True)
-        connection.endheaders()
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _start(root, port):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "serve", "--project", str(root), "--port",
-         str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    lines = []
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if " rendered, " in line:  # the first build is done
-            return process, lines
-    process.kill()
-    raise AssertionError("".join(lines))
-
-
-def _stop(process) -> str:
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=30)
-    assert process.returncode == 0, rest
-    return rest
+from serving import free_port, get, start, stop
 
 
 @pytest.fixture
 def served(project):
-    port = _free_port()
-    process, _ = _start(project.root, port)
+    port = free_port()
+    process = start(project.root, port)
     yield project, port
     if process.poll() is None:
-        _stop(process)
+        stop(process)
 
 
 def test_the_index_lists_every_output_and_pages_are_images(served):
     project, port = served
     manifest = json.loads(project.read("build/manifest.json"))["outputs"]
-    status, body = _get(port, "/")
+    status, body = get(port, "/")
     assert status == 200
     page = body.decode()
     pdfs = [o for o in manifest if o["path"].endswith(".pdf")]
@@ -82,15 +36,15 @@ def test_the_index_lists_every_output_and_pages_are_images(served):
         if output["path"].endswith(".eml"):
             assert f'href="/file/{output["path"]}"' in page, output["path"]
     kit = next(o for o in pdfs if o["path"] == "kits/cnes-roscosmos-2018.fr.pdf")
-    status, body = _get(port, "/output/" + kit["path"])
+    status, body = get(port, "/output/" + kit["path"])
     assert status == 200 and "Coopération spatiale France-Russie" in body.decode()
-    status, image = _get(port, f"/page/{kit['sha256']}/{kit['pages']}.png?w=640")
+    status, image = get(port, f"/page/{kit['sha256']}/{kit['pages']}.png?w=640")
     assert status == 200 and image.startswith(b"\x89PNG\r\n\x1a\n")
     assert int.from_bytes(image[16:20], "big") == 640
-    assert _get(port, f"/page/{kit['sha256']}/{kit['pages'] + 1}.png")[0] == 404
-    status, pdf = _get(port, "/file/" + kit["path"])
+    assert get(port, f"/page/{kit['sha256']}/{kit['pages'] + 1}.png")[0] == 404
+    status, pdf = get(port, "/file/" + kit["path"])
     assert status == 200 and pdf == (project.root / "build" / kit["path"]).read_bytes()
-    status, email = _get(port, "/email/kits/cnes-roscosmos-2018.fr.eml")
+    status, email = get(port, "/email/kits/cnes-roscosmos-2018.fr.eml")
     assert status == 200 and b"cid:" not in email and b"data:image/png;base64," in email
 
 
@@ -103,7 +57,7 @@ def test_the_index_lists_every_output_and_pages_are_images(served):
 ])
 def test_nothing_outside_the_outputs_is_served(served, target):
     project, port = served
-    status, body = _get(port, target)
+    status, body = get(port, target)
     assert status == 404, (target, body[:200])
     assert b"root:" not in body and b"default_lang" not in body
 
@@ -115,16 +69,16 @@ def test_a_symlink_in_the_build_folder_is_not_followed_out(served, tmp_path_fact
     link = project.root / "build/releases/2018-06-15-cnes-roscosmos.fr.pdf"
     link.unlink()
     link.symlink_to(secret)
-    status, body = _get(port, "/file/releases/2018-06-15-cnes-roscosmos.fr.pdf")
+    status, body = get(port, "/file/releases/2018-06-15-cnes-roscosmos.fr.pdf")
     assert status == 404 and b"secret" not in body
 
 
 def test_started_and_stopped_twice_on_the_same_port(project):
-    port = _free_port()
+    port = free_port()
     for _ in range(2):
-        process, _ = _start(project.root, port)
-        assert _get(port, "/")[0] == 200
-        assert "stopped" in _stop(process)
+        process = start(project.root, port)
+        assert get(port, "/")[0] == 200
+        assert "stopped" in stop(process)
         with socket.socket() as probe:  # the port is free again
             probe.bind(("127.0.0.1", port))
 

@@ -95,6 +95,30 @@ class State:
             self.building = False
             self.version += 1
 
+    def planned(self, documents: int, reused: int) -> None:
+        """A build starts rendering: the pages say so at once."""
+        if documents:
+            with self.lock:
+                self.building = True
+                self.version += 1
+
+    def wrote(self, output, name: str, problems) -> None:
+        """One output written: shown now, before the kits and newsletters that
+        follow it in the same build."""
+        if output is None:
+            return
+        build_dir = self.root / str(DEFAULTS["build_dir"])
+        try:
+            relative = Path(output.path).relative_to(build_dir).as_posix()
+        except ValueError:
+            return
+        shown = Output(relative, output.sha256, output.pages)
+        if shown.folder not in KIND_FOLDERS:
+            return
+        with self.lock:
+            self.outputs[relative] = shown
+            self.version += 1
+
     def by_sha(self, sha: str) -> Output | None:
         with self.lock:
             return next((o for o in self.outputs.values() if o.sha256 == sha), None)
@@ -173,15 +197,18 @@ def _rasterise(path: Path, page: int, width: int) -> bytes | None:
         document.close()
 
 
-def pdf_title(path: Path) -> str:
+def pdf_facts(path: Path) -> tuple[str, list[tuple[int, int]]]:
+    """A PDF's title and each page's size in points (for the images' aspect ratio)."""
     import pypdfium2
 
     try:
         document = pypdfium2.PdfDocument(str(path))
     except (pypdfium2.PdfiumError, OSError):
-        return ""
+        return "", []
     try:
-        return (document.get_metadata_dict().get("Title") or "").strip()
+        sizes = [tuple(round(v) for v in document.get_page_size(i))
+                 for i in range(len(document))]
+        return (document.get_metadata_dict().get("Title") or "").strip(), sizes
     finally:
         document.close()
 
@@ -277,8 +304,9 @@ def application(state: State):
                                if o.folder == output.folder and o.group == output.group
                                and o.suffix == "pdf"), key=lambda o: o.lang)
         state_name, note = status(output, dt.datetime.now(dt.timezone.utc))
+        title, sizes = await asyncio.to_thread(pdf_facts, path)
         page = templates.get_template("output.html").render(
-            output=output, title=pdf_title(path) or output.stem, status=state_name,
+            output=output, title=title or output.stem, sizes=sizes, status=state_name,
             note=note, eml=eml if has_eml else None, siblings=siblings,
             kind=KIND_FOLDERS[output.folder], **common())
         return HTMLResponse(page, headers=no_store)
@@ -397,7 +425,8 @@ def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 800
 
     def rebuild():
         try:
-            watch(root, as_of=as_of, jobs=jobs, on_build=built, cancel=stop)
+            watch(root, as_of=as_of, jobs=jobs, on_build=built, cancel=stop,
+                  on_plan=state.planned, on_output=state.wrote)
         except Exception as exc:  # the watch ended (a folder removed): said on the page
             with state.lock:
                 state.problems = [Problem(str(root.name), None, f"the watch stopped: {exc}")]

@@ -47,13 +47,16 @@ def _watch_files(folders: list[Path], changed: queue.Queue, stop: threading.Even
 
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
           jobs: int = 1, langs: list[str] | None = None, on_build: Callable | None = None,
-          max_builds: int | None = None, cancel: threading.Event | None = None) -> None:
+          max_builds: int | None = None, cancel: threading.Event | None = None,
+          on_output: Callable | None = None, on_plan: Callable | None = None) -> None:
     """Build now, then again after every change, until interrupted.
 
     One process by default: it keeps the render state warm; with ``jobs``,
     renders are forked from it (a change to many sources at once goes faster).
     ``interval`` is how often to look where the file system sends no events.
-    ``cancel``, when set, ends the watch between builds.
+    ``cancel``, when set, ends the watch between builds.  ``on_plan`` and
+    ``on_output`` are given to each build (:func:`~publisher.pipeline.build`);
+    ``on_build(result, seconds)`` is called after it.
     """
     root = Path(project).resolve()
     folders = [root / str(DEFAULTS[key]) for key in WATCHED]
@@ -80,7 +83,8 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
                     changed.get_nowait()
             started = time.perf_counter()
             result = build(root, as_of=as_of, profile=profile, jobs=jobs or 1,
-                           session=session, langs=langs)
+                           session=session, langs=langs, on_output=on_output,
+                           on_plan=on_plan)
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)

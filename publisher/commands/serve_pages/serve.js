@@ -9,6 +9,15 @@
     const next = new DOMParser().parseFromString(await response.text(), "text/html");
     const live = next.getElementById("live");
     if (!live) return;
+    // the new pages are fetched and decoded before they replace the old ones:
+    // no blank page, and the page keeps its height and where the reader was
+    await Promise.all([...live.querySelectorAll(".page img")].map((shown) => {
+      const image = new Image();
+      image.sizes = shown.sizes;
+      image.srcset = shown.srcset;
+      image.src = shown.getAttribute("src");
+      return image.decode().catch(() => null);
+    }));
     const x = window.scrollX, y = window.scrollY;
     document.getElementById("live").replaceWith(document.adoptNode(live));
     document.title = next.title;
