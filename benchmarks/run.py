@@ -5,7 +5,9 @@
 
 Prints a table and writes build/bench.json with the keys overhead, speedup,
 noop, one_edit, one_edit_vs_single, peak_mb, help_ratio, cold_vs_bare,
-edit_release_vs_bare, edit_kit_vs_typst, plan_10k (and the scaling runs).
+edit_release_vs_bare, edit_kit_vs_typst, plan_10k (and the scaling runs), and the
+time from a save to the new page shown in ``publisher serve`` (serve_release_s,
+serve_kit_s), which needs Chromium and chromium-driver (``make system-test``).
 """
 
 from __future__ import annotations
@@ -113,24 +115,27 @@ def bare_renders(project: Path) -> dict[str, float]:
 
 
 class Watch:
-    """A ``publisher watch`` process, and the time from a save to a rewritten file."""
+    """A ``publisher watch`` (or ``serve``) process, and the time from a save to a
+    rewritten file."""
 
-    def __init__(self, project: Path):
+    def __init__(self, project: Path, command: str = "watch", *options: str):
         self.process = subprocess.Popen(
-            PUBLISHER + ["watch", "--project", str(project), *AS_OF], stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            PUBLISHER + [command, "--project", str(project), *AS_OF, *options],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.process.stdout, selectors.EVENT_READ)
-        self.until(" failed in ")
+        self.said = self.until(" failed in ")
 
-    def until(self, words: str, seconds: float = 300) -> None:
+    def until(self, words: str, seconds: float = 300) -> str:
+        """What the process printed up to ``words``."""
         deadline, pending = time.monotonic() + seconds, b""
         while time.monotonic() < deadline:
             if self.selector.select(timeout=1):
                 pending += os.read(self.process.stdout.fileno(), 65536)
                 if words.encode() in pending:
-                    return
-        raise RuntimeError(f"publisher watch did not say {words!r}: {pending[-400:]!r}")
+                    return pending.decode(errors="replace")
+        raise RuntimeError(f"publisher did not say {words!r}: {pending[-400:]!r}")
 
     def save(self, source: Path, outputs: list[Path]) -> list[float]:
         """Append a sentence to ``source``; seconds until each of ``outputs`` is new."""
@@ -174,9 +179,80 @@ def edits(project: Path, times: int = 5) -> dict:
     typst = statistics.median(timed([sys.executable, "-c", code])[0] for _ in range(5))
     to_release = statistics.median(run[0] for run in runs)
     to_kit = statistics.median(run[1] for run in runs)
-    return {"edit_release_s": to_release, "edit_kit_s": to_kit, "bare_release_s": bare,
+    return {**served_edits(project, bare), "edit_release_s": to_release,
+            "edit_kit_s": to_kit, "bare_release_s": bare,
             "typst_kit_s": typst, "edit_release_vs_bare": to_release / bare,
             "edit_kit_vs_typst": to_kit / typst}
+
+
+SHOWN = """
+    // the next time the page has swapped in pages of a new PDF, decoded, and
+    // painted them: window.shown, in the page's clock
+    const first = () => document.querySelector(".page img");
+    window.before = first().getAttribute("src").split("/")[2];
+    window.shown = null;
+    if (!window.listening) {
+      window.listening = true;
+      document.addEventListener("publisher:updated", () => {
+        const image = first();
+        if (window.shown === null && image.getAttribute("src").split("/")[2] !== window.before
+            && image.complete && image.naturalWidth > 0) {
+          requestAnimationFrame(() => requestAnimationFrame(() => {
+            window.shown = performance.now(); }));
+        }
+      });
+    }
+    return performance.now();
+"""
+
+
+def served_edits(project: Path, bare: float, times: int = 10) -> dict:
+    """In ``publisher serve`` with the release's page (then its kit's) open in
+    Chromium: a save → the new page image displayed, median of ``times``."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    spec = (project / "sources/kits/kit-0.yaml").read_text(encoding="utf-8")
+    rid = spec.split("releases: [", 1)[1].split(",", 1)[0].strip()
+    source = project / f"sources/releases/{rid}.en.md"
+    server = Watch(project, "serve", "--port", "0")
+    url = server.said.split("serving ", 1)[1].split()[0]
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(
+        executable_path=shutil.which("chromedriver") or "chromedriver"))
+    found = {}
+    try:
+        for name, output in (("release", f"releases/{rid}.en.pdf"),
+                             ("kit", "kits/kit-0.en.pdf")):
+            driver.get(f"{url}output/{output}")
+            driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                        "document.querySelector('.page img').decode()"
+                                        ".then(done, done);")
+            seconds = []
+            for _ in range(times):
+                text = source.read_text(encoding="utf-8") + "\nOne more sentence, saved.\n"
+                saved = driver.execute_script(SHOWN)
+                source.write_text(text, encoding="utf-8")
+                deadline = time.monotonic() + 120
+                shown = None
+                while shown is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    shown = driver.execute_script("return window.shown;")
+                if shown is None:
+                    raise RuntimeError(f"{output}: no new page shown 120 s after a save; "
+                                       f"the page says: {driver.page_source[:2000]}")
+                seconds.append((shown - saved) / 1000)
+                server.until(" failed in ")  # the whole rebuild done before the next save
+            found[f"serve_{name}_s"] = statistics.median(seconds)
+    finally:
+        driver.quit()
+        server.stop()
+    found["serve_release_vs_bare"] = found["serve_release_s"] / bare
+    return found
 
 
 def plans(work: Path, sizes: list[int]) -> list[dict]:
@@ -270,6 +346,9 @@ def print_table(results: dict) -> None:
           f"(WeasyPrint alone: {results['bare_release_s']:.2f} s), "
           f"{results['edit_kit_s']:.2f} s to its kit (Typst twin from scratch: "
           f"{results['typst_kit_s']:.2f} s)")
+    print(f"in publisher serve, a save to the new page shown in Chromium: "
+          f"{results['serve_release_s']:.2f} s for the release, "
+          f"{results['serve_kit_s']:.2f} s for its kit (median of 10)")
     print(f"\n{'releases':>10}{'dry run s':>12}{'ms per release':>16}  "
           f"(spread {100 * results['plan_spread']:.0f} %)")
     for row in results["plans"]:

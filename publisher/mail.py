@@ -354,8 +354,9 @@ def rasterise_svg(data: bytes, width: int, font_config=None) -> bytes:
     same in a light and a dark client): drawn by WeasyPrint, rasterised by PDFium."""
     import io
 
-    import pypdfium2
     from weasyprint import HTML
+
+    from .pdf.pdfium import opened
 
     height = max(1, round(width * svg_ratio(data)))
     source = base64.b64encode(data).decode()
@@ -363,12 +364,9 @@ def rasterise_svg(data: bytes, width: int, font_config=None) -> bytes:
             f"img {{ display: block; width: {width}px; height: {height}px }}</style>"
             f'<img src="data:image/svg+xml;base64,{source}" alt="">')
     pdf = HTML(string=page).write_pdf(font_config=font_config)
-    document = pypdfium2.PdfDocument(pdf)
-    try:
+    with opened(pdf) as document:
         bitmap = document[0].render(scale=96 / 72, fill_color=(255, 255, 255, 255))
         image = bitmap.to_pil().convert("RGB")
-    finally:
-        document.close()
     if image.size != (width, height):
         image = image.resize((width, height))
     out = io.BytesIO()

@@ -94,3 +94,39 @@ def test_a_port_in_use_is_said_at_once(project):
     assert result.returncode == 2
     assert f"127.0.0.1:{port}: cannot listen there" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_page_images_and_a_build_use_pdfium_at_the_same_time(sample_build):
+    """PDFium is not thread-safe; serve's page images (request threads) and a
+    build's logo rasterised for the e-mails (the build thread) take turns."""
+    import threading
+
+    from publisher.commands.serve import _rasterise
+    from publisher.mail import rasterise_svg
+
+    project, _ = sample_build
+    logo = (project.root / "sources/images/cnes-mark.svg").read_bytes()
+    kit = project.root / "build/kits/cnes-roscosmos-2018.fr.pdf"
+    failures = []
+
+    def logos():
+        for _ in range(60):
+            try:
+                rasterise_svg(logo, 200)
+            except Exception as exc:  # noqa: BLE001 (every failure is the finding)
+                failures.append(repr(exc))
+
+    def pages():
+        for number in range(120):
+            try:
+                if _rasterise(kit, 1 + number % 5, 320) is None:
+                    failures.append("a page that exists could not be drawn")
+            except Exception as exc:  # noqa: BLE001
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=f) for f in (logos, pages, pages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

@@ -581,8 +581,9 @@ def compare_baseline(build_dir: Path, outputs: list[Path], baseline: Path, root:
                      report: CheckReport, *, update: bool, dpi: int = 40,
                      tolerance: float = 0.002) -> list[Path]:
     """Compare every page with baseline PNGs; write diff images for the pages that moved."""
-    import pypdfium2
     from PIL import Image, ImageChops
+
+    from ..pdf.pdfium import opened
 
     diffs = []
     diff_dir = root / "build" / "check-diff"
@@ -590,43 +591,41 @@ def compare_baseline(build_dir: Path, outputs: list[Path], baseline: Path, root:
         if output.suffix != ".pdf":
             continue
         relative = output.relative_to(build_dir).with_suffix("")
-        document = pypdfium2.PdfDocument(str(output))
-        try:
-            for index in range(len(document)):
-                image = document[index].render(scale=dpi / 72).to_pil().convert("RGB")
-                name = f"{relative.as_posix().replace('/', '--')}-p{index + 1}.png"
-                expected_path = baseline / name
-                report.checked.append(("visual", name))
-                if update:
-                    expected_path.parent.mkdir(parents=True, exist_ok=True)
-                    image.save(expected_path)
-                    continue
-                if not expected_path.exists():
-                    report.add("visual", [Problem(display_path(expected_path, root), None,
-                               "visual: no baseline picture for this page; run with "
-                               "--update-baseline to record it")])
-                    continue
-                expected = Image.open(expected_path).convert("RGB")
-                if expected.size != image.size:
-                    changed = 1.0
-                    difference = None
-                else:
-                    difference = ImageChops.difference(expected, image)
-                    mask = difference.convert("L").point(lambda v: 255 if v > 32 else 0)
-                    changed = mask.histogram()[255] / (image.size[0] * image.size[1])
-                if changed > tolerance:
-                    diff_dir.mkdir(parents=True, exist_ok=True)
-                    diff_path = diff_dir / name
-                    shown = difference or image
-                    Image.merge("RGB", [shown.convert("L").point(lambda v: 255 - v)] * 3).save(
-                        diff_path)
-                    diffs.append(diff_path)
-                    report.add("visual", [Problem(
-                        display_path(expected_path, root), None,
-                        f"visual: page {index + 1} of {relative.as_posix()}.pdf changed "
-                        f"({changed:.1%} of pixels); see {display_path(diff_path, root)}")])
-        finally:
-            document.close()
+        with opened(str(output)) as document:
+            images = [document[index].render(scale=dpi / 72).to_pil().convert("RGB")
+                      for index in range(len(document))]
+        for index, image in enumerate(images):
+            name = f"{relative.as_posix().replace('/', '--')}-p{index + 1}.png"
+            expected_path = baseline / name
+            report.checked.append(("visual", name))
+            if update:
+                expected_path.parent.mkdir(parents=True, exist_ok=True)
+                image.save(expected_path)
+                continue
+            if not expected_path.exists():
+                report.add("visual", [Problem(display_path(expected_path, root), None,
+                           "visual: no baseline picture for this page; run with "
+                           "--update-baseline to record it")])
+                continue
+            expected = Image.open(expected_path).convert("RGB")
+            if expected.size != image.size:
+                changed = 1.0
+                difference = None
+            else:
+                difference = ImageChops.difference(expected, image)
+                mask = difference.convert("L").point(lambda v: 255 if v > 32 else 0)
+                changed = mask.histogram()[255] / (image.size[0] * image.size[1])
+            if changed > tolerance:
+                diff_dir.mkdir(parents=True, exist_ok=True)
+                diff_path = diff_dir / name
+                shown = difference or image
+                Image.merge("RGB", [shown.convert("L").point(lambda v: 255 - v)] * 3).save(
+                    diff_path)
+                diffs.append(diff_path)
+                report.add("visual", [Problem(
+                    display_path(expected_path, root), None,
+                    f"visual: page {index + 1} of {relative.as_posix()}.pdf changed "
+                    f"({changed:.1%} of pixels); see {display_path(diff_path, root)}")])
     return diffs
 
 

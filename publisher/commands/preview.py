@@ -12,18 +12,17 @@ from ..write import write
 def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path:
     import pypdfium2
 
+    from ..pdf.pdfium import opened
+
     try:
-        document = pypdfium2.PdfDocument(str(pdf))
+        with opened(str(pdf)) as document:
+            if not 1 <= page <= len(document):
+                raise UsageError(Problem(str(pdf), None, f"has {len(document)} page(s); "
+                                                         f"--page {page} is out of range"))
+            data = page_png(document, page, width)
     except pypdfium2.PdfiumError:
         raise UsageError(Problem(str(pdf), None, "is not a PDF that can be read; give a PDF "
                                                  "that publisher built")) from None
-    try:
-        if not 1 <= page <= len(document):
-            raise UsageError(Problem(str(pdf), None, f"has {len(document)} page(s); "
-                                                     f"--page {page} is out of range"))
-        data = page_png(document, page, width)
-    finally:
-        document.close()
     write(Path(output), data)
     return Path(output)
 

@@ -85,6 +85,14 @@ class State:
     def built(self, result, seconds: float) -> None:
         outputs = _manifest(self.root)
         embargoes = _embargoes(self.root)
+        build_dir = self.root / str(DEFAULTS["build_dir"])
+        with self.lock:
+            previous = dict(self.outputs)
+        # an output whose new render failed is out of the manifest, but its last
+        # good file is still there (outputs are replaced only when made): shown
+        for path, output in previous.items():
+            if path not in outputs and (build_dir / path).is_file():
+                outputs[path] = output
         with self.lock:
             self.outputs = outputs
             self.problems = list(result.problems)
@@ -183,34 +191,31 @@ class Pictures:
 def _rasterise(path: Path, page: int, width: int) -> bytes | None:
     import pypdfium2
 
+    from ..pdf.pdfium import opened
     from .preview import page_png
 
     try:
-        document = pypdfium2.PdfDocument(str(path))
+        with opened(str(path)) as document:
+            if not 1 <= page <= len(document):
+                return None
+            return page_png(document, page, width, small=False)
     except (pypdfium2.PdfiumError, OSError):
         return None
-    try:
-        if not 1 <= page <= len(document):
-            return None
-        return page_png(document, page, width, small=False)
-    finally:
-        document.close()
 
 
 def pdf_facts(path: Path) -> tuple[str, list[tuple[int, int]]]:
     """A PDF's title and each page's size in points (for the images' aspect ratio)."""
     import pypdfium2
 
+    from ..pdf.pdfium import opened
+
     try:
-        document = pypdfium2.PdfDocument(str(path))
+        with opened(str(path)) as document:
+            sizes = [tuple(round(v) for v in document.get_page_size(i))
+                     for i in range(len(document))]
+            return (document.get_metadata_dict().get("Title") or "").strip(), sizes
     except (pypdfium2.PdfiumError, OSError):
         return "", []
-    try:
-        sizes = [tuple(round(v) for v in document.get_page_size(i))
-                 for i in range(len(document))]
-        return (document.get_metadata_dict().get("Title") or "").strip(), sizes
-    finally:
-        document.close()
 
 
 # --- the web application ------------------------------------------------------------------
