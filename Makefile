@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot icc catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot serve-screenshot icc catalogs lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
@@ -109,6 +109,10 @@ email-screenshot: build
 	for size in 375,1100 600,1600; do chromium --headless --no-sandbox --disable-gpu \
 	  --hide-scrollbars --window-size=$$size --screenshot=docs/email-$${size%,*}.png \
 	  file://$(CURDIR)/build/newsletters/2018-06.fr.html; done
+
+# publisher serve beside the source it shows (Debian's chromium, Selenium).
+serve-screenshot: system-test $(VENV)/.installed
+	$(BIN)/python docs/serve_screenshot.py docs/serve.png
 
 # The print edition's output profiles, from Debian's icc-profiles-free data
 # (needs the argyll and icc-profiles-free packages); see publisher/icc/README.md.
