@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot serve-screenshot icc catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot serve-screenshot help-text icc catalogs lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
@@ -128,6 +128,11 @@ icc:
 # Re-extract layout strings into layouts/locale/*/LC_MESSAGES/messages.po.
 catalogs: $(VENV)/.installed
 	$(BIN)/publisher catalogs
+
+# publisher --help answers from publisher/commands/help.txt without importing
+# click; after changing a command's name or summary, write it again.
+help-text: $(VENV)/.installed
+	$(BIN)/python -m publisher.commands.entry
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check publisher tests

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_STEM
 
@@ -117,6 +120,39 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def _click_help(columns: str, program: str) -> str:
+    """What click itself prints for ``--help`` at ``columns``."""
+    code = ("import sys\nfrom publisher.commands.cli import main\n"
+            f"sys.argv = [{program!r}, '--help']\nmain(prog_name={program!r})")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, COLUMNS=columns)).stdout
+
+
+@pytest.mark.parametrize("option", ["--help", "-h"])
+def test_help_answers_without_click_and_says_what_click_says(option):
+    env = dict(os.environ, COLUMNS="80")
+    fast = subprocess.run([sys.executable, "-X", "importtime", "-m", "publisher", option],
+                          capture_output=True, text=True, env=env, check=True)
+    assert "click" not in fast.stderr  # no module of click was imported
+    assert fast.stdout == _click_help("80", "python -m publisher")
+    assert fast.stdout.startswith("Usage: python -m publisher [OPTIONS] COMMAND")
+    assert "  serve       Show every output in the browser" in fast.stdout
+    # the installed command, named as it is typed
+    script = Path(sys.executable).with_name("publisher")
+    installed = subprocess.run([str(script), option], capture_output=True, text=True,
+                               env=env, check=True)
+    assert installed.stdout == _click_help("80", "publisher")
+
+
+def test_help_on_a_narrow_terminal_is_click_s_own():
+    narrow = subprocess.run([sys.executable, "-X", "importtime", "-m", "publisher", "--help"],
+                            capture_output=True, text=True, check=True,
+                            env=dict(os.environ, COLUMNS="60"))
+    assert "click" in narrow.stderr
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 58
+    assert narrow.stdout == _click_help("60", "python -m publisher")
 
 
 EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..defaults import DEFAULTS, PROFILES
+from .entry import help_width
 
 if TYPE_CHECKING:  # pathlib and datetime are imported when a command runs, not for --help
     import datetime as dt
@@ -108,20 +109,8 @@ def _build_options(command):
     return command
 
 
-def _help_width() -> int:
-    """Help text width as click would choose it, without importing shutil for it."""
-    import os
-
-    try:
-        columns = (int(os.environ.get("COLUMNS") or 0)
-                   or os.get_terminal_size(sys.__stdout__.fileno()).columns)
-    except (AttributeError, ValueError, OSError):
-        columns = 80
-    return max(min(columns, 80) - 2, 50)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"],
-                               "terminal_width": _help_width()})
+                               "terminal_width": help_width()})
 @click.version_option(package_name="publisher")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.pass_context
