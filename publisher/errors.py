@@ -78,9 +78,11 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     """Path shown to users: relative to the project when inside it."""
     path = Path(path)
     if root is not None:
-        # as written first (a symbolic link inside the project is named as such)
-        for candidate, base in ((path.absolute(), root.absolute()),
-                                (path.resolve(), root.resolve())):
+        # as written first (a symbolic link inside the project is named as such),
+        # then resolved (each only when needed: resolving costs system calls)
+        for resolved in (False, True):
+            candidate = path.resolve() if resolved else path.absolute()
+            base = Path(root).resolve() if resolved else Path(root).absolute()
             try:
                 return candidate.relative_to(base).as_posix()
             except ValueError:

@@ -8,6 +8,7 @@ so that ``--help`` and usage errors answer at once.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import time
@@ -594,9 +595,15 @@ class _Reporter:
 
 
 def _shown(path: Path) -> str:
-    from pathlib import Path
-
     try:
-        return str(path.relative_to(Path.cwd().resolve()))
+        return str(path.relative_to(_cwd()))
     except ValueError:
         return str(path)
+
+
+@functools.cache
+def _cwd() -> Path:
+    """The working folder, resolved once (commands do not change it)."""
+    from pathlib import Path
+
+    return Path.cwd().resolve()
