@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..defaults import DEFAULTS, PROFILES
-from .entry import help_width
+from .terminal import help_width
 
 if TYPE_CHECKING:  # pathlib and datetime are imported when a command runs, not for --help
     import datetime as dt

@@ -11,17 +11,9 @@ from __future__ import annotations
 import os
 import sys
 
+from .terminal import help_width
+
 HELP_FILE = os.path.join(os.path.dirname(__file__), "help.txt")
-
-
-def help_width() -> int:
-    """Help text width as click would choose it, without importing shutil for it."""
-    try:
-        columns = (int(os.environ.get("COLUMNS") or 0)
-                   or os.get_terminal_size(sys.__stdout__.fileno()).columns)
-    except (AttributeError, ValueError, OSError):
-        columns = 80
-    return max(min(columns, 80) - 2, 50)
 
 
 def _program() -> str | None:

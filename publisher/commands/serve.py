@@ -80,7 +80,9 @@ class State:
     seconds: float = 0.0
     finished: str = ""
     stopping: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # re-entrant: a page takes it once around everything it shows, so that its
+    # status and its problems come from the same build
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def built(self, result, seconds: float) -> None:
         outputs = _manifest(self.root)
@@ -293,7 +295,9 @@ def application(state: State):
         return shown
 
     async def index(request):
-        page = templates.get_template("index.html").render(groups=groups(), **common())
+        with state.lock:
+            values = dict(common(), groups=groups())
+        page = templates.get_template("index.html").render(**values)
         return HTMLResponse(page, headers=no_store)
 
     async def output_page(request):
@@ -308,12 +312,14 @@ def application(state: State):
             siblings = sorted((o for o in state.outputs.values()
                                if o.folder == output.folder and o.group == output.group
                                and o.suffix == "pdf"), key=lambda o: o.lang)
-        state_name, note = status(output, dt.datetime.now(dt.timezone.utc))
+            # read together: a build ending while the PDF is read below changes neither
+            state_name, note = status(output, dt.datetime.now(dt.timezone.utc))
+            values = common()
         title, sizes = await asyncio.to_thread(pdf_facts, path)
         page = templates.get_template("output.html").render(
             output=output, title=title or output.stem, sizes=sizes, status=state_name,
             note=note, eml=eml if has_eml else None, siblings=siblings,
-            kind=KIND_FOLDERS[output.folder], **common())
+            kind=KIND_FOLDERS[output.folder], **values)
         return HTMLResponse(page, headers=no_store)
 
     async def picture(request):
