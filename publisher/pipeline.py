@@ -225,7 +225,8 @@ class Build:
         self.on_output = on_output
         self.on_plan = on_plan
         self.result = BuildResult()
-        self.manifest = Manifest(self.build_dir)
+        self.manifest = Manifest(self.build_dir,
+                                 cache_dir / "outputs.stamps" if options.use_cache else None)
         self._manifest_failed = False
         self.shown_build_dir = display_path(self.build_dir, self.root) + "/"
         self.render_seconds = float(self.policy.limits["render_seconds"])

@@ -49,25 +49,56 @@ class Manifest:
     It is rewritten (atomically) after each output, and read back at the start
     of a build keeping only the entries whose file is there with that sha256,
     so that after any interruption it still tells the truth.
+
+    ``stamps``, when given (a file in the cache), keeps each output's size and
+    modification time as written beside its sha256: a file whose size and
+    time are unchanged is not read again to check it.  The stamps stay out of
+    the manifest, which is the same bytes on every machine.
     """
 
-    def __init__(self, build_dir: Path):
+    def __init__(self, build_dir: Path, stamps: Path | None = None):
         self.build_dir = build_dir
         self.path = build_dir / "manifest.json"
+        self.stamps_path = stamps
         self.outputs: dict[str, dict] = {}
+        self.stamps: dict[str, list] = {}  # name → [size, mtime_ns, sha256]
         try:
             listed = json.loads(self.path.read_text(encoding="utf-8"))["outputs"]
             entries = {o["path"]: o for o in listed}
         except (OSError, ValueError, KeyError, TypeError):
             entries = {}
+        kept = self._read_stamps()
         for name, entry in entries.items():
-            if isinstance(entry, dict) and _sha256(build_dir / name) == entry.get("sha256"):
+            if not isinstance(entry, dict):
+                continue
+            stamp = _stamp(build_dir / name)
+            if stamp is None:
+                continue
+            known = kept.get(name)
+            if known == [*stamp, entry.get("sha256")] or \
+                    _sha256(build_dir / name) == entry.get("sha256"):
                 self.outputs[name] = entry
+                self.stamps[name] = [*stamp, entry.get("sha256")]
+
+    def _read_stamps(self) -> dict[str, list]:
+        if self.stamps_path is None:
+            return {}
+        try:
+            kept = json.loads(self.stamps_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return kept if isinstance(kept, dict) else {}
 
     def record(self, name: str, entry: dict) -> None:
         entry = {"path": name, **entry}
-        if self.outputs.get(name) != entry:
+        stamp = _stamp(self.build_dir / name)
+        stamped = [*stamp, entry.get("sha256")] if stamp else None
+        if self.outputs.get(name) != entry or self.stamps.get(name) != stamped:
             self.outputs[name] = entry
+            if stamped:
+                self.stamps[name] = stamped
+            else:
+                self.stamps.pop(name, None)
             self.flush()
 
     def forget(self, prefixes) -> None:
@@ -76,12 +107,24 @@ class Manifest:
         gone = [name for name in self.outputs if prefixes and name.startswith(prefixes)]
         for name in gone:
             del self.outputs[name]
+            self.stamps.pop(name, None)
         if gone:
             self.flush()
 
     def flush(self) -> None:
         manifest = {"outputs": [self.outputs[k] for k in sorted(self.outputs)]}
         write(self.path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+        if self.stamps_path is not None:
+            with _quiet():  # without them, the next build reads the outputs to check them
+                write(self.stamps_path, json.dumps(self.stamps, sort_keys=True).encode())
+
+
+def _stamp(path: Path) -> list | None:
+    try:
+        facts = path.stat()
+    except OSError:
+        return None
+    return [facts.st_size, facts.st_mtime_ns]
 
 
 def _sha256(path: Path) -> str | None:

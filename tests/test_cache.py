@@ -405,6 +405,20 @@ def test_a_cached_file_damaged_without_a_trace_is_not_used(project):
     assert output.read_bytes() == good
 
 
+def test_an_output_changed_by_hand_is_written_again(project):
+    """A no-op build trusts an output whose size and time are as it wrote them
+    (kept in the cache, not in the manifest); an output changed since is
+    checked, found different and written again from the cache."""
+    output = project / "build/releases" / f"{SAMPLE_STEM}.fr.pdf"
+    good = output.read_bytes()
+    manifest = (project / "build/manifest.json").read_bytes()
+    output.write_bytes(good + b"% changed by hand\n")
+    result = build(project, jobs=1)
+    assert result.errors == [] and result.rendered_names == []
+    assert output.read_bytes() == good
+    assert (project / "build/manifest.json").read_bytes() == manifest
+
+
 def test_a_cold_build_guesses_a_front_s_length_from_the_fronts_before_it():
     """The contents' page numbers need the front's length: a cold build guesses it
     from the bundles already rendered, so that a front is seldom rendered twice."""
