@@ -56,6 +56,36 @@ class Page:
     font_faces: str  # @font-face rules of the shipped fonts
 
 
+class TemplateCode:
+    """Compiled layout templates, kept in memory between the builds of one watch
+    session.  Jinja2 compares each with its template's source (a checksum) before
+    using it, so an edited template is compiled again: reuse by content only.
+    Never written to disk: compiled code read back from a project folder would
+    run outside the sandbox."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+        self._jinja = None
+
+    def jinja(self):
+        """This store as a ``jinja2.BytecodeCache``."""
+        if self._jinja is None:
+            import jinja2
+
+            code = self.code
+
+            class Kept(jinja2.BytecodeCache):
+                def load_bytecode(self, bucket):
+                    if bucket.key in code:
+                        bucket.bytecode_from_string(code[bucket.key])
+
+                def dump_bytecode(self, bucket):
+                    code[bucket.key] = bucket.bytecode_to_string()
+
+            self._jinja = Kept()
+        return self._jinja
+
+
 class Layouts:
     """The layout folders of one build: a sandboxed Jinja2 environment and the catalogs.
 
@@ -63,11 +93,13 @@ class Layouts:
     """
 
     def __init__(self, dirs: list[Path], policy: ResourcePolicy, *, root: Path,
-                 fallback_lang: str = str(DEFAULTS["fallback_lang"])):
+                 fallback_lang: str = str(DEFAULTS["fallback_lang"]),
+                 compiled: TemplateCode | None = None):
         self.dirs = dirs
         self.policy = policy
         self.root = root
         self.fallback_lang = fallback_lang
+        self.compiled = compiled
         self._env = None
         self._catalogs: dict[str, Catalog] = {}
 
@@ -97,6 +129,7 @@ class Layouts:
                                                     default=True),
                 undefined=jinja2.StrictUndefined,
                 extensions=["jinja2.ext.i18n"],
+                bytecode_cache=self.compiled.jinja() if self.compiled else None,
                 keep_trailing_newline=True,
                 trim_blocks=True,
                 lstrip_blocks=True,

@@ -37,7 +37,7 @@ from pathlib import Path
 from . import bundle as bundling
 from .bundle import Bundled, KitBundle, NewsletterBundle, Part, PartSpec, bundle
 from .cache import Cache, FontPrograms, key_of
-from .compose import Document, Layouts, Page, compose, release_document
+from .compose import Document, Layouts, Page, TemplateCode, compose, release_document
 from .defaults import DEFAULTS, resolve
 from .errors import (
     ConfigError,
@@ -176,10 +176,12 @@ class JobResult:
 class Session:
     """What a ``publisher watch`` session keeps between builds: WeasyPrint's font
     configuration and parsed stylesheets, keyed by the content of the fonts and
-    layouts they were made from.  A build without a session makes its own."""
+    layouts they were made from, and the compiled layout templates, each checked
+    against its source when used.  A build without a session makes its own."""
 
     def __init__(self):
         self._fonts: dict[str, tuple[int, FontState]] = {}
+        self.templates = TemplateCode()  # compiled layouts, checked against their source
 
     def font_state(self, key: str) -> FontState:
         pid = os.getpid()
@@ -220,7 +222,8 @@ class Build:
                                      limits=project.site.get("limits"), names=names)
         self.files = Files(self.policy)
         self.layouts = Layouts(self.layout_dirs, self.policy, root=self.root,
-                               fallback_lang=str(self.settings["fallback_lang"]))
+                               fallback_lang=str(self.settings["fallback_lang"]),
+                               compiled=session.templates if session else None)
         self.session = session
         self.on_output = on_output
         self.on_plan = on_plan

@@ -64,6 +64,12 @@ def test_a_foreign_font_face_in_the_process_does_not_change_a_build(only_fr, tmp
     assert _outputs(only_fr.root) == expected
 
 
+def _text(pdf: Path) -> str:
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+
+
 def _png(path: Path, colour: tuple[int, int, int]) -> None:
     from PIL import Image
 
@@ -95,6 +101,14 @@ def _set_up(root: Path, what: str) -> tuple[Path, callable]:
         release.write_text(release.read_text(encoding="utf-8")
                            + "\n![Une photo de la signature](photo.png)\n", encoding="utf-8")
         return release, lambda: _png(image, (30, 30, 200))
+    if what == "template":
+        (root / "layouts/release").mkdir(parents=True)
+        for name in ("release.html", "release.css"):
+            shutil.copy(REPO / "layouts/release" / name, root / "layouts/release" / name)
+        template = root / "layouts/release/release.html"
+        return release, lambda: template.write_text(template.read_text(
+            encoding="utf-8").replace("<main>", "<main>\n<p>Version révisée</p>", 1),
+            encoding="utf-8")
     font = root / "fonts/edited.ttf"
     font.parent.mkdir()
     _renamed_font(REPO / "fonts/NotoSerif-Regular.ttf", font, "Edited Face")
@@ -107,7 +121,7 @@ def _set_up(root: Path, what: str) -> tuple[Path, callable]:
                                           "Edited Face")
 
 
-@pytest.mark.parametrize("what", ["logo", "image", "font"])
+@pytest.mark.parametrize("what", ["logo", "image", "font", "template"])
 def test_a_file_edited_in_place_changes_the_next_build_in_the_same_process(
         only_fr, tmp_path, what):
     root = only_fr.root
@@ -122,6 +136,8 @@ def test_a_file_edited_in_place_changes_the_next_build_in_the_same_process(
     assert second.ok and second.rendered == 1
     after = _outputs(root)[pdf]
     assert after != before
+    if what == "template":  # compiled again from the edited source, not kept by name
+        assert "Version révisée" in _text(root / "build" / pdf)
     [fresh] = _fresh([root], tmp_path, release.relative_to(root).as_posix())
     assert after == fresh[pdf]
     # the cache holds the new PDF: taken from it, the output is the same file
