@@ -2,21 +2,37 @@
 // again and swaps its content in place, keeping where the reader was.
 (() => {
   let version = Number(document.body.dataset.version);
-  let fetching = null;
+  let running = false, again = false, latest = version;
+
+  // the pages in view and next to it: their new images are decoded before the
+  // swap; the others load when the reader scrolls to them
+  function near() {
+    const kept = new Set();
+    pages().forEach((page, index) => {
+      const box = page.getBoundingClientRect();
+      if (box.bottom > -window.innerHeight / 2 && box.top < 1.5 * window.innerHeight) kept.add(index);
+    });
+    return kept;
+  }
+
+  const decoded = (image) => image.decode().catch(() => null);
 
   async function refresh(wanted) {
     const response = await fetch(location.pathname + location.search, { cache: "no-store" });
     const next = new DOMParser().parseFromString(await response.text(), "text/html");
     const live = next.getElementById("live");
     if (!live) return;
-    // the new pages are fetched and decoded before they replace the old ones:
-    // no blank page, and the page keeps its height and where the reader was
-    await Promise.all([...live.querySelectorAll(".page img")].map((shown) => {
+    // no blank page: the page keeps its height (each image has its size) and
+    // where the reader was
+    const kept = near();
+    const fresh = [...live.querySelectorAll(".page img")];
+    fresh.forEach((shown, index) => { if (!kept.has(index)) shown.loading = "lazy"; });
+    await Promise.all(fresh.filter((_, index) => kept.has(index)).map((shown) => {
       const image = new Image();
       image.sizes = shown.sizes;
       image.srcset = shown.srcset;
       image.src = shown.getAttribute("src");
-      return image.decode().catch(() => null);
+      return decoded(image);
     }));
     const x = window.scrollX, y = window.scrollY;
     document.getElementById("live").replaceWith(document.adoptNode(live));
@@ -24,9 +40,20 @@
     version = Math.max(version, Number(live.dataset.version) || wanted);
     document.body.dataset.version = String(version);
     window.scrollTo(x, y);
-    const images = [...document.querySelectorAll(".page img")];
-    await Promise.all(images.map((image) => image.decode().catch(() => null)));
+    const shown = [...document.querySelectorAll(".page img")];
+    await Promise.all(shown.filter((_, index) => kept.has(index)).map(decoded));
     document.dispatchEvent(new CustomEvent("publisher:updated", { detail: version }));
+  }
+
+  // one refresh at a time; news that comes during one makes one more after it,
+  // which fetches whatever is newest by then
+  function schedule() {
+    if (running) { again = true; return; }
+    running = true;
+    refresh(latest).catch(() => null).finally(() => {
+      running = false;
+      if (again) { again = false; schedule(); }
+    });
   }
 
   function connect() {
@@ -34,8 +61,8 @@
     events.onmessage = (event) => {
       const news = JSON.parse(event.data);
       if (news.version <= version) return;
-      const run = () => refresh(news.version).catch(() => null);
-      fetching = (fetching || Promise.resolve()).then(run);
+      latest = Math.max(latest, news.version);
+      schedule();
     };
   }
 
