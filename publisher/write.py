@@ -62,6 +62,7 @@ class Manifest:
         self.stamps_path = stamps
         self.outputs: dict[str, dict] = {}
         self.stamps: dict[str, list] = {}  # name → [size, mtime_ns, sha256]
+        self._texts: dict[str, tuple[dict, str]] = {}  # name → (entry, its JSON)
         try:
             listed = json.loads(self.path.read_text(encoding="utf-8"))["outputs"]
             entries = {o["path"]: o for o in listed}
@@ -108,15 +109,28 @@ class Manifest:
         for name in gone:
             del self.outputs[name]
             self.stamps.pop(name, None)
+            self._texts.pop(name, None)
         if gone:
             self.flush()
 
     def flush(self) -> None:
-        manifest = {"outputs": [self.outputs[k] for k in sorted(self.outputs)]}
-        write(self.path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+        # what json.dumps(indent=2) writes, each entry serialised once while it is
+        # unchanged (the manifest is rewritten after every output of a build)
+        entries = [self._text(name) for name in sorted(self.outputs)]
+        body = ",\n".join(entries).join(("[\n", "\n  ]")) if entries else "[]"
+        write(self.path, f'{{\n  "outputs": {body}\n}}\n'.encode())
         if self.stamps_path is not None:
             with _quiet():  # without them, the next build reads the outputs to check them
                 write(self.stamps_path, json.dumps(self.stamps, sort_keys=True).encode())
+
+
+    def _text(self, name: str) -> str:
+        entry = self.outputs[name]
+        kept = self._texts.get(name)
+        if kept is None or kept[0] is not entry:
+            text = json.dumps(entry, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            kept = self._texts[name] = (entry, "    " + text)
+        return kept[1]
 
 
 def _stamp(path: Path) -> list | None:

@@ -88,6 +88,17 @@ class ResourcePolicy:
         self._names = sorted(((name, folder.as_uri().rstrip("/") + "/")
                               for name, folder in named.items()),
                              key=lambda item: -len(item[1]))
+        self._resolved: dict[str, Path] = {}
+
+    def resolve(self, path: Path | str) -> Path:
+        """``path`` with its links followed, once per path for this policy's life
+        (one load or one build: what they read is what the folders held then)."""
+        key = str(path)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = Path(path).resolve()
+            self._resolved.setdefault(str(found), found)
+        return found
 
     def virtual(self, text: str) -> str:
         """``text`` with the named folders' ``file:`` URLs as ``publisher://<name>/`` ones."""
@@ -114,7 +125,7 @@ class ResourcePolicy:
         return url
 
     def inside(self, path: Path) -> bool:
-        return self._inside(Path(path).resolve())
+        return self._inside(self.resolve(path))
 
     def _inside(self, resolved: Path) -> bool:
         text = str(resolved)
@@ -127,7 +138,7 @@ class ResourcePolicy:
         Resolving follows symbolic links; nothing is opened.  Messages name the
         file as ``shown`` (what the source wrote), else as ``path``.
         """
-        resolved = Path(path).resolve()
+        resolved = self.resolve(path)
         name = shown or str(path)
         if not self._inside(resolved):
             raise RefusedResource(
@@ -229,8 +240,8 @@ class Files:
         asked = (tuple(str(p) for p in paths), tuple(str(b) for b in bases))
         if asked not in self._trees:
             digest = hashlib.sha256()
-            bases = [str(Path(b).resolve()).rstrip(os.sep) + os.sep for b in bases]
-            for path in sorted(Path(p).resolve() for p in paths):
+            bases = [str(self.policy.resolve(b)).rstrip(os.sep) + os.sep for b in bases]
+            for path in sorted(map(self.policy.resolve, paths)):
                 text, name = str(path), path.name
                 for base in bases:
                     if text.startswith(base):
