@@ -50,7 +50,8 @@ from .errors import (
 )
 from .inputs.assets import check_image, max_pixels, prepare_font, prepare_image
 from .inputs.catalogs import catalog_files
-from .inputs.fonts import coverage, font_face_css, font_files
+from .inputs.fonts import (as_ranges, coverage, coverage_known, font_face_css, font_files,
+                           from_ranges)
 from .inputs.layouts import builtin_dir, font_dirs, layout_dirs
 from .inputs.profiles import Profile, profile
 from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
@@ -346,8 +347,23 @@ class Build:
 
     def locale_inputs(self) -> LocaleInputs:
         return LocaleInputs(self.project.site, self.project.site_located, self.project.contacts,
-                            self.as_of, self.policy, coverage(self.fontset),
-                            self.prepare_image)
+                            self.as_of, self.policy, self.coverage(), self.prepare_image)
+
+    def coverage(self) -> frozenset[int]:
+        """What the fonts cover: read from the font files once, then kept in the
+        cache (as ranges, keyed by the fonts' content) for the next processes."""
+        known = coverage_known(self.fontset)
+        if known is not None or self.cache is None:
+            return known if known is not None else coverage(self.fontset)
+        key = key_of("coverage", [sha for _path, sha in self.fontset])
+        entry = self.cache.get(key)
+        if entry is not None and isinstance(entry.get("ranges"), list):
+            with contextlib.suppress(TypeError, ValueError):
+                return coverage_known(self.fontset, from_ranges(entry["ranges"]))
+        covered = coverage(self.fontset)
+        with contextlib.suppress(OSError):
+            self.cache.put(key, {}, {"ranges": as_ranges(covered)})
+        return covered
 
     def localise(self, index: int) -> Localised:
         """Release ``index`` localised, once per build and process."""
@@ -592,26 +608,29 @@ class Build:
             self.record("build/manifest.json", None,
                         [os_problem(exc, self.shown_build_dir)])
             return
-        # releases first: a kit or newsletter then takes their pages from the cache
+        # releases first: a kit or newsletter then takes their pages from the cache.
+        # A wave of one job runs in this process, which then stays warm (WeasyPrint
+        # imported, fonts read) for the next wave and the workers forked from it.
         waves = [[job for job in jobs if isinstance(job, ReleaseJob)],
                  [job for job in jobs if not isinstance(job, ReleaseJob)]]
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        for wave in waves:
+            if workers > 1 and len(wave) > 1:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
 
-            _WORKER = self
-            context = multiprocessing.get_context("fork")
-            try:
-                with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
-                    for wave in waves:
+                _WORKER = self
+                context = multiprocessing.get_context("fork")
+                try:
+                    with ProcessPoolExecutor(min(workers, len(wave)),
+                                             mp_context=context) as pool:
                         futures = [pool.submit(_run_in_worker, job) for job in wave]
                         for job, future in zip(wave, futures, strict=True):
                             self.collect(job, future.result())
-            finally:
-                _WORKER = None
-        else:
-            for job in jobs:
-                self.collect(job, self.run(job))
+                finally:
+                    _WORKER = None
+            else:
+                for job in wave:
+                    self.collect(job, self.run(job))
 
     def collect(self, job: Job, result: JobResult) -> None:
         self.result.notes.extend(result.notes)

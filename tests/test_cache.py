@@ -295,9 +295,15 @@ def test_watch_rebuilds_what_a_saved_file_affects(project):
 
     from publisher.commands.watch import watch
 
-    builds = []
+    builds, written = [], []
+
+    def wrote(output, name, problems):
+        if builds and output is not None:
+            written.append(output.path.relative_to(project / "build").as_posix())
+
     thread = threading.Thread(target=watch, args=(project,), daemon=True, kwargs={
-        "interval": 0.05, "max_builds": 2, "on_build": lambda r, s: builds.append(r)})
+        "interval": 0.05, "max_builds": 2, "on_build": lambda r, s: builds.append(r),
+        "on_output": wrote})
     thread.start()
     deadline = time.monotonic() + 30
     while not builds and time.monotonic() < deadline:
@@ -306,7 +312,11 @@ def test_watch_rebuilds_what_a_saved_file_affects(project):
     _edit(project / RELEASE["ru"], "Жан-Ив Ле Галль", "Ж.-И. Ле Галль")
     thread.join(60)
     assert len(builds) == 2
-    assert set(builds[1].rendered_names) == {RELEASE["ru"], KIT["ru"], NEWS["ru"]}
+    assert sorted(builds[1].rendered_names) == sorted([RELEASE["ru"], KIT["ru"], NEWS["ru"]])
+    assert builds[1].rendered == 3 and builds[1].reused == len(EVERYTHING) - 3
+    # the saved release's own PDF comes first, before the whole project is planned
+    assert written[0] == f"releases/{SAMPLE_STEM}.ru.pdf", written
+    assert written.index("kits/cnes-roscosmos-2018.ru.pdf") > 0
 
 
 def test_noop_build_does_not_import_weasyprint(project):

@@ -533,6 +533,24 @@ def test_a_cache_index_of_the_wrong_shape_is_rendered_again(warm, tmp_path):
     assert _digests(root) == warm[1]
 
 
+@pytest.mark.parametrize("ranges", [[[0, 2**40]], [["a", "b"]], [[5, 2]], [7], 7])
+def test_a_cached_font_coverage_that_is_not_code_points_is_read_from_the_fonts(
+        warm, tmp_path, ranges):
+    """What the fonts cover is kept in the cache as runs of code points; a run
+    that is not one (huge, reversed, not numbers) is neither trusted nor expanded."""
+    root = _copy(warm, tmp_path)
+    [entry] = [p for p in (root / "build/.cache").glob("*.json")
+               if '"ranges"' in p.read_text(encoding="utf-8")]
+    good = json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text(json.dumps({**good, "ranges": ranges}), encoding="utf-8")
+    source = root / "sources/releases/2018" / f"{SAMPLE_STEM}.fr.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n",
+                      encoding="utf-8")  # so that the release is localised again
+    run = _run(root, timeout=60)
+    assert run.code == 0, run.output
+    assert json.loads(entry.read_text(encoding="utf-8"))["ranges"] == good["ranges"]
+
+
 def test_a_build_folder_that_is_a_file(warm, tmp_path):
     root = _copy(warm, tmp_path)
     shutil.rmtree(root / "build")

@@ -16,10 +16,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..defaults import DEFAULTS
-from ..pipeline import Session, build
+from ..pipeline import BuildResult, Session, build
 
 WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
 
@@ -45,6 +46,28 @@ def _watch_files(folders: list[Path], changed: queue.Queue, stop: threading.Even
         changed.put(exc)
 
 
+def _saved_releases(root: Path, paths: set[str]) -> list[Path] | None:
+    """``paths`` when every one is a release source still there, else None."""
+    releases = (root / str(DEFAULTS["releases_dir"])).resolve()
+    found = []
+    for name in sorted(paths):
+        path = Path(name)
+        if path.suffix != ".md" or not path.is_file() or \
+                releases not in path.resolve().parents:
+            return None
+        found.append(path)
+    return found or None
+
+
+def _together(first: BuildResult, then: BuildResult) -> BuildResult:
+    """One report for a build of the saved releases and the whole build after it
+    (which found those releases in the cache and says all the problems)."""
+    return replace(then, rendered=first.rendered + then.rendered,
+                   rendered_names=first.rendered_names + then.rendered_names,
+                   reused=max(0, then.reused - first.rendered),
+                   parts_rendered=first.parts_rendered + then.parts_rendered)
+
+
 def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
           jobs: int = 1, langs: list[str] | None = None, on_build: Callable | None = None,
           max_builds: int | None = None, cancel: threading.Event | None = None,
@@ -68,7 +91,7 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
                                                           interval), daemon=True)
     watcher.start()
     ready.wait(5)
-    builds = 0
+    builds, news = 0, set()
     try:
         while (max_builds is None or builds < max_builds) and \
                 not (cancel is not None and cancel.is_set()):
@@ -80,11 +103,20 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
                 if isinstance(news, Exception):
                     raise news
                 while not changed.empty():  # saved together: built together
-                    changed.get_nowait()
+                    more = changed.get_nowait()
+                    if isinstance(more, Exception):
+                        raise more
+                    news |= more
             started = time.perf_counter()
-            result = build(root, as_of=as_of, profile=profile, jobs=jobs or 1,
-                           session=session, langs=langs, on_output=on_output,
-                           on_plan=on_plan)
+            settings = dict(as_of=as_of, profile=profile, jobs=jobs or 1, session=session,
+                            langs=langs, on_output=on_output, on_plan=on_plan)
+            saved = _saved_releases(root, news) if builds else None
+            # saved release sources alone: their own PDFs first, then the rest, where
+            # the kits and newsletters that hold them take their new pages from the cache
+            first = build(root, saved, **settings) if saved else None
+            result = build(root, **settings)
+            if first is not None:
+                result = _together(first, result)
             builds += 1
             if on_build:
                 on_build(result, time.perf_counter() - started)

@@ -43,6 +43,36 @@ def coverage(fonts: FontSet) -> frozenset[int]:
     return _COVERAGE[fonts]
 
 
+def coverage_known(fonts: FontSet, covered: frozenset[int] | None = None
+                   ) -> frozenset[int] | None:
+    """What this process knows ``fonts`` to cover (with ``covered``: learn it)."""
+    if covered is not None:
+        _COVERAGE[fonts] = covered
+    return _COVERAGE.get(fonts)
+
+
+def as_ranges(points: frozenset[int]) -> list[list[int]]:
+    """Code points as [first, last] runs, for keeping them in a small file."""
+    runs: list[list[int]] = []
+    for point in sorted(points):
+        if runs and runs[-1][1] == point - 1:
+            runs[-1][1] = point
+        else:
+            runs.append([point, point])
+    return runs
+
+
+def from_ranges(runs: list) -> frozenset[int]:
+    """The code points of :func:`as_ranges`' runs; ValueError for anything else."""
+    points: set[int] = set()
+    for first, last in runs:
+        if not (isinstance(first, int) and isinstance(last, int)
+                and 0 <= first <= last <= 0x10FFFF):
+            raise ValueError(f"not a run of code points: {first!r}, {last!r}")
+        points.update(range(first, last + 1))
+    return frozenset(points)
+
+
 def _ignorable(char: str) -> bool:
     category = unicodedata.category(char)
     return category in ("Cc", "Cf", "Zl", "Zp") or char in "\t\n\r"
