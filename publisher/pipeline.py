@@ -177,12 +177,17 @@ class JobResult:
 class Session:
     """What a ``publisher watch`` session keeps between builds: WeasyPrint's font
     configuration and parsed stylesheets, keyed by the content of the fonts and
-    layouts they were made from, and the compiled layout templates, each checked
-    against its source when used.  A build without a session makes its own."""
+    layouts they were made from; the compiled layout templates, each checked
+    against its source when used; the localised releases, keyed by what they are
+    made from.  A build without a session makes its own."""
+
+    LOCALISED = 2000  # localised releases kept, the least recently used dropped first
 
     def __init__(self):
         self._fonts: dict[str, tuple[int, FontState]] = {}
         self.templates = TemplateCode()  # compiled layouts, checked against their source
+        # localised releases by everything they are made from (Build._localised_key)
+        self.localised: dict[str, tuple[Localised, dict[str, str]]] = {}
 
     def font_state(self, key: str) -> FontState:
         pid = os.getpid()
@@ -366,11 +371,36 @@ class Build:
         return covered
 
     def localise(self, index: int) -> Localised:
-        """Release ``index`` localised, once per build and process."""
+        """Release ``index`` localised, once per build and process; in a watch,
+        once for as long as everything it is made from is unchanged."""
         if index not in self._localised:
-            self._localised[index] = localise(self.project.releases[index],
-                                              self.locale_inputs())
+            release = self.project.releases[index]
+            kept = self.session.localised if self.session is not None else None
+            key = self._localised_key(release) if kept is not None else None
+            if kept is not None and key in kept:
+                made, originals = kept.pop(key)
+            else:
+                before = set(self.originals)
+                made = localise(release, self.locale_inputs())
+                originals = {k: v for k, v in self.originals.items() if k not in before}
+            if kept is not None:
+                kept[key] = made, originals  # the most recently used last
+                while len(kept) > Session.LOCALISED:
+                    del kept[next(iter(kept))]
+            self.originals.update(originals)
+            self._localised[index] = made
         return self._localised[index]
+
+    def _localised_key(self, release: Release) -> str:
+        """Everything a localised release is made from: its source, images and
+        contacts, whether its embargo holds, the site, the contacts file, the
+        fonts, the profile's image sizes, and the project's folder (its image
+        URLs name it)."""
+        site = self.files.hash(self.project.path("site_file"))
+        contacts = self.files.hash(self.project.path("contacts_file"))
+        return key_of(self.options.key_salt, "localised", str(self.root),
+                      self.release_inputs(release), site, contacts,
+                      [sha for _path, sha in self.fontset], self.profile().key())
 
     def prepare_image(self, url: str, shown: str | None = None) -> str:
         """An image URL, pointing at a copy reduced to what the page needs if it is large.

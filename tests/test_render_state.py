@@ -101,6 +101,11 @@ def _set_up(root: Path, what: str) -> tuple[Path, callable]:
         release.write_text(release.read_text(encoding="utf-8")
                            + "\n![Une photo de la signature](photo.png)\n", encoding="utf-8")
         return release, lambda: _png(image, (30, 30, 200))
+    if what == "contacts":  # what a localised release kept by a watch is made from
+        contacts = root / "sources/contacts.yaml"
+        return release, lambda: contacts.write_text(contacts.read_text(
+            encoding="utf-8").replace('"01 44 76 75 39"', '"01 44 76 75 40"', 1),
+            encoding="utf-8")
     if what == "template":
         (root / "layouts/release").mkdir(parents=True)
         for name in ("release.html", "release.css"):
@@ -121,7 +126,7 @@ def _set_up(root: Path, what: str) -> tuple[Path, callable]:
                                           "Edited Face")
 
 
-@pytest.mark.parametrize("what", ["logo", "image", "font", "template"])
+@pytest.mark.parametrize("what", ["logo", "image", "font", "template", "contacts"])
 def test_a_file_edited_in_place_changes_the_next_build_in_the_same_process(
         only_fr, tmp_path, what):
     root = only_fr.root
@@ -138,6 +143,8 @@ def test_a_file_edited_in_place_changes_the_next_build_in_the_same_process(
     assert after != before
     if what == "template":  # compiled again from the edited source, not kept by name
         assert "Version révisée" in _text(root / "build" / pdf)
+    if what == "contacts":  # localised again, not kept from the first build
+        assert "75 40" in _text(root / "build" / pdf)
     [fresh] = _fresh([root], tmp_path, release.relative_to(root).as_posix())
     assert after == fresh[pdf]
     # the cache holds the new PDF: taken from it, the output is the same file
