@@ -50,8 +50,14 @@ from .errors import (
 )
 from .inputs.assets import check_image, max_pixels, prepare_font, prepare_image
 from .inputs.catalogs import catalog_files
-from .inputs.fonts import (as_ranges, coverage, coverage_known, font_face_css, font_files,
-                           from_ranges)
+from .inputs.fonts import (
+    as_ranges,
+    coverage,
+    coverage_known,
+    font_face_css,
+    font_files,
+    from_ranges,
+)
 from .inputs.layouts import builtin_dir, font_dirs, layout_dirs
 from .inputs.profiles import Profile, profile
 from .inputs.resources import Files, RefusedResource, ResourcePolicy, file_of
