@@ -123,7 +123,6 @@ class Manifest:
             with _quiet():  # without them, the next build reads the outputs to check them
                 write(self.stamps_path, json.dumps(self.stamps, sort_keys=True).encode())
 
-
     def _text(self, name: str) -> str:
         entry = self.outputs[name]
         kept = self._texts.get(name)
