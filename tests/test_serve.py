@@ -4,9 +4,12 @@ and that it stops cleanly and frees its port."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from serving import free_port, get, start, stop
@@ -71,6 +74,66 @@ def test_a_symlink_in_the_build_folder_is_not_followed_out(served, tmp_path_fact
     link.symlink_to(secret)
     status, body = get(port, "/file/releases/2018-06-15-cnes-roscosmos.fr.pdf")
     assert status == 404 and b"secret" not in body
+
+
+class _Events:
+    """One browser's ``/events`` stream, read line by line with a deadline."""
+
+    def __init__(self, port: int):
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.socket.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"Accept: text/event-stream\r\n\r\n")
+        self.pending = b""
+
+    def version(self, seconds: float = 60) -> int:
+        """The next version the server announces."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = re.search(rb'data: \{"version": (\d+)\}\n\n', self.pending)
+            if found:
+                self.pending = self.pending[found.end():]
+                return int(found[1])
+            self.socket.settimeout(max(0.1, deadline - time.monotonic()))
+            chunk = self.socket.recv(65536)
+            if not chunk:
+                break
+            self.pending += chunk
+        raise AssertionError(f"no version announced: {self.pending[-300:]!r}")
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def test_several_browsers_at_once_are_each_told_of_a_rebuild(served):
+    """Three open pages listen at once; the server still answers other requests,
+    page images among them, and each listener hears of the rebuild a save makes."""
+    project, port = served
+    listeners = [_Events(port) for _ in range(3)]
+    try:
+        first = [listener.version() for listener in listeners]
+        manifest = json.loads(project.read("build/manifest.json"))["outputs"]
+        kit = next(o for o in manifest if o["path"] == "kits/cnes-roscosmos-2018.fr.pdf")
+        answers: list[int] = []
+
+        def ask(page: int) -> None:
+            answers.append(get(port, f"/page/{kit['sha256']}/{page}.png?w=480")[0])
+
+        askers = [threading.Thread(target=ask, args=(1 + n % kit["pages"],))
+                  for n in range(4)]
+        for asker in askers:
+            asker.start()
+        assert get(port, "/")[0] == 200
+        for asker in askers:
+            asker.join(60)
+        assert answers == [200] * 4
+        source = project.release("fr")
+        source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n",
+                          encoding="utf-8")
+        later = [listener.version() for listener in listeners]
+        assert all(new > old for new, old in zip(later, first, strict=True)), (first, later)
+    finally:
+        for listener in listeners:
+            listener.close()
 
 
 def test_started_and_stopped_twice_on_the_same_port(project):
