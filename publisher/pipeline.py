@@ -383,7 +383,10 @@ class Build:
             release = self.project.releases[index]
             kept = self.session.localised if self.session is not None else None
             key = self._localised_key(release) if kept is not None else None
-            if kept is not None and key in kept:
+            # kept, unless a reduced copy of an image it shows has gone since
+            # (``publisher clean`` while the watch runs)
+            if kept is not None and key in kept and all(
+                    file_of(url).is_file() for url in kept[key][1]):
                 made, originals = kept.pop(key)
             else:
                 before = set(self.originals)

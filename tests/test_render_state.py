@@ -154,6 +154,31 @@ def test_a_file_edited_in_place_changes_the_next_build_in_the_same_process(
     assert (root / "build" / pdf).read_bytes() == fresh[pdf]
 
 
+def test_a_watch_keeps_a_release_s_reduced_images_after_the_cache_is_emptied(only_fr):
+    """A localised release that a session keeps points at the reduced copy of a
+    large image in the cache; emptied meanwhile (publisher clean), the next build
+    makes the copy again rather than lose the image."""
+    from PIL import Image
+
+    from publisher.pipeline import clean
+
+    root = only_fr.root
+    release = root / "sources/releases/2018" / f"{SAMPLE_STEM}.fr.md"
+    Image.new("RGB", (4000, 600), (30, 90, 160)).save(release.parent / "wide.png")
+    release.write_text(release.read_text(encoding="utf-8")
+                       + "\n![Une large photo](wide.png)\n", encoding="utf-8")
+    session = Session()
+    first = build(root, [release], jobs=1, session=session)
+    assert first.ok, first.errors
+    assert list((root / "build/.cache/assets").glob("*-*.*")), "no reduced copy was made"
+    before = _outputs(root)
+    clean(root, cache_only=True)
+    second = build(root, [release], jobs=1, session=session)
+    assert second.ok and second.problems == [], [str(p) for p in second.problems]
+    assert second.rendered == 1
+    assert _outputs(root) == before
+
+
 def test_two_projects_in_one_process_build_as_in_fresh_processes(only_fr, tmp_path):
     aurora = tmp_path / "aurora"
     shutil.copytree(REPO / "tests/fixtures/aurora/sources", aurora / "sources")
