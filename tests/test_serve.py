@@ -87,12 +87,17 @@ class _Events:
 
     def version(self, seconds: float = 60) -> int:
         """The next version the server announces."""
+        return self.news(seconds)["version"]
+
+    def news(self, seconds: float = 60) -> dict:
+        """The next news: the version, and the outputs it changed (None: any)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            found = re.search(rb'data: \{"version": (\d+)\}\n\n', self.pending)
+            found = re.search(rb'data: (\{"version": \d+, "outputs": [^\n]*\})\n\n',
+                              self.pending)
             if found:
                 self.pending = self.pending[found.end():]
-                return int(found[1])
+                return json.loads(found[1])
             self.socket.settimeout(max(0.1, deadline - time.monotonic()))
             chunk = self.socket.recv(65536)
             if not chunk:
@@ -134,6 +139,27 @@ def test_several_browsers_at_once_are_each_told_of_a_rebuild(served):
     finally:
         for listener in listeners:
             listener.close()
+
+
+def test_news_names_the_outputs_changed_since_a_version(tmp_path):
+    """What a page is told: the outputs written since the version it has seen,
+    or None (anything may have changed: a build started or ended, or more
+    happened than is remembered)."""
+    from publisher.commands.serve import State
+
+    state = State(tmp_path)
+    with state.lock:
+        state.changed()  # 1: a build starts
+        state.changed("releases/a.fr.pdf")  # 2
+        state.changed("releases/a.fr.eml")  # 3
+        state.changed("releases/a.fr.pdf")  # 4: the same again
+        assert state.news(1) == ["releases/a.fr.pdf", "releases/a.fr.eml"]
+        assert state.news(3) == ["releases/a.fr.pdf"]
+        assert state.news(0) is None and state.news(-1) is None
+        for _ in range(state.recent.maxlen):
+            state.changed("kits/k.fr.pdf")
+        assert state.news(3) is None  # forgotten: anything
+        assert state.news(state.version - 1) == ["kits/k.fr.pdf"]
 
 
 def test_started_and_stopped_twice_on_the_same_port(project):

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +83,25 @@ class State:
     # re-entrant: a page takes it once around everything it shows, so that its
     # status and its problems come from the same build
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # the open pages' event streams: (their loop, the event that wakes them)
+    listeners: set = field(default_factory=set)
+    # the latest versions and the output each one changed (None: anything)
+    recent: deque = field(default_factory=lambda: deque(maxlen=2000))
+
+    def changed(self, output: str | None = None) -> None:
+        """One more version (the lock held): every open page is woken at once."""
+        self.version += 1
+        self.recent.append((self.version, output))
+        for loop, event in list(self.listeners):
+            loop.call_soon_threadsafe(event.set)
+
+    def news(self, seen: int) -> list[str] | None:
+        """The outputs changed since version ``seen``; None when it may be anything
+        (the lock held)."""
+        if not self.recent or self.recent[0][0] > seen + 1:
+            return None
+        changed = [output for version, output in self.recent if version > seen]
+        return None if None in changed else list(dict.fromkeys(changed))
 
     def built(self, result, seconds: float) -> None:
         outputs = _manifest(self.root)
@@ -103,14 +122,14 @@ class State:
             self.seconds = seconds
             self.finished = time.strftime("%H:%M:%S")
             self.building = False
-            self.version += 1
+            self.changed()
 
     def planned(self, documents: int, reused: int) -> None:
         """A build starts rendering: the pages say so at once."""
         if documents:
             with self.lock:
                 self.building = True
-                self.version += 1
+                self.changed()
 
     def wrote(self, output, name: str, problems) -> None:
         """One output written: shown now, before the kits and newsletters that
@@ -126,8 +145,10 @@ class State:
         if shown.folder not in KIND_FOLDERS:
             return
         with self.lock:
+            if self.outputs.get(relative) == shown:  # reused from the cache: nothing new
+                return
             self.outputs[relative] = shown
-            self.version += 1
+            self.changed(relative)
 
     def by_sha(self, sha: str) -> Output | None:
         with self.lock:
@@ -319,7 +340,8 @@ def application(state: State):
         page = templates.get_template("output.html").render(
             output=output, title=title or output.stem, sizes=sizes, status=state_name,
             note=note, eml=eml if has_eml else None, siblings=siblings,
-            kind=KIND_FOLDERS[output.folder], **values)
+            kind=KIND_FOLDERS[output.folder], watched=f"{output.folder}/{output.group}.",
+            **values)
         return HTMLResponse(page, headers=no_store)
 
     async def picture(request):
@@ -367,22 +389,35 @@ def application(state: State):
 
     async def events(request):
         async def stream():
-            seen = -1
-            quiet = 0.0
-            while not state.stopping:
+            # woken by the build thread at each new version (State.changed), and
+            # every second to see whether the page has gone
+            woken = asyncio.Event()
+            listener = (asyncio.get_running_loop(), woken)
+            with state.lock:
+                state.listeners.add(listener)
+            seen, quiet = -1, 0
+            try:
+                while not state.stopping:
+                    woken.clear()
+                    with state.lock:
+                        version = state.version
+                        outputs = state.news(seen) if version != seen else None
+                    if version != seen:
+                        seen, quiet = version, 0
+                        news = {"version": version, "outputs": outputs}
+                        yield f"data: {json.dumps(news)}\n\n"
+                    elif quiet >= 15:
+                        quiet = 0
+                        yield ": still here\n\n"
+                    if await request.is_disconnected():
+                        break
+                    try:
+                        await asyncio.wait_for(woken.wait(), timeout=1)
+                    except asyncio.TimeoutError:
+                        quiet += 1
+            finally:
                 with state.lock:
-                    version = state.version
-                if version != seen:
-                    seen = version
-                    quiet = 0.0
-                    yield f"data: {json.dumps({'version': version})}\n\n"
-                elif quiet > 15:
-                    quiet = 0.0
-                    yield ": still here\n\n"
-                if await request.is_disconnected():
-                    break
-                await asyncio.sleep(0.1)
-                quiet += 0.1
+                    state.listeners.discard(listener)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
@@ -441,7 +476,7 @@ def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 800
         except Exception as exc:  # the watch ended (a folder removed): said on the page
             with state.lock:
                 state.problems = [Problem(str(root.name), None, f"the watch stopped: {exc}")]
-                state.version += 1
+                state.changed()
 
     # the port first, so that a port in use is said at once and nothing is built
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -469,7 +504,9 @@ def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 800
     try:
         server.run(sockets=[sock])
     finally:
-        state.stopping = True
+        with state.lock:
+            state.stopping = True
+            state.changed()  # the open event streams end now
         stop.set()
         builder.join(10)
         sock.close()

@@ -58,9 +58,16 @@
 
   function connect() {
     const events = new EventSource("/events");
+    // an output's page is refreshed when a file of its own (any language, its
+    // e-mail) changed, or anything that may concern every page (a build starts
+    // or ends); the index, on any change
+    const watched = document.body.dataset.watched;
     events.onmessage = (event) => {
       const news = JSON.parse(event.data);
       if (news.version <= version) return;
+      if (watched && news.outputs && !news.outputs.some((path) => path.startsWith(watched))) {
+        return;
+      }
       latest = Math.max(latest, news.version);
       schedule();
     };
