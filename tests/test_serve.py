@@ -162,6 +162,28 @@ def test_news_names_the_outputs_changed_since_a_version(tmp_path):
         assert state.news(state.version - 1) == ["kits/k.fr.pdf"]
 
 
+def test_news_for_a_page_whose_server_has_stopped_is_dropped(tmp_path):
+    """The build thread tells the open pages' streams of each change; a stream
+    left by a server that has stopped (its loop closed) is dropped, and the
+    build's news goes on."""
+    import asyncio
+
+    from publisher.commands.serve import State
+
+    state = State(tmp_path)
+    gone, alive = asyncio.new_event_loop(), asyncio.new_event_loop()
+    woken = asyncio.Event()
+    state.listeners |= {(gone, asyncio.Event()), (alive, woken)}
+    gone.close()
+    try:
+        with state.lock:
+            state.changed("releases/a.fr.pdf")
+        assert state.listeners == {(alive, woken)} and state.version == 1
+        alive.run_until_complete(asyncio.wait_for(woken.wait(), 5))
+    finally:
+        alive.close()
+
+
 def test_started_and_stopped_twice_on_the_same_port(project):
     port = free_port()
     for _ in range(2):

@@ -92,8 +92,12 @@ class State:
         """One more version (the lock held): every open page is woken at once."""
         self.version += 1
         self.recent.append((self.version, output))
-        for loop, event in list(self.listeners):
-            loop.call_soon_threadsafe(event.set)
+        for listener in list(self.listeners):
+            loop, event = listener
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # its loop has closed (the server stopped)
+                self.listeners.discard(listener)
 
     def news(self, seen: int) -> list[str] | None:
         """The outputs changed since version ``seen``; None when it may be anything
