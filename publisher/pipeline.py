@@ -246,6 +246,7 @@ class Build:
         self.shown_build_dir = display_path(self.build_dir, self.root) + "/"
         self.render_seconds = float(self.policy.limits["render_seconds"])
         self.originals: dict[str, str] = {}  # reduced image URL → the source image's URL
+        self._prepared: dict[str, str] | None = None  # those of the release being localised
         self._fingerprints: dict[tuple, str] = {}
         self._localised: dict[int, Localised] = {}
         self._positions: dict[str, int] = {}  # a release's stem → its index (the first's)
@@ -388,10 +389,12 @@ class Build:
             if kept is not None and key in kept and all(
                     file_of(url).is_file() for url in kept[key][1]):
                 made, originals = kept.pop(key)
-            else:
-                before = set(self.originals)
-                made = localise(release, self.locale_inputs())
-                originals = {k: v for k, v in self.originals.items() if k not in before}
+            else:  # with the images it prepared, whichever release prepared them first
+                self._prepared = originals = {}
+                try:
+                    made = localise(release, self.locale_inputs())
+                finally:
+                    self._prepared = None
             if kept is not None:
                 kept[key] = made, originals  # the most recently used last
                 while len(kept) > Session.LOCALISED:
@@ -425,6 +428,8 @@ class Build:
         path = prepare_image(file_of(url), self.assets_dir, max_pixels(self.profile().dpi),
                              self.files, megapixels, shown)
         self.originals[path.as_uri()] = url  # the e-mail edition links to the original
+        if self._prepared is not None:
+            self._prepared[path.as_uri()] = url
         return path.as_uri()
 
     # --- cache keys ------------------------------------------------------------

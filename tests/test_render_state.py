@@ -179,6 +179,46 @@ def test_a_watch_keeps_a_release_s_reduced_images_after_the_cache_is_emptied(onl
     assert _outputs(root) == before
 
 
+def test_a_kept_release_s_e_mail_links_the_original_of_an_image_another_shares(
+        only_fr, tmp_path):
+    """Two releases show the same large image; a watch keeps both localised. After
+    a layout edit, one of them rebuilt on its own makes the same e-mail as a
+    fresh process: the original of its reduced image is known, whichever release
+    reduced it first."""
+    from PIL import Image
+
+    root = only_fr.root
+    folder = root / "sources/releases/2018"
+    Image.effect_noise((4000, 600), 80).convert("RGB").save(folder / "wide.png")
+    french = folder / f"{SAMPLE_STEM}.fr.md"
+    french.write_text(french.read_text(encoding="utf-8") + "\n![Une large photo](wide.png)\n",
+                      encoding="utf-8")
+    other = folder / "2018-06-16-autre-communique.fr.md"
+    other.write_text(french.read_text(encoding="utf-8").replace(
+        "date: 2018-06-15", "date: 2018-06-16", 1), encoding="utf-8")
+    site = root / "sources/site.yaml"  # the e-mail links the published originals
+    site.write_text(site.read_text(encoding="utf-8").replace(
+        "email:\n", "email:\n  assets_url: https://cnes.example/press/\n", 1), encoding="utf-8")
+    (root / "layouts/release").mkdir(parents=True)
+    for name in ("release.html", "release.css"):
+        shutil.copy(REPO / "layouts/release" / name, root / "layouts/release" / name)
+    session = Session()
+    assert build(root, jobs=1, session=session).ok
+    with open(root / "layouts/release/release.css", "a", encoding="utf-8") as sheet:
+        sheet.write("\nh1 { letter-spacing: 0.01em; }\n")
+    later = build(root, [other], jobs=1, session=session)  # the second to be localised
+    assert later.ok and later.rendered == 1, later.errors
+    eml = "releases/2018-06-16-autre-communique.fr.eml"
+    [fresh] = _fresh([root], tmp_path, other.relative_to(root).as_posix())
+    assert _outputs(root)[eml] == fresh[eml]
+    import email
+    from email import policy
+
+    html = email.message_from_bytes(fresh[eml], policy=policy.default).get_body(
+        ("html",)).get_content()
+    assert "https://cnes.example/press/releases/2018/wide.png" in html
+
+
 def test_two_projects_in_one_process_build_as_in_fresh_processes(only_fr, tmp_path):
     aurora = tmp_path / "aurora"
     shutil.copytree(REPO / "tests/fixtures/aurora/sources", aurora / "sources")
