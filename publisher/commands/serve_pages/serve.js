@@ -46,13 +46,17 @@
   }
 
   // one refresh at a time; news that comes during one makes one more after it,
-  // which fetches whatever is newest by then
+  // which fetches whatever is newest by then, unless the one that ran already
+  // showed that version
   function schedule() {
     if (running) { again = true; return; }
     running = true;
     refresh(latest).catch(() => null).finally(() => {
       running = false;
-      if (again) { again = false; schedule(); }
+      if (again) {
+        again = false;
+        if (latest > version) schedule();
+      }
     });
   }
 
