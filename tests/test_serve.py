@@ -87,17 +87,13 @@ class _Events:
 
     def version(self, seconds: float = 60) -> int:
         """The next version the server announces."""
-        return self.news(seconds)["version"]
-
-    def news(self, seconds: float = 60) -> dict:
-        """The next news: the version, and the outputs it changed (None: any)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             found = re.search(rb'data: (\{"version": \d+, "outputs": [^\n]*\})\n\n',
                               self.pending)
             if found:
                 self.pending = self.pending[found.end():]
-                return json.loads(found[1])
+                return json.loads(found[1])["version"]
             self.socket.settimeout(max(0.1, deadline - time.monotonic()))
             chunk = self.socket.recv(65536)
             if not chunk:

@@ -61,6 +61,12 @@ def _wait(driver, script: str, seconds: float):
     return None
 
 
+def _title(driver) -> str:
+    """The page's title, read in one script: a rebuild may swap the page's content
+    between finding an element and reading it."""
+    return driver.execute_script("return document.getElementById('title').textContent.trim();")
+
+
 def _overflow(driver) -> dict:
     return driver.execute_script(
         "return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth};")
@@ -127,8 +133,7 @@ def test_a_title_edit_appears_in_the_open_page_without_a_reload(browser, served)
     project, url = served
     _size(browser, 1280)
     browser.get(f"{url}/output/{RELEASE}")
-    assert browser.execute_script(
-        "return document.getElementById('title').textContent.trim();") == TITLE
+    assert _title(browser) == TITLE
     _images(browser)
     browser.execute_script("window.kept = 'this page'; window.scrollTo(0, 600);")
     source = project.release("fr")
@@ -161,9 +166,7 @@ def test_a_broken_front_matter_shows_the_overlay_and_the_fix_removes_it(browser,
     assert (f"sources/releases/2018/{SAMPLE_STEM}.fr.md:2:1: unknown front matter key "
             "'titel'; did you mean 'title'?") in shown
     # the last good pages stay beneath, and the page says which output failed
-    # (read in one script: a later rebuild may swap the page's content meanwhile)
-    assert browser.execute_script(
-        "return document.getElementById('title').textContent.trim();") == TITLE
+    assert _title(browser) == TITLE
     assert browser.find_elements("css selector", ".badge.status-failed")
     assert all(i["natural"] > 0 for i in _images(browser))
     source.write_text(good, encoding="utf-8")
