@@ -61,6 +61,12 @@ DEFAULTS: dict[str, object] = {
     "smtp_per_minute": 60,
     "smtp_retries": 3,
     "smtp_backoff_seconds": 30,
+    # how long a mail server may take: one answer, the greeting to the login, one
+    # message, the whole batch (a hostile or broken server is stopped, never waited on)
+    "smtp_timeout_seconds": 30,
+    "smtp_connect_seconds": 60,
+    "smtp_message_seconds": 120,
+    "smtp_batch_seconds": 6 * 3600,
     "smtp_ports": {"starttls": 587, "tls": 465, "none": 25},
     "email_logo_px": 48,  # the logo's width in the e-mail's head
     # publisher serve

@@ -314,13 +314,50 @@ def browsable(data: bytes) -> str:
 
 def for_recipient(data: bytes, name: str, address: str, message_id: str) -> bytes:
     """A built message addressed to one recipient: a ``To`` header and its own
-    ``Message-ID``; the body's bytes stay as built."""
-    head, sep, body = data.partition(b"\r\n\r\n")
-    lines = [line for line in head.split(b"\r\n")
-             if not line.lower().startswith((b"to:", b"message-id:"))]
-    to = formataddr((name, address), charset="utf-8").encode("ascii")
-    return b"\r\n".join([b"To: " + to, b"Message-ID: " + message_id.encode("ascii"),
-                         *lines]) + sep + body
+    ``Message-ID``; the body's bytes stay as built.
+
+    The two headers are written by :mod:`email.headerregistry` under the SMTP
+    policy (SMTPUTF8 for an address whose local part is not ASCII): a name is
+    encoded and folded, never written raw, and a value that holds a line break
+    raises :class:`ValueError` rather than reach the server.
+    """
+    from email.headerregistry import Address
+
+    local, _, domain = address.rpartition("@")
+    utf8 = not local.isascii()
+    policy = (email_policy.SMTPUTF8 if utf8 else email_policy.SMTP).clone(raise_on_defect=True)
+    head = EmailMessage(policy=policy)
+    head["To"] = Address(display_name=name, username=local, domain=domain)
+    head["Message-ID"] = message_id
+    block = head.as_bytes().removesuffix(b"\r\n\r\n")
+    check_header_block(block)
+    lines = data.partition(b"\r\n\r\n")
+    kept = [line for line in _unfolded(lines[0])
+            if not line.lower().startswith((b"to:", b"message-id:"))]
+    return b"\r\n".join([block, *kept]) + lines[1] + lines[2]
+
+
+def _unfolded(head: bytes) -> list[bytes]:
+    """The header lines of ``head``, each with its continuation lines."""
+    fields: list[bytes] = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\r\n" + line
+        else:
+            fields.append(line)
+    return fields
+
+
+def check_header_block(block: bytes) -> None:
+    """Raise :class:`ValueError` unless ``block`` is header lines only: CRLF line
+    ends, no bare CR or LF, no line over 998 octets, no blank line."""
+    for line in block.split(b"\r\n"):
+        if b"\r" in line or b"\n" in line:
+            raise ValueError("a header holds a bare line break")
+        if not line.strip():
+            raise ValueError("a blank line inside the headers")
+        if len(line) > 998:
+            raise ValueError("a header line longer than 998 octets")
 
 
 def recipient_message_id(built: bytes, address: str) -> str:

@@ -71,17 +71,15 @@ def _languages(codes) -> list[str]:
 
 
 def _parse_as_of(value: str | None) -> dt.datetime | None:
-    import datetime as dt
-
+    """``--as-of``: a moment with its offset or time zone (never read as UTC unsaid)."""
     if value is None:
         return None
+    from publisher.inputs.moments import BadMoment, read_moment
+
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 date-time; write e.g. 2018-06-15T10:00:00+02:00"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        return read_moment(value)
+    except BadMoment as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
 
 
 class _Context:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
-import json
 import os
 import re
 import time
@@ -32,8 +31,11 @@ from pathlib import Path
 
 from ..defaults import DEFAULTS
 from ..errors import Problem, PublisherError, UsageError, display_path
+from ..inputs.addresses import BadAddress, read_address
 from ..inputs.recipients import Recipient, read_recipients, recipients_file
 from ..mail import for_recipient, recipient_message_id
+from ..sending.ledger import Ledger, State, ledger_name, read_ledger
+from ..sending.smtp import Refused, ServerTrouble, Smtp, Temporary
 
 KINDS = ("release", "kit", "newsletter")
 
@@ -88,10 +90,13 @@ STATUSES = {
     "earlier": "has an earlier version",
     "held": "held until the embargo lifts",
     "missing": "no version in their language",
+    "unknown": "may have been sent",
+    "check": "held until their ledger line is checked",
     "refused": "refused by the server",
     "failed": "failed",
+    "stopped": "not sent (the batch stopped)",
 }
-FAILED = ("refused", "failed")
+FAILED = ("refused", "failed", "unknown", "stopped")
 
 
 @dataclass
@@ -117,15 +122,26 @@ class SendReport:
 # --- who gets what ----------------------------------------------------------------------
 
 
-def plan(mailing: Mailing, recipients: list[Recipient], ledger: dict[str, dict], *,
+def edition_for(mailing: Mailing, langs: tuple[str, ...]) -> Edition | None:
+    """The edition a person who reads ``langs`` (in order) gets: for each of their
+    languages, that one, else one of the same language (``fr_CA`` reads ``fr``,
+    ``pt`` reads ``pt_BR``); failing all, the site's language."""
+    for lang in langs:
+        if lang in mailing.editions:
+            return mailing.editions[lang]
+        base = lang.split("_")[0]
+        near = sorted(code for code in mailing.editions if code.split("_")[0] == base)
+        if near:
+            return mailing.editions[base if base in near else near[0]]
+    return mailing.editions.get(mailing.default_lang)
+
+
+def plan(mailing: Mailing, recipients: list[Recipient], ledger: State, *,
          resend: bool = False) -> list[Delivery]:
     """One delivery per recipient: "send", or why not (already sent, held…)."""
     out = []
     for person in recipients:
-        edition = next((mailing.editions[lang] for lang in person.langs
-                        if lang in mailing.editions), None)
-        if edition is None:
-            edition = mailing.editions.get(mailing.default_lang)
+        edition = edition_for(mailing, person.langs)
         if edition is None:
             wanted = ", ".join(person.langs or (mailing.default_lang,))
             out.append(Delivery(person, "missing", detail=f"reads {wanted}; made in "
@@ -135,215 +151,24 @@ def plan(mailing: Mailing, recipients: list[Recipient], ledger: dict[str, dict],
             out.append(Delivery(person, "held", edition,
                                 f"not embargo_ok; embargo until {mailing.embargo.isoformat()}"))
             continue
-        past = ledger.get(person.email.lower(), {})
+        past = ledger.of(person.email)
         message_id = recipient_message_id(edition.data, person.email)
-        if edition.sha256 in past.get("sent", {}):
-            out.append(Delivery(person, "already", edition,
-                                f"on {past['sent'][edition.sha256]}", message_id))
-        elif past.get("sent") and not resend:
-            when = max(past["sent"].values())
+        if past.damaged is not None and not resend:
+            out.append(Delivery(person, "check", edition, f"line {past.damaged} of the ledger "
+                                "about them is damaged; --resend sends anyway", message_id))
+        elif edition.sha256 in past.sent:
+            out.append(Delivery(person, "already", edition, f"on {past.sent[edition.sha256]}",
+                                message_id))
+        elif past.sent and not resend:
+            when = max(past.sent.values())
             out.append(Delivery(person, "earlier", edition,
                                 f"sent on {when}; --resend sends this version", message_id))
         else:
-            resumed = (past.get("last", {}).get("result") == "sending"
-                       and past["last"].get("sha256") == edition.sha256)
+            resumed = (past.last.get("result") in ("sending", "unknown")
+                       and past.last.get("sha256") == edition.sha256)
             out.append(Delivery(person, "send", edition,
                                 "resumed after an interruption" if resumed else "", message_id))
     return out
-
-
-# --- the ledger ---------------------------------------------------------------------------
-
-
-class Ledger:
-    """``build/sent/<kind>-<name>.jsonl``: one JSON object per line, appended and
-    flushed to disk; only one send of the same thing at a time."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.handle = None
-
-    def __enter__(self) -> Ledger:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+b")  # noqa: SIM115 (held until __exit__)
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            raise PublisherError(Problem(str(self.path.name), None, "another publisher send "
-                                         "of the same thing is running; wait for it to "
-                                         "finish")) from None
-        self.handle.seek(0, os.SEEK_END)
-        if self.handle.tell():  # a line torn by a kill gets its end, so the next is whole
-            self.handle.seek(-1, os.SEEK_END)
-            if self.handle.read(1) != b"\n":
-                self.handle.write(b"\n")
-                self._sync()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.handle is not None:
-            self.handle.close()
-
-    def state(self) -> dict[str, dict]:
-        """By recipient address (lower case): ``sent`` {sha256: time} and the ``last``
-        record."""
-        return ledger_state(self.path)
-
-    def append(self, **record) -> None:
-        record["time"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-        self.handle.write(line.encode("utf-8"))
-        self._sync()
-
-    def _sync(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-
-def ledger_state(path: Path) -> dict[str, dict]:
-    state: dict[str, dict] = {}
-    try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        return state
-    for raw in lines:
-        try:
-            record = json.loads(raw)
-            address = record["recipient"].lower()
-        except (ValueError, KeyError, AttributeError, TypeError):
-            continue  # a line torn by a kill: its message is "sending" on the line before
-        entry = state.setdefault(address, {"sent": {}})
-        entry["last"] = record
-        if record.get("result") == "sent":
-            entry["sent"].setdefault(record.get("sha256", ""), record.get("time", ""))
-    return state
-
-
-# --- the mail server ------------------------------------------------------------------------
-
-
-class Temporary(Exception):
-    """The server said "not now" (4xx), or the connection dropped."""
-
-
-class Refused(Exception):
-    """The server will not take this message (5xx)."""
-
-
-class Smtp:
-    """One connection to the server in site.yaml's ``smtp``, opened when the first
-    message goes."""
-
-    def __init__(self, settings: dict, password: str | None, where: Problem, timeout=30.0):
-        self.settings = settings
-        self.password = password
-        self.where = where  # file and line of site.yaml's smtp, for messages
-        self.timeout = timeout
-        self.client = None
-
-    @property
-    def host(self) -> str:
-        security = self.settings.get("security", "starttls")
-        port = self.settings.get("port") or DEFAULTS["smtp_ports"][security]
-        return f"{self.settings['host']}:{port}"
-
-    def stop(self, message: str) -> PublisherError:
-        return PublisherError(Problem(self.where.file, self.where.line,
-                                      f"{self.host}: {message}"))
-
-    def open(self) -> None:
-        import smtplib
-        import socket
-        import ssl
-
-        security = self.settings.get("security", "starttls")
-        port = self.settings.get("port") or DEFAULTS["smtp_ports"][security]
-        host = self.settings["host"]
-        context = ssl.create_default_context()  # the system's CAs, or SSL_CERT_FILE
-        try:
-            self.client = self._connect(security, host, port, context)
-        except ssl.SSLCertVerificationError as exc:
-            raise self.stop(f"its certificate cannot be trusted ({exc.verify_message}); "
-                            "check smtp.host, or give the CA in SSL_CERT_FILE") from None
-        except smtplib.SMTPAuthenticationError as exc:
-            raise self.stop(f"the server refused the login of '{self.settings.get('user')}' "
-                            f"({exc.smtp_code} {_said(exc.smtp_error)}); check the password "
-                            f"in ${self.settings.get('password_env')}; nothing was sent"
-                            ) from None
-        except (smtplib.SMTPException, ssl.SSLError) as exc:
-            raise self.stop(f"the server broke off ({exc}); nothing was sent") from None
-        except (socket.gaierror, ConnectionRefusedError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            raise self.stop(f"cannot reach the mail server ({reason}); check smtp.host and "
-                            "smtp.port, and that this machine may connect to it; nothing "
-                            "was sent") from None
-
-    def _connect(self, security: str, host: str, port: int, context):
-        import smtplib
-
-        if security == "tls":
-            client = smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=context)
-        else:
-            client = smtplib.SMTP(host, port, timeout=self.timeout)
-        try:
-            client.ehlo()
-            if security == "starttls":
-                if not client.has_extn("starttls"):
-                    raise self.stop("the server does not offer STARTTLS; set smtp.security "
-                                    "to tls (port 465) or ask for a server that does")
-                client.starttls(context=context)
-                client.ehlo()
-            user = self.settings.get("user")
-            if user:
-                client.login(user, self.password or "")
-        except BaseException:
-            client.close()
-            raise
-        return client
-
-    def send(self, sender: str, address: str, data: bytes) -> None:
-        """One message to one address; Temporary or Refused when it does not go."""
-        import smtplib
-
-        if self.client is None:
-            self.open()
-        options = [] if address.isascii() else ["SMTPUTF8"]
-        try:
-            self.client.sendmail(sender, [address], data, mail_options=options)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, said = next(iter(exc.recipients.values()))
-            raise (Temporary if 400 <= code < 500 else Refused)(f"{code} {_said(said)}") \
-                from None
-        except smtplib.SMTPSenderRefused as exc:
-            if 400 <= exc.smtp_code < 500:
-                raise Temporary(f"{exc.smtp_code} {_said(exc.smtp_error)}") from None
-            raise self.stop(f"the server refuses the sender {sender} ({exc.smtp_code} "
-                            f"{_said(exc.smtp_error)}); check email.from") from None
-        except smtplib.SMTPResponseException as exc:
-            raise (Temporary if 400 <= exc.smtp_code < 500 else Refused)(
-                f"{exc.smtp_code} {_said(exc.smtp_error)}") from None
-        except smtplib.SMTPNotSupportedError:
-            raise Refused("the server takes no address with non-ASCII characters") from None
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self.client = None
-            raise Temporary(f"the connection dropped ({exc or type(exc).__name__})") from None
-
-    def close(self) -> None:
-        if self.client is not None:
-            try:
-                self.client.quit()
-            except Exception:  # a server that went away: nothing left to close
-                pass
-            self.client = None
-
-
-def _said(text) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return " ".join(str(text).split())
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -354,31 +179,50 @@ OnDelivery = Callable[[Delivery, int, int], None]  # (delivery, done, to send)
 
 def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: str,
             per_minute: float, retries: int, backoff: float, mailing: Mailing,
+            batch_seconds: float = float(DEFAULTS["smtp_batch_seconds"]),
             on_delivery: OnDelivery | None = None, clock=time.monotonic,
-            sleep=time.sleep) -> None:
-    """Send each delivery marked "send", recording it in ``ledger``; set its status."""
+            sleep=time.sleep) -> ServerTrouble | None:
+    """Send each delivery marked "send", recording it in ``ledger``; set its status.
+
+    Returns why the batch stopped early, if it did: the server became unusable
+    (the message it was given then is "unknown", the rest "stopped"), or the
+    batch took longer than ``batch_seconds``.
+    """
     todo = [d for d in deliveries if d.status == "send"]
     interval = 60.0 / per_minute
     queue: list[tuple[float, int, int]] = [(0.0, i, 0) for i in range(len(todo))]
     heapq.heapify(queue)
     last = None
     done = 0
+    ends = clock() + batch_seconds
+    trouble = None
     while queue:
         due, index, attempt = heapq.heappop(queue)
         delivery = todo[index]
         now = clock()
         wait = max(due - now, (last + interval - now) if last is not None else 0.0)
+        if now + wait >= ends:
+            trouble = ServerTrouble(f"the batch took longer than {batch_seconds:g} s "
+                                    "(smtp.batch_seconds)")
+            heapq.heappush(queue, (due, index, attempt))
+            break
         if wait > 0:
             sleep(wait)
         person, edition = delivery.recipient, delivery.edition
         record = {"recipient": person.email, "lang": edition.lang,
                   "message_id": delivery.message_id, "sha256": edition.sha256,
                   "kind": mailing.kind, "name": mailing.name}
-        data = for_recipient(edition.data, person.name, person.email, delivery.message_id)
+        try:
+            data = for_recipient(edition.data, person.name, person.envelope,
+                                 delivery.message_id)
+        except ValueError as exc:  # read_recipients refuses such names first
+            delivery.status, delivery.detail = "failed", f"cannot be addressed ({exc})"
+            continue
         ledger.append(**record, result="sending", attempt=attempt + 1)
         last = clock()
         try:
-            transport.send(sender, person.email, data)
+            transport.send(sender, person.envelope, data, seconds=max(ends - last, 0.001),
+                           utf8=person.smtputf8)
         except Temporary as exc:
             if attempt < retries:
                 ledger.append(**record, result="deferred", detail=str(exc))
@@ -387,8 +231,18 @@ def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: st
             delivery.status, delivery.detail = "failed", f"{exc} (tried {attempt + 1} times)"
         except Refused as exc:
             delivery.status, delivery.detail = "refused", str(exc)
-        except PublisherError:  # the server cannot be used at all: this one is unknown
-            raise
+        except ServerTrouble as exc:
+            trouble = exc
+            if exc.maybe_sent:
+                delivery.status = "unknown"
+                delivery.detail = ("the server stopped answering after it was given the "
+                                   "message; the next send gives it again, with the same "
+                                   "Message-ID")
+                ledger.append(**record, result="unknown", detail=str(exc))
+            else:  # not given to the server: the next send tries it
+                ledger.append(**record, result="deferred", detail=str(exc))
+                heapq.heappush(queue, (due, index, attempt))
+            break
         else:
             delivery.status, delivery.detail = "sent", delivery.detail
         ledger.append(**record, result=delivery.status,
@@ -396,6 +250,9 @@ def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: st
         done += 1
         if on_delivery:
             on_delivery(delivery, done, len(todo))
+    for _due, index, _attempt in queue:  # what the batch did not reach
+        todo[index].status, todo[index].detail = "stopped", str(trouble)
+    return trouble
 
 
 def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None = None,
@@ -415,7 +272,12 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         raise UsageError(Problem("KIND", None, f"'{kind}' cannot be sent; send a release, "
                                                "a kit or a newsletter"))
     root = Path(project).resolve()
-    as_of = as_of or dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.timezone.utc)
+    as_of = as_of or now
+    if not dry_run and as_of > now + AS_OF_SLACK:
+        raise UsageError(Problem("--as-of", None, f"{as_of.isoformat()} is in the future: a "
+                                 "real send decides embargoes by the time it is sent; use "
+                                 "--dry-run to see what would go then, or send then"))
     report = SendReport(dry_run=dry_run)
     loaded = load(root)
     built = _build(loaded, kind, name, as_of, jobs, on_output)
@@ -425,6 +287,13 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                                    "problems above first"))
         return report
     mailing = _mailing(loaded, kind, name, built, as_of)
+    if mailing is None:  # a built message changed since it was written: made again
+        built = _build(loaded, kind, name, as_of, jobs, on_output)
+        mailing = _mailing(loaded, kind, name, built, as_of)
+        if mailing is None:
+            raise PublisherError(Problem(name, None, "its messages in build/ keep changing "
+                                         "while they are read; stop what writes there, then "
+                                         "send again"))
     report.mailing = mailing
     if public and mailing.embargo is not None:
         raise PublisherError(Problem(name, None, f"{kind} {name} is under embargo until "
@@ -432,13 +301,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                      "what is public; send without --public to reach "
                                      "embargo_ok recipients, or after the embargo"))
     site = loaded.site
-    settings = site.get("email") or {}
-    sender = _address(settings.get("from") or "")
-    if not sender:
-        line = loaded.site_located.line("email") if loaded.site_located else None
-        raise PublisherError(Problem(str(DEFAULTS["site_file"]), line,
-                                     "email.from is needed to send: write e.g. "
-                                     "email: {from: Press office <press@example.org>}"))
+    sender = _sender(loaded)
     from ..inputs.resources import ResourcePolicy
 
     path = recipients_file(root, str(DEFAULTS["recipients_file"]))
@@ -450,9 +313,12 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         if not recipients:
             raise UsageError(Problem(display_path(path, root), None,
                                      f"nobody is on the list '{list_name}'"))
-    ledger_path = root / str(DEFAULTS["sent_dir"]) / f"{kind}-{_safe(name)}.jsonl"
+    ledger_path = root / str(DEFAULTS["sent_dir"]) / ledger_name(kind, name)
+    shown = display_path(ledger_path, root)
     if dry_run:
-        report.deliveries = plan(mailing, recipients, ledger_state(ledger_path), resend=resend)
+        state = read_ledger(ledger_path, shown)
+        report.problems += state.problems
+        report.deliveries = plan(mailing, recipients, state, resend=resend)
         report.outbox = _outbox(root, kind, name, report.deliveries)
         return report
     smtp = site.get("smtp")
@@ -463,26 +329,56 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                      f"password in ${DEFAULTS['smtp_password_env']}), or use "
                                      "--dry-run"))
     transport = _transport(loaded, smtp)
-    with Ledger(ledger_path) as ledger:
-        report.deliveries = plan(mailing, recipients, ledger.state(), resend=resend)
+    where = _where(loaded, "smtp")
+    with Ledger(ledger_path, shown) as ledger:
+        state = ledger.state()
+        report.problems += state.problems
+        report.deliveries = plan(mailing, recipients, state, resend=resend)
         if not any(d.status == "send" for d in report.deliveries):
             return report
         try:
-            transport.open()  # a wrong password or no server: stops before the ledger
-            deliver(report.deliveries, transport, ledger, sender=sender,
-                    per_minute=float(smtp.get("per_minute", DEFAULTS["smtp_per_minute"])),
-                    retries=int(smtp.get("retries", DEFAULTS["smtp_retries"])),
-                    backoff=float(smtp.get("backoff_seconds",
-                                           DEFAULTS["smtp_backoff_seconds"])),
-                    mailing=mailing, on_delivery=on_delivery)
+            try:
+                transport.open()  # a wrong password or no server: stops before the ledger
+            except ServerTrouble as exc:
+                raise PublisherError(Problem(where.file, where.line, f"{transport.host}: "
+                                             f"{exc}; nothing was sent")) from None
+            if not transport.offers("smtputf8"):
+                for delivery in report.deliveries:
+                    if delivery.status == "send" and delivery.recipient.smtputf8:
+                        delivery.status = "refused"
+                        delivery.detail = ("the server takes no address whose part before "
+                                           "the @ is not ASCII (it does not offer SMTPUTF8)")
+            trouble = deliver(
+                report.deliveries, transport, ledger, sender=sender,
+                per_minute=float(smtp.get("per_minute", DEFAULTS["smtp_per_minute"])),
+                retries=int(smtp.get("retries", DEFAULTS["smtp_retries"])),
+                backoff=float(smtp.get("backoff_seconds", DEFAULTS["smtp_backoff_seconds"])),
+                batch_seconds=float(smtp.get("batch_seconds", DEFAULTS["smtp_batch_seconds"])),
+                mailing=mailing, on_delivery=on_delivery)
         finally:
             transport.close()
+    if trouble is not None:
+        sent, unknown = report.count("sent"), report.count("unknown")
+        left = report.count("stopped")
+        told = f"{sent} sent" + (f", {unknown} perhaps sent" if unknown else "") + \
+            f", {left} not sent"
+        report.problems.append(Problem(where.file, where.line, f"{transport.host}: {trouble}; "
+                                       f"the batch stopped ({told}); run the same command "
+                                       "again later: what was sent is skipped"))
     return report
+
+
+AS_OF_SLACK = dt.timedelta(minutes=1)  # clocks that differ a little
+
+
+def _where(loaded, key: str) -> Problem:
+    located = loaded.site_located
+    return Problem(str(DEFAULTS["site_file"]), located.line(key) if located else None, "")
 
 
 def _transport(loaded, smtp: dict) -> Smtp:
     located = loaded.site_located
-    where = Problem(str(DEFAULTS["site_file"]), located.line("smtp") if located else None, "")
+    where = _where(loaded, "smtp")
     variable = smtp.get("password_env") or DEFAULTS["smtp_password_env"]
     password = os.environ.get(variable)
     if smtp.get("user") and not password:
@@ -495,17 +391,21 @@ def _transport(loaded, smtp: dict) -> Smtp:
         raise PublisherError(Problem(where.file, located.line("smtp", "security") if located
                                      else None, "a password is never sent unencrypted: use "
                                      "security: starttls or tls with this server"))
-    return Smtp(smtp, password, where)
+    return Smtp(smtp, password)
 
 
-def _address(text: str) -> str:
+def _sender(loaded) -> str:
+    """The envelope sender: email.from's address."""
     from email.utils import parseaddr
 
-    return parseaddr(text)[1]
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "unnamed"
+    written = (loaded.site.get("email") or {}).get("from") or ""
+    try:
+        return read_address(parseaddr(written)[1]).envelope
+    except BadAddress:
+        where = _where(loaded, "email")
+        raise PublisherError(Problem(where.file, where.line, "email.from is needed to send: "
+                                     "write e.g. email: {from: Press office "
+                                     "<press@example.org>}")) from None
 
 
 def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
@@ -529,18 +429,29 @@ def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
     return build(root, [r.path for r in index[name].values()], **common)
 
 
-def _mailing(loaded, kind: str, name: str, built, as_of: dt.datetime) -> Mailing:
+def _mailing(loaded, kind: str, name: str, built, as_of: dt.datetime) -> Mailing | None:
+    """What is sent, from the messages the build wrote; None when one of them is
+    not the file the build recorded (changed in place since): it is made again."""
     from ..bundle import kit_release_ids, release_index
     from ..load import LANG_SUFFIX
 
     editions = {}
+    changed = []
     for output in built.outputs:
         if output.path.suffix != ".eml":
             continue
         found = LANG_SUFFIX.match(output.path.stem)
         if found:
-            editions[found["lang"]] = Edition(found["lang"], output.path,
-                                              output.path.read_bytes())
+            edition = Edition(found["lang"], output.path, output.path.read_bytes())
+            if edition.sha256 != output.sha256:
+                changed.append(output.path)
+            editions[found["lang"]] = edition
+    if changed:
+        from ..write import Manifest
+
+        build_dir = loaded.root / str(DEFAULTS["build_dir"])
+        Manifest(build_dir).forget(display_path(path, build_dir) for path in changed)
+        return None
     index = release_index(loaded)
     if kind == "release":
         ids = [name]
@@ -560,7 +471,7 @@ def _outbox(root: Path, kind: str, name: str, deliveries: list[Delivery]) -> Pat
     dry run's."""
     from ..write import write
 
-    folder = root / str(DEFAULTS["outbox_dir"]) / f"{kind}-{_safe(name)}"
+    folder = root / str(DEFAULTS["outbox_dir"]) / ledger_name(kind, name).removesuffix(".jsonl")
     if folder.is_dir():
         for old in folder.glob("*.eml"):
             old.unlink()
@@ -570,11 +481,15 @@ def _outbox(root: Path, kind: str, name: str, deliveries: list[Delivery]) -> Pat
             continue
         number += 1
         person = delivery.recipient
-        data = for_recipient(delivery.edition.data, person.name, person.email,
+        data = for_recipient(delivery.edition.data, person.name, person.envelope,
                              delivery.message_id)
-        write(folder / f"{number:03d}-{_safe(person.email)}.eml", data)
+        write(folder / f"{number:03d}-{_file_part(person.email)}.eml", data)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:80] or "unnamed"
 
 
 # --- what is said -----------------------------------------------------------------------------

@@ -166,7 +166,9 @@ class ResourcePolicy:
         """The bytes of ``path``, after :meth:`check_path`."""
         resolved = self.check_path(path, kind, shown)
         with open(resolved, "rb") as handle:
-            return handle.read(self.size_limit(kind) + 1)
+            # no more than the file holds (a read of the whole limit would reserve it)
+            size = os.fstat(handle.fileno()).st_size
+            return handle.read(min(size, self.size_limit(kind)) + 1)
 
     def size_limit(self, kind: str) -> int:
         """The most bytes a file of ``kind`` may have."""

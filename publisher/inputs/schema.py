@@ -82,20 +82,18 @@ def date(value, located, path):
 
 
 def datetime_with_offset(value, located, path):
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        raise Invalid("an embargo needs a time and an offset, e.g. 2018-06-15T10:00:00+02:00")
-    if not isinstance(value, dt.datetime):
-        try:
-            value = dt.datetime.fromisoformat(str(value))
-            if value.year < FIRST_YEAR:
-                raise ValueError
-        except ValueError:
-            raise Invalid(
-                f"{value!r} is not an ISO 8601 date-time; write e.g. 2018-06-15T10:00:00+02:00"
-            ) from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid("the date-time has no UTC offset; add one, e.g. 2018-06-15T10:00:00+02:00")
-    return value
+    """An embargo: ISO 8601 with its offset, or a date and time with a time zone
+    (see :mod:`publisher.inputs.moments`)."""
+    from .moments import BadMoment, read_moment
+
+    if isinstance(value, dt.datetime):
+        value = value.isoformat()
+    if isinstance(value, (bool, list, dict)) or value is None:
+        raise Invalid("expected a date and time, e.g. 2018-06-15T10:00:00+02:00")
+    try:
+        return read_moment(str(value))
+    except BadMoment as exc:
+        raise Invalid(str(exc)) from None
 
 
 def language(value, located, path):
@@ -230,10 +228,29 @@ def positive(value, located, path):
     return value
 
 
+def up_to(most: float):
+    """A number above 0 and at most ``most`` (a wait or a rate: never infinite)."""
+    def check(value, located, path):
+        value = positive(value, located, path)
+        if not value <= most:  # also refuses .nan
+            raise Invalid(f"expected a number above 0 and at most {most:g}")
+        return value
+    return check
+
+
 def whole(value, located, path):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise Invalid("expected a whole number, 0 or more")
     return value
+
+
+def whole_up_to(most: int):
+    def check(value, located, path):
+        value = whole(value, located, path)
+        if value > most:
+            raise Invalid(f"expected a whole number from 0 to {most}")
+        return value
+    return check
 
 
 def country(value, located, path):
@@ -523,12 +540,21 @@ SITE_FIELDS = [
         Field("password_env", env_name, "The environment variable holding the password "
                                         "(never the password itself).",
               default=DEFAULTS["smtp_password_env"]),
-        Field("per_minute", positive, "At most this many messages a minute.",
+        Field("per_minute", up_to(100_000), "At most this many messages a minute.",
               default=DEFAULTS["smtp_per_minute"]),
-        Field("retries", whole, "Tries again after a temporary refusal (4xx).",
+        Field("retries", whole_up_to(20), "Tries again after a temporary refusal (4xx).",
               default=DEFAULTS["smtp_retries"]),
-        Field("backoff_seconds", positive, "Wait before the first retry; doubled each time.",
+        Field("backoff_seconds", up_to(3600), "Wait before the first retry; doubled each time.",
               default=DEFAULTS["smtp_backoff_seconds"]),
+        Field("timeout_seconds", up_to(3600), "How long the server may take over one answer.",
+              default=DEFAULTS["smtp_timeout_seconds"]),
+        Field("connect_seconds", up_to(3600), "How long from connecting to being logged in.",
+              default=DEFAULTS["smtp_connect_seconds"]),
+        Field("message_seconds", up_to(3600), "How long one message may take to go.",
+              default=DEFAULTS["smtp_message_seconds"]),
+        Field("batch_seconds", up_to(7 * 86400), "How long one send may take in all; what "
+                                                 "is left then is sent by the next.",
+              default=DEFAULTS["smtp_batch_seconds"]),
     ], "smtp"), "The mail server publisher send uses."),
 ]
 
@@ -560,7 +586,8 @@ FRONT_MATTER_FIELDS = [
     Field("contacts", list_of(contact_ref, "contacts"), "Contact ids or inline contacts.",
           default=[]),
     Field("tags", text_list, "Keywords, also written to the PDF metadata.", default=[]),
-    Field("embargo", datetime_with_offset, "Not to be published before (with UTC offset)."),
+    Field("embargo", datetime_with_offset, "Not to be published before: with its UTC "
+                                           "offset, or a time zone (Europe/Paris)."),
     Field("figures", list_of(figure, "figures"), "Key figures: {label, value, unit}.",
           default=[]),
     Field("layout", text, "Layout directory under layouts/.", default=DEFAULTS["layout"]),

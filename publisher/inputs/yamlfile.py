@@ -44,51 +44,58 @@ class Located:
                        severity=severity)
 
 
-class _TooLarge(Exception):
+class _Refused(Exception):
     def __init__(self, message: str, node):
         self.message, self.node = message, node
 
 
 def _walk(node, path, marks, problems, file, line_offset, budget, depth=0, aliased=False):
     """Record where each key path starts (a mapping entry at its key's line) and
-    every duplicate key; refuse documents that expand past ``budget``."""
+    every duplicate key; refuse documents that expand past ``budget``.  What an
+    alias repeats is counted but not recorded: its lines are the anchor's."""
     budget["nodes"] -= 1
     if aliased:
-        pass  # inside a value an alias repeats: that alias was counted once
+        budget["expanded"] -= 1  # inside a value an alias repeats: that alias was counted once
     elif id(node) in budget["seen"]:  # met before: an alias (*name) refers to it
         aliased = True
         budget["aliases"] -= 1
         if budget["aliases"] < 0:
-            raise _TooLarge(f"has more than {budget['alias_limit']} aliases (*name); write the "
+            raise _Refused(f"has more than {budget['alias_limit']} aliases (*name); write the "
                             "values out or raise 'limits: {yaml_aliases: …}' in site.yaml",
                             node)
     else:
         budget["seen"].add(id(node))
-    if budget["nodes"] < 0:
-        raise _TooLarge(f"expands to more than {budget['limit']} values (aliases?); make it "
+    if budget["nodes"] < 0 or budget["expanded"] < 0:
+        raise _Refused(f"expands to more than {budget['limit']} values (aliases?); make it "
                         "smaller or raise 'limits: {yaml_nodes: …}' in site.yaml", node)
     if depth > 50:
-        raise _TooLarge("is nested more than 50 levels deep (or an alias refers to itself)",
+        raise _Refused("is nested more than 50 levels deep (or an alias refers to itself)",
                         node)
-    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if not aliased:
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":int", ":float")) \
             and len(node.value) > 40:
-        raise _TooLarge(f"number has {len(node.value)} characters; a figure has at most 30 "
+        raise _Refused(f"number has {len(node.value)} characters; a figure has at most 30 "
                         "digits", node)
     if isinstance(node, yaml.MappingNode):
         seen: dict = {}
         for key_node, value_node in node.value:
-            key = key_node.value
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):  # ? [a, b]: a list as a key
+                raise _Refused("has a list or a mapping as a key; a key is a word, such as "
+                                "title:", key_node)
+            key = key_node.value
             if isinstance(key, str) and key in seen:
-                problems.append(Problem(
-                    file, line + line_offset,
-                    f"'{key}' is given twice (first at line {seen[key] + line_offset}); "
-                    "keep one", col=key_node.start_mark.column + 1))
+                if not aliased:  # said once, at the anchor, not at each alias
+                    problems.append(Problem(
+                        file, line + line_offset,
+                        f"'{key}' is given twice (first at line {seen[key] + line_offset}); "
+                        "keep one", col=key_node.start_mark.column + 1))
                 continue
             seen.setdefault(key, line)
             child = path + (key,)
-            marks[child] = (line, key_node.start_mark.column + 1)
+            if not aliased:
+                marks[child] = (line, key_node.start_mark.column + 1)
             _walk(value_node, child, marks, problems, file, line_offset, budget, depth + 1,
                   aliased)
     elif isinstance(node, yaml.SequenceNode):
@@ -111,12 +118,14 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def parse_yaml(text: str, file: str, line_offset: int = 0,
-               limits: dict | None = None) -> Located:
+               limits: dict | None = None, document_nodes: int | None = None) -> Located:
     """Parse ``text`` with PyYAML's safe loader.
 
     Raises :class:`YamlSyntaxError` (holding a :class:`~publisher.errors.Problem`)
     for a document that cannot be read; no PyYAML exception leaks.  A key
-    given twice is an error kept in ``Located.problems``.
+    given twice is an error kept in ``Located.problems``.  The document may hold
+    ``document_nodes`` values of its own (default: the ``yaml_nodes`` limit);
+    what its aliases repeat is bounded by ``yaml_nodes`` either way.
     """
     from ..defaults import DEFAULTS
 
@@ -129,12 +138,13 @@ def parse_yaml(text: str, file: str, line_offset: int = 0,
             return Located({}, file, {(): (1, 1)}, line_offset)
         marks: dict = {}
         problems: list[Problem] = []
-        budget = {"nodes": int(limits["yaml_nodes"]), "limit": int(limits["yaml_nodes"]),
+        most = int(limits["yaml_nodes"])
+        budget = {"nodes": document_nodes or most, "expanded": most, "limit": most,
                   "aliases": int(limits["yaml_aliases"]),
                   "alias_limit": int(limits["yaml_aliases"]), "seen": set()}
         _walk(node, (), marks, problems, file, line_offset, budget)
         data = loader.construct_document(node)
-    except _TooLarge as exc:
+    except _Refused as exc:
         mark = exc.node.start_mark
         raise YamlSyntaxError(Problem(file, mark.line + 1 + line_offset,
                                       f"this YAML {exc.message}", col=mark.column + 1)) from None
