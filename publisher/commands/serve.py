@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict, deque
@@ -26,6 +27,8 @@ from pathlib import Path
 
 from ..defaults import DEFAULTS
 from ..errors import Problem
+
+log = logging.getLogger("publisher")
 
 PAGES = Path(__file__).with_name("serve_pages")
 KIND_FOLDERS = {"releases": "release", "kits": "kit", "newsletters": "newsletter"}
@@ -177,6 +180,9 @@ def _manifest(root: Path) -> dict[str, Output]:
 
 
 def _embargoes(root: Path) -> dict[str, dt.datetime]:
+    """When each release (by id) and each kit (by slug: its latest release's) may be
+    published; none for what is public."""
+    from ..bundle import kit_release_ids, release_index
     from ..load import load
 
     try:
@@ -188,6 +194,13 @@ def _embargoes(root: Path) -> dict[str, dt.datetime]:
         moment = release.meta.get("embargo")
         if isinstance(moment, dt.datetime):
             found[release.id] = max(moment, found.get(release.id, moment))
+    index = release_index(project)
+    for kit in project.kits:
+        if kit.problems:
+            continue
+        moments = [found[rid] for rid in kit_release_ids(kit, index)[0] if rid in found]
+        if moments:
+            found[f"kit:{kit.slug}"] = max(moments)
     return found
 
 
@@ -248,8 +261,96 @@ def pdf_facts(path: Path) -> tuple[str, list[tuple[int, int]]]:
 # --- the web application ------------------------------------------------------------------
 
 
-def application(state: State):
-    """The Starlette application that shows ``state``."""
+# what the server's own pages may load: their script, style and images, nothing else
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+               "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; "
+               "frame-ancestors 'none'")
+# an e-mail edition shown as a mail client would: its inline styles and images, no script
+MAIL_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+FILE_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def host_names(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The ``Host`` values the server answers to when it listens on ``host``: that
+    address, this machine's names when it is every address, and ``extra``.  Any
+    other is refused, so that a web page elsewhere cannot read the outputs through
+    a name that points here (DNS rebinding)."""
+    import socket
+
+    names = {host.lower().strip("[]"), *(name.lower() for name in extra)}
+    if host in LOOPBACK or host.startswith("127."):
+        names.update(LOOPBACK)
+    if host in ("0.0.0.0", "::", ""):
+        names.update(LOOPBACK)
+        for name in {socket.gethostname(), socket.getfqdn()}:
+            names.add(name.lower())
+            try:
+                names.update(info[4][0] for info in socket.getaddrinfo(name, None))
+            except OSError:
+                pass
+    return frozenset(names)
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def _host_of(header: str) -> str:
+    """The name in a Host header, without its port ("[::1]:8000" → "::1")."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else ""
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class Guard:
+    """ASGI middleware: a request for another host is refused (403), and every
+    answer says what a browser may do with it (Content-Security-Policy, nosniff)."""
+
+    def __init__(self, app, hosts: frozenset[str]):
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = _host_of(headers.get(b"host", b"").decode("latin-1"))
+        if host not in self.hosts:
+            body = b"This server answers only for the addresses it listens on.\n"
+            await send({"type": "http.response.start", "status": 403, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()), *_SAFETY(PAGE_POLICY)]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        path = scope.get("path", "")
+        policy = MAIL_POLICY if path.startswith("/email/") or (
+            path.startswith("/file/") and path.endswith(".html")) else \
+            FILE_POLICY if path.startswith("/file/") else PAGE_POLICY
+
+        async def guarded(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []),
+                                                 *_SAFETY(policy)])
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+
+def _SAFETY(policy: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-security-policy", policy.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer")]
+
+
+def application(state: State, hosts: frozenset[str] = frozenset(LOOPBACK),
+                withhold: bool = False):
+    """The Starlette application that shows ``state``, to requests for ``hosts``;
+    with ``withhold``, nothing under embargo is shown or served."""
+    from urllib.parse import quote
+
     from jinja2 import Environment, FileSystemLoader, select_autoescape
     from starlette.applications import Starlette
     from starlette.responses import HTMLResponse, Response, StreamingResponse
@@ -259,6 +360,7 @@ def application(state: State):
 
     templates = Environment(loader=FileSystemLoader(str(PAGES)),
                             autoescape=select_autoescape(default=True, default_for_string=True))
+    templates.filters["url"] = lambda path: quote(str(path), safe="/")
     assets = {name: (PAGES / name).read_bytes() for name in ("serve.css", "serve.js")}
     types = {"css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8"}
     pictures = Pictures()
@@ -266,10 +368,13 @@ def application(state: State):
     no_store = {"Cache-Control": "no-store"}
 
     def file_of(relative: str) -> Path | None:
-        """The built file ``relative`` names, if it is an output of the build."""
+        """The built file ``relative`` names, if it is an output of the build (and
+        may be shown)."""
         with state.lock:
-            known = relative in state.outputs
-        if not known:
+            output = state.outputs.get(relative)
+        if output is None:
+            return None
+        if withhold and status(output, dt.datetime.now(dt.timezone.utc))[0] == "embargo":
             return None
         path = (build_dir / relative).resolve()
         if not path.is_relative_to(build_dir) or not path.is_file():
@@ -286,7 +391,9 @@ def application(state: State):
 
     def status(output: Output, now: dt.datetime) -> tuple[str, str]:
         with state.lock:
-            lifts = state.embargoes.get(output.group) if output.folder == "releases" else None
+            lifts = state.embargoes.get(output.group if output.folder == "releases" else
+                                        f"kit:{output.group}" if output.folder == "kits"
+                                        else "")
             # what failed is named by its source: a release's file, a kit's definition
             stems = {Path(name).name.rsplit(".", 1)[0] for name in state.failed}
             failed = output.stem in stems or (output.folder != "releases"
@@ -294,7 +401,10 @@ def application(state: State):
         if failed:
             return "failed", "the last build failed; these are the last good pages"
         if lifts and lifts > now:
-            return "embargo", f"under embargo until {lifts.isoformat()}"
+            note = f"under embargo until {lifts.isoformat()}"
+            if withhold:
+                note += "; not shown on this network (serve --public-ok shows it)"
+            return "embargo", note
         return "built", ""
 
     def groups() -> list[dict]:
@@ -313,9 +423,12 @@ def application(state: State):
                 versions = []
                 for pdf in sorted(pdfs, key=lambda o: o.lang):
                     state_name, note = status(pdf, now)
+                    if withhold and state_name == "embargo":
+                        continue  # not even its name, on a network
                     versions.append({"output": pdf, "status": state_name, "note": note,
                                      "eml": f"{folder}/{pdf.stem}.eml" in paths})
-                items.append({"group": group, "versions": versions})
+                if versions:
+                    items.append({"group": group, "versions": versions})
             shown.append({"kind": kind, "folder": folder, "items": items})
         return shown
 
@@ -350,6 +463,9 @@ def application(state: State):
 
     async def picture(request):
         sha, page = request.path_params["sha"], request.path_params["page"]
+        if not page.isdigit() or len(page) > 5:  # a page number, not a 5000-digit one
+            return Response("not found", status_code=404)
+        page = int(page)
         try:
             wanted = int(request.query_params.get("w", "800"))
         except ValueError:
@@ -375,7 +491,7 @@ def application(state: State):
         kind = media.get(relative.rsplit(".", 1)[-1], "application/octet-stream")
         headers = dict(no_store)
         if kind in ("application/pdf", "message/rfc822"):
-            headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+            headers["Content-Disposition"] = _attachment(path.name)
         return Response(path.read_bytes(), media_type=kind, headers=headers)
 
     async def email(request):
@@ -433,13 +549,22 @@ def application(state: State):
     routes = [
         Route("/", index),
         Route("/output/{path:path}", output_page),
-        Route("/page/{sha:str}/{page:int}.png", picture),
+        Route("/page/{sha:str}/{page:str}.png", picture),
         Route("/file/{path:path}", download),
         Route("/email/{path:path}", email),
         Route("/assets/{name:str}", asset),
         Route("/events", events),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found})
+    return Guard(Starlette(routes=routes, exception_handlers={404: not_found}), hosts)
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition for ``name`` (RFC 6266: an ASCII fallback, then UTF-8)."""
+    from urllib.parse import quote
+
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                       for c in name)
+    return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{quote(name, safe="")}'
 
 
 def _missing(templates, values: dict):
@@ -449,14 +574,70 @@ def _missing(templates, values: dict):
     return HTMLResponse(page, status_code=404, headers={"Cache-Control": "no-store"})
 
 
+# --- the connections -----------------------------------------------------------------------
+
+REQUEST_SECONDS = 10.0  # from connecting (or the last answer) to a whole request
+IDLE_CONNECTIONS = 64  # connections without a request in progress; the oldest go first
+
+
+def guarded_protocol():
+    """uvicorn's HTTP/1.1 protocol, bounded: a connection must send a whole request
+    within :data:`REQUEST_SECONDS`, and no more than :data:`IDLE_CONNECTIONS` wait
+    without one (a thousand half-sent requests cannot hold the server's files)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Guarded(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm()
+            idle = sorted((other for other in self.connections
+                           if isinstance(other, Guarded) and other is not self
+                           and not other._busy()), key=lambda other: other._since)
+            for other in idle[:max(0, len(idle) + 1 - IDLE_CONNECTIONS)]:
+                other.transport.close()
+
+        def _arm(self) -> None:
+            self._since = self.loop.time()
+            self._timer = self.loop.call_later(REQUEST_SECONDS, self._too_slow)
+
+        def _busy(self) -> bool:
+            return self.cycle is not None and not self.cycle.response_complete
+
+        def _too_slow(self) -> None:
+            if not self._busy() and not self.transport.is_closing():
+                self.transport.close()
+
+        def handle_events(self):
+            super().handle_events()
+            if self._busy():
+                self._timer.cancel()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            self._timer.cancel()
+            self._arm()
+
+        def connection_lost(self, exc):
+            self._timer.cancel()
+            super().connection_lost(exc)
+
+    return Guarded
+
+
 # --- the process -----------------------------------------------------------------------------
 
 
-def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 8000,
-          open_browser: bool = False, as_of=None, jobs: int = 1,
-          on_ready=None, on_build=None) -> None:
+def serve(project: Path | str = ".", *, host: str = str(DEFAULTS["serve_host"]),
+          port: int = int(DEFAULTS["serve_port"]), open_browser: bool = False, as_of=None,
+          jobs: int = 1, on_ready=None, on_build=None, public_ok: bool = False,
+          allow_hosts: tuple[str, ...] = ()) -> None:
     """Build, serve the outputs on ``host``:``port`` and rebuild on every change,
-    until interrupted (Ctrl-C)."""
+    until interrupted (Ctrl-C).
+
+    Beyond this machine (``host`` not a loopback address) a warning is logged
+    and, unless ``public_ok``, nothing under embargo is shown.  Requests must
+    name one of the server's own addresses (or ``allow_hosts``) in ``Host``.
+    """
     import socket
 
     import uvicorn
@@ -493,8 +674,15 @@ def serve(project: Path | str = ".", *, host: str = "127.0.0.1", port: int = 800
 
         raise UsageError(Problem(f"{host}:{port}", None, f"cannot listen there ({exc.strerror});"
                                  " give another --port, or stop what uses it")) from None
-    config = uvicorn.Config(application(state), log_level="warning", lifespan="off",
-                            timeout_graceful_shutdown=1, access_log=False)
+    withhold = not is_loopback(host) and not public_ok
+    if not is_loopback(host):
+        log.warning("warning: serving on %s, beyond this machine: anyone who can reach it "
+                    "sees the outputs%s", host,
+                    " (--public-ok: those under embargo too)" if public_ok else
+                    "; those under embargo are not shown (--public-ok shows them)")
+    app = application(state, host_names(host, allow_hosts), withhold=withhold)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", http=guarded_protocol(),
+                            timeout_graceful_shutdown=1, access_log=False, backlog=256)
     server = uvicorn.Server(config)
     builder = threading.Thread(target=rebuild, name="publisher-build", daemon=True)
     builder.start()
