@@ -6,6 +6,7 @@ from conftest import REPO, release_text
 from PIL import Image
 from pypdf import PdfReader
 
+from publisher.cache import Cache
 from publisher.inputs.assets import max_pixels, prepare_image
 from publisher.inputs.resources import Files, ResourcePolicy
 
@@ -42,20 +43,21 @@ def test_large_photo_is_reduced_for_screen_and_for_print(project):
     printed = project.build(path, profile="print")
     assert printed.problems == []  # 300 dpi at the page's width: no warning
     assert max_pixels(300) in _image_widths(printed.outputs[0].path)
-    prepared = sorted((project.root / "build/.cache/assets").glob("*.jpg"))
+    prepared = sorted((project.root / "build/.cache").glob("objects/*/*.jpg"))
     assert len(prepared) == 2  # one per resolution, photos as JPEG
 
 
 def test_images_are_reduced_once(tmp_path):
     photo = _photo(tmp_path / "photo.png")
-    first = prepare_image(photo, tmp_path / "cache", 1000, _files(tmp_path))
+    cache = Cache(tmp_path / "cache")
+    first = prepare_image(photo, cache, 1000, _files(tmp_path))
     stamp = first.stat().st_mtime_ns
-    again = prepare_image(photo, tmp_path / "cache", 1000, _files(tmp_path))
+    again = prepare_image(photo, cache, 1000, _files(tmp_path))
     assert again == first and again.stat().st_mtime_ns == stamp
     with Image.open(first) as reduced:
         assert reduced.size == (1000, 667)
     small = _photo(tmp_path / "small.png", 400, 300)
-    assert prepare_image(small, tmp_path / "cache", 1000, _files(tmp_path)) == small
+    assert prepare_image(small, cache, 1000, _files(tmp_path)) == small
 
 
 def test_woff2_font_is_decoded_once_and_embedded(project):
@@ -74,7 +76,7 @@ def test_woff2_font_is_decoded_once_and_embedded(project):
     path = project.write(SOURCE, release_text())
     result = project.build(path)
     assert result.problems == []
-    decoded = list((project.root / "build/.cache/assets").glob("*.ttf"))
+    decoded = list((project.root / "build/.cache").glob("objects/*/*.ttf"))
     assert len(decoded) == 1
     names = []
     for page in PdfReader(str(result.outputs[0].path)).pages:

@@ -131,7 +131,7 @@ def test_embargo_time(project):
 
 
 def test_clean_empties_the_cache_and_removes_the_outputs(project):
-    entries = len(list((project / "build/.cache").glob("*.json")))
+    entries = len(list((project / "build/.cache/actions").glob("*.json")))
     assert entries > len(EVERYTHING)  # outputs, and the parts of kits and newsletters
     outputs = len(_outputs(project)) - 1  # the manifest aside
     assert clean(project, cache_only=True) == (entries, 0)
@@ -397,12 +397,12 @@ def test_dry_run_names_what_would_be_rendered_and_writes_nothing(project, tmp_pa
 
 
 def test_a_cached_file_damaged_without_a_trace_is_not_used(project):
-    """The cache trusts a file's size and time to skip hashing it at each look; the
-    bytes are checked when used, so a damage that kept both is still caught."""
+    """An object of the cache is checked against its digest when it is used, so
+    a damage that kept its size and time is still caught."""
     output = project / "build/releases" / f"{SAMPLE_STEM}.fr.pdf"
     good = output.read_bytes()
     cache = project / "build/.cache"
-    [blob] = [p for p in cache.glob("*.0.pdf") if p.read_bytes() == good]
+    [blob] = [p for p in cache.glob("objects/*/*.pdf") if p.read_bytes() == good]
     stat = blob.stat()
     damaged = bytearray(good)
     damaged[len(damaged) // 2] ^= 0xFF

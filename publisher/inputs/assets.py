@@ -2,18 +2,21 @@
 
 - Raster images larger than the page needs are reduced once, to the profile's
   resolution (``screen_dpi``, ``print_dpi``) at the width of the page's text
-  block; photos become JPEG.  The reduced copy is named by the image's content.
+  block; photos become JPEG.  The reduced copy is an object of the cache's
+  store, found by the image's content and checked against its digest when
+  it is used again.
 - WOFF and WOFF2 fonts are decoded once to TrueType/OpenType in the cache, so
   that no render pays for decompressing them again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
+from ..cache import Cache, key_of
 from ..defaults import DEFAULTS
-from ..write import write
 from .resources import Files, RefusedResource
 
 RASTER = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
@@ -53,25 +56,24 @@ def check_image(path: Path, shown: str, megapixels: float) -> None:
         _open(path, shown, megapixels).close()
 
 
-def prepare_image(path: Path, cache_dir: Path, limit: int, files: Files,
+def prepare_image(path: Path, cache: Cache | None, limit: int, files: Files,
                   megapixels: float = DEFAULTS["limits"]["image_megapixels"],
                   shown: str | None = None) -> Path:
-    """``path``, or a reduced copy of it in ``cache_dir`` when it is wider than ``limit``.
+    """``path``, or a reduced copy of it in ``cache`` when it is wider than ``limit``.
 
     Raises :class:`RefusedResource` for a file that is not a readable image or
     that decodes to more than ``megapixels``.
     """
     if path.suffix.lower() not in RASTER:
         return path
-    digest = files.hash(path, "image")
-    for suffix in (".jpg", ".png"):
-        prepared = cache_dir / f"{digest}-{limit}{suffix}"
-        if prepared.exists():
-            return prepared
+    key = key_of("prepared image", files.hash(path, "image"), limit)
+    kept = _kept(cache, key)
+    if kept is not None:
+        return kept
     from PIL import Image
 
     with _open(path, shown or path.name, megapixels) as image:
-        if image.width <= limit:
+        if image.width <= limit or cache is None:
             return path
         height = round(image.height * limit / image.width)
         try:
@@ -82,14 +84,25 @@ def prepare_image(path: Path, cache_dir: Path, limit: int, files: Files,
                                   "it again as PNG or JPEG") from None
         buffer = io.BytesIO()
         if reduced.mode == "RGBA":
-            suffix = ".png"
+            suffix = "png"
             reduced.save(buffer, format="PNG", optimize=True)
         else:
-            suffix = ".jpg"
+            suffix = "jpg"
             reduced.save(buffer, format="JPEG", quality=88, optimize=True, progressive=False)
-    prepared = cache_dir / f"{digest}-{limit}{suffix}"
-    write(prepared, buffer.getvalue())
-    return prepared
+    return _keep(cache, key, suffix, buffer.getvalue())
+
+
+def _kept(cache: Cache | None, key: str) -> Path | None:
+    """The checked file a preparation made before, if the cache has it."""
+    entry = cache.get(key) if cache is not None else None
+    if entry is None or len(entry["files"]) != 1:
+        return None
+    return cache.path(entry, entry["files"][0]["suffix"])
+
+
+def _keep(cache: Cache, key: str, suffix: str, data: bytes) -> Path:
+    cache.put(key, {suffix: data}, {})
+    return cache.store.path(hashlib.sha256(data).hexdigest(), f".{suffix}")
 
 
 def _has_alpha(image) -> bool:
@@ -97,21 +110,20 @@ def _has_alpha(image) -> bool:
                                                   "transparency" in image.info)
 
 
-def prepare_font(path: Path, cache_dir: Path, files: Files) -> Path:
+def prepare_font(path: Path, cache: Cache, files: Files) -> Path:
     """A WOFF or WOFF2 font decoded once; other fonts as they are."""
     if path.suffix.lower() not in (".woff", ".woff2"):
         return path
-    digest = files.hash(path, "font")
-    for suffix in (".otf", ".ttf"):
-        if (cache_dir / f"{digest}{suffix}").exists():
-            return cache_dir / f"{digest}{suffix}"
+    key = key_of("prepared font", files.hash(path, "font"))
+    kept = _kept(cache, key)
+    if kept is not None:
+        return kept
     from fontTools.ttLib import TTFont
 
     font = TTFont(path)
-    prepared = cache_dir / f"{digest}{'.otf' if 'CFF ' in font else '.ttf'}"
+    suffix = "otf" if "CFF " in font else "ttf"
     font.flavor = None
     buffer = io.BytesIO()
     font.save(buffer)
     font.close()
-    write(prepared, buffer.getvalue())
-    return prepared
+    return _keep(cache, key, suffix, buffer.getvalue())
