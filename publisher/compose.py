@@ -192,6 +192,21 @@ class Layouts:
                       if (folder / name).is_dir() for path in (folder / name).rglob("*")
                       if path.is_file())
 
+    def locate(self, url: str) -> tuple[str, int] | None:
+        """The layout file and line that ask for ``url``: where it is written as is,
+        else where its file name is."""
+        from urllib.parse import unquote, urlsplit
+
+        name = unquote(urlsplit(url).path).rstrip("/").rsplit("/", 1)[-1]
+        for needle in dict.fromkeys([url, name] if len(name) >= 3 else [url]):
+            for folder in self.dirs:
+                for sheet in sorted(folder.rglob("*.css")) + sorted(folder.rglob("*.html")):
+                    lines = sheet.read_text(encoding="utf-8", errors="replace").splitlines()
+                    for number, text in enumerate(lines, 1):
+                        if needle in text:
+                            return display_path(sheet, self.root), number
+        return None
+
     def locate_css(self, snippet: str, line: int) -> Path | None:
         """The layout stylesheet (or template) whose ``line`` holds ``snippet``."""
         for folder in self.dirs:

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, object] = {
         "text_chars": 5_000,  # one front-matter value
         # a release's body
         "body_chars": 100_000, "word_chars": 300, "cell_words": 300, "footnotes": 300,
+        "url_chars": 4_000,  # one link's address (links are not words)
         "nesting": 20,  # lists in lists, quotes in quotes…
         "render_seconds": 60,  # one document's layout, after which it fails
     },

@@ -9,13 +9,15 @@ release as failed (its ``problems``), so the others still build.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .defaults import DEFAULTS
-from .errors import ConfigError, Problem, display_path
+from .errors import ConfigError, Problem, display_path, has_errors
 from .inputs import schema
 from .inputs.characters import NotText, control_problems, decode
 from .inputs.resources import RefusedResource, ResourcePolicy
@@ -89,6 +91,7 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
     site.setdefault("default_lang", None)
     files = _release_files(root, paths)
     releases = [load_release(path, root, policy) for path in files]
+    _share_embargoes(releases, root, policy, partial=paths is not None)
     _check_contact_refs(releases, contacts)
     kits_dir = root / str(DEFAULTS["kits_dir"])
     kits = [load_kit(path, root, policy) for path in sorted(kits_dir.glob("*.yaml"))]
@@ -97,7 +100,8 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
 
 def load_kit(path: Path, root: Path, policy: ResourcePolicy) -> Kit:
     """Read one kit definition; problems are recorded, never raised."""
-    kit = Kit(path=path, file=display_path(path, root), slug=path.stem)
+    kit = Kit(path=path, file=display_path(path, root),
+              slug=unicodedata.normalize("NFC", path.stem))
     kit.located = _read_yaml(path, kit.file, kit.problems, policy)
     if kit.located is None:
         return kit
@@ -215,6 +219,9 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
     """Read one release source; problems are recorded, never raised."""
     shown = display_path(path, root)
     name = path.name[:-3] if path.name.endswith(".md") else path.name
+    # ids and output names composed (NFC), as kits and links write them, whatever
+    # form the file system gives (macOS decomposes accents)
+    name = unicodedata.normalize("NFC", name)
     match = LANG_SUFFIX.match(name)
     release = Release(path=path, file=shown, id=match["stem"] if match else name, stem=name)
     if path.suffix != ".md":
@@ -267,6 +274,42 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
         release.problems.append(located.problem(
             (), "no language: add 'lang: fr' to the front matter or name the file ….fr.md"))
     return release
+
+
+def _share_embargoes(releases: list[Release], root: Path, policy: ResourcePolicy,
+                     partial: bool) -> None:
+    """An embargo binds every language version of a release: a version that gives
+    none (or an earlier one) is held until the latest, with a warning.  With only
+    some sources loaded, the other versions on disk are read for their embargo."""
+    import glob
+
+    by_id: dict[tuple[Path, str], list[Release]] = {}
+    for release in releases:
+        by_id.setdefault((release.path.parent, release.id), []).append(release)
+    for (folder, rid), versions in by_id.items():
+        siblings = list(versions)
+        if partial:
+            loaded = {release.path for release in versions}
+            siblings += [load_release(path, root, policy)
+                         for path in sorted(folder.glob(f"{glob.escape(rid)}.*.md"))
+                         if path not in loaded]
+        dated = [r for r in siblings if isinstance(r.meta.get("embargo"), dt.datetime)]
+        if not dated:
+            continue
+        binding = max(dated, key=lambda r: r.meta["embargo"])
+        latest = binding.meta["embargo"]
+        for release in versions:
+            own = release.meta.get("embargo")
+            if own == latest or release.located is None or has_errors(release.problems):
+                continue
+            what = "gives none" if own is None else f"gives an earlier one ({own.isoformat()})"
+            release.meta["embargo"] = latest
+            release.problems.append(release.located.problem(
+                ("embargo",) if own is not None else (),
+                f"the {binding.lang or 'other'} version ({binding.file}) is under embargo "
+                f"until {latest.isoformat()} and this one {what}; it is held until then too "
+                f"(write 'embargo: {latest.isoformat()}' here to say so)",
+                severity="warning"))
 
 
 def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> None:

@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,11 +74,12 @@ from .localise import (
 )
 from .pdf.subset import Originals
 from .render import Attachment, FontState, Rendered, RenderJob, RenderState, render
-from .write import TEMPORARY, Manifest, write
+from .write import Manifest, RefusedWrite, WritePolicy, sweep, write
 
 log = logging.getLogger("publisher")
 
 _FILE_URL = re.compile(r"file://[^\"'\s)<>]+")
+_OUTPUT_NAME = re.compile(r"[a-z]{3,4}")  # what follows an output's prefix: pdf, eml…
 
 
 # --- what a build is given and what it gives back ------------------------------------
@@ -221,8 +223,9 @@ class Build:
         self.settings = resolve({"profile": options.profile}, project.site)
         self.build_dir = options.build_dir or self.root / str(DEFAULTS["build_dir"])
         cache_dir = options.cache_dir or self.root / str(DEFAULTS["cache_dir"])
-        self.cache = Cache(cache_dir) if options.use_cache else None
-        self.assets_dir = cache_dir / "assets" if options.use_cache else None
+        # what this build may write: its outputs and its cache, nothing else
+        self.writes = WritePolicy([self.build_dir, cache_dir], self.root)
+        self.cache = Cache(cache_dir, self.writes) if options.use_cache else None
         self.layout_dirs = layout_dirs(self.root)
         self.font_dirs = font_dirs(self.root)
         names = {"project": self.root, "toolkit-layouts": builtin_dir("layouts"),
@@ -241,7 +244,8 @@ class Build:
         self.on_plan = on_plan
         self.result = BuildResult()
         self.manifest = Manifest(self.build_dir,
-                                 cache_dir / "outputs.stamps" if options.use_cache else None)
+                                 cache_dir / "outputs.stamps" if options.use_cache else None,
+                                 self.writes)
         self._manifest_failed = False
         self.shown_build_dir = display_path(self.build_dir, self.root) + "/"
         self.render_seconds = float(self.policy.limits["render_seconds"])
@@ -307,9 +311,9 @@ class Build:
 
     def _prepared_fonts(self) -> dict[Path, Path]:
         """Each WOFF or WOFF2 font → the decoded copy WeasyPrint draws with."""
-        if self.assets_dir is None:
+        if self.cache is None:
             return {}
-        return {path: prepare_font(path, self.assets_dir, self.files)
+        return {path: prepare_font(path, self.cache, self.files)
                 for path, _sha in self.fontset if path.suffix.lower() in (".woff", ".woff2")}
 
     def font_files(self) -> Originals:
@@ -346,7 +350,7 @@ class Build:
             fonts = None
             if self.session is not None:
                 fonts = self.session.font_state(self._render_key())
-            self._state = (pid, RenderState(self.policy, fonts))
+            self._state = (pid, RenderState(self.policy, fonts, self.layouts.locate))
         return self._state[1]
 
     def _render_key(self) -> str:
@@ -422,10 +426,10 @@ class Build:
         if not url.startswith("file:"):
             return url
         megapixels = float(self.policy.limits["image_megapixels"])
-        if self.assets_dir is None:
+        if self.cache is None:
             check_image(file_of(url), shown or url, megapixels)
             return url
-        path = prepare_image(file_of(url), self.assets_dir, max_pixels(self.profile().dpi),
+        path = prepare_image(file_of(url), self.cache, max_pixels(self.profile().dpi),
                              self.files, megapixels, shown)
         self.originals[path.as_uri()] = url  # the e-mail edition links to the original
         if self._prepared is not None:
@@ -467,8 +471,9 @@ class Build:
                     for ref in release.meta.get("contacts") or []
                     if isinstance(ref, str) and ref in self.project.contacts]
         embargo = release.meta.get("embargo")
+        # the embargo in force, which may come from another language version's source
         inputs = [self.files.tree(files, [self.root]), release.file, contacts,
-                  bool(embargo and embargo > self.as_of)]
+                  embargo.isoformat() if embargo and embargo > self.as_of else None]
         if settings is not None:  # in a bundle: its pages, laid out in its own layout
             inputs.append(self.fingerprint(self.layout_of(release), release.lang, settings))
         return inputs
@@ -488,7 +493,16 @@ class Build:
             if chosen(release.lang):
                 jobs.append(self.plan_release(index, release, seen))
         if not paths_given:
+            slugs: dict[str, str] = {}
             for index, kit in enumerate(self.project.kits):
+                same = _comparable(kit.slug)
+                if same in slugs:
+                    self.record(kit.file, None, [Problem(
+                        kit.file, None, f"{slugs[same]} makes a kit of the same name (names "
+                        "that differ only in case or in how accents are written are one "
+                        "file on many systems); rename one of them")])
+                    continue
+                slugs[same] = kit.file
                 if kit.problems:
                     self.record(kit.file, None, kit.problems)
                     continue
@@ -504,11 +518,15 @@ class Build:
         settings = self.profile()
         problems = list(release.problems)
         target = self.target("releases", f"{release.stem}.pdf", settings)
-        if target.name in seen:
-            problems.append(Problem(release.file, None, f"another source, "
-                                    f"{seen[target.name]}, also makes {target.name}; "
-                                    "rename one of them"))
-        seen.setdefault(target.name, release.file)
+        # names that differ only in case, or in how an accent is written, are one
+        # file on macOS and Windows, in a zip archive and in a URL
+        same = _comparable(target.name)
+        if same in seen:
+            problems.append(Problem(release.file, None, f"{seen[same]} makes an output of "
+                                    "the same name (names that differ only in case or in "
+                                    "how accents are written are one file on many systems)"
+                                    "; rename one of them"))
+        seen.setdefault(same, release.file)
         layout = self.layout_of(release)
         if not has_errors(problems) and not self.layouts.exists(layout):
             known = self.layouts.names()
@@ -572,19 +590,27 @@ class Build:
             self.result.reused += 1
             return None
         outputs = []
+        prefix = self.prefix(job)
         try:
             for item, target in zip(entry["files"], entry["targets"], strict=True):
-                path = self.build_dir / target["path"]
-                if self.manifest.outputs.get(target["path"], {}).get("sha256") != item["sha256"]:
+                name = target["path"]
+                # only this job's own outputs, named as the build names them: an
+                # entry that says otherwise (../…, another output) is not used
+                if not (isinstance(name, str) and name.startswith(prefix)
+                        and _OUTPUT_NAME.fullmatch(name[len(prefix):])):
+                    log.debug("%s: a cache entry names %r; rendered instead", job.name, name)
+                    return job
+                path = self.writes.check(self.build_dir / name)
+                if self.manifest.outputs.get(name, {}).get("sha256") != item["sha256"]:
                     data = self.cache.data(job.key, entry, item["suffix"])
                     if data is None:
                         return job  # damaged since it was looked at: render it
                     write(path, data)
-                outputs.append(Output(path, list(target["sources"]), item["sha256"],
-                                      target["pages"]))
+                outputs.append(Output(self.build_dir / name, list(target["sources"]),
+                                      item["sha256"], target["pages"]))
             problems = [Problem(**p) for p in entry["problems"]]
             notes = [str(note) for note in entry["notes"]]
-        except (OSError, KeyError, TypeError, ValueError):
+        except (OSError, KeyError, TypeError, ValueError, RefusedWrite):
             return job  # an entry of the wrong shape, or a write that failed: run it
         self.result.notes.extend(notes)
         self.result.reused += 1
@@ -626,10 +652,10 @@ class Build:
         """What the names of ``job``'s outputs start with, relative to build/."""
         if isinstance(job, ReleaseJob):
             stem = self.project.releases[job.release].stem
-            target = self.target("releases", f"{stem}.pdf", self.profile())
+            target = self.target("releases", f"{stem}.", self.profile())
         elif isinstance(job, KitJob):
             kit = self.project.kits[job.kit]
-            target = self.target("kits", f"{kit.slug}.{job.lang}.pdf",
+            target = self.target("kits", f"{kit.slug}.{job.lang}.",
                                  self.profile(kit.meta.get("profile")))
         else:
             target = self.target("newsletters", f"{job.month}.{job.lang}.", self.profile())
@@ -714,17 +740,17 @@ class Build:
             self.on_output(output, name, problems)
 
     def sweep(self) -> None:
-        """Remove temporary files that a build killed half-way left behind."""
-        if self.build_dir.is_dir():
-            for leftover in self.build_dir.rglob(TEMPORARY):
-                leftover.unlink(missing_ok=True)
+        """Remove temporary files that a build killed half-way left behind (not
+        those of a build still running in the same project)."""
+        sweep(self.build_dir)
 
     # --- one release --------------------------------------------------------------
 
     def _release(self, job: ReleaseJob):
         release = self.project.releases[job.release]
         localised = self.localise(job.release)
-        problems = list(localised.problems)
+        # what loading it found (only warnings, or there would be no job)
+        problems = [*release.problems, *localised.problems]
         if has_errors(problems):
             return [], problems, []
         settings = self.profile()
@@ -774,7 +800,11 @@ class Build:
 
     def _write(self, target: Path, data: bytes, sources: list[str],
                pages: int | None) -> Output:
-        return Output(target, sources, write(target, data), pages)
+        try:
+            return Output(target, sources, self.writes.write(target, data), pages)
+        except RefusedWrite as exc:
+            raise PublisherError(Problem(display_path(target, self.root), None,
+                                         str(exc))) from None
 
     def css_problem(self, message: str, file: str) -> Problem:
         """A WeasyPrint warning, pointed at the stylesheet line it is about when found."""
@@ -933,6 +963,14 @@ class Build:
                       else [f"kits/{kit.slug}."])  # a broken kit keeps its last outputs
         names += [f"newsletters/{month}.{lang}."
                   for month, lang in bundling.newsletter_editions(self.project)]
+        # a release that failed may be the only one of its month in its language:
+        # the newsletter it was in stays until the release is fixed or removed
+        for release in self.project.releases:
+            if has_errors(release.problems) or not release.meta.get("date"):
+                day = release.meta.get("date")
+                month = bundling.month_of(day) if day else _month_in_name(release.id)
+                names.append(f"newsletters/{month}.{release.lang}." if month and release.lang
+                             else "newsletters/")
         return tuple(names)
 
     def orphans(self) -> list[Path]:
@@ -943,6 +981,8 @@ class Build:
             for folder in ("releases", "kits", "newsletters"):
                 for path in sorted((base / folder).glob("*")) if (base / folder).is_dir() else []:
                     name = f"{folder}/{path.name}"
+                    if path.name.startswith("."):  # a write in progress, or not ours
+                        continue
                     if path.is_file() and not name.startswith(expected):
                         found.append(path)
         return found
@@ -950,7 +990,13 @@ class Build:
     def remove_orphans(self, keep: bool = False) -> None:
         """Remove (or, with ``keep``, only name) the outputs whose sources are gone;
         either way they leave the manifest."""
-        orphans = self.orphans()
+        orphans = []
+        for path in self.orphans():
+            try:  # never through a folder that links out of build/
+                self.writes.check(path)
+            except RefusedWrite:
+                continue
+            orphans.append(path)
         for path in orphans:
             shown = display_path(path, self.root)
             if keep:
@@ -963,11 +1009,23 @@ class Build:
             listed = [name for name in self.manifest.outputs
                       if not (self.build_dir / name).is_file()]
             self.manifest.forget(listed)
+            self.manifest.tidy()
         except OSError as exc:
             self.record(self.shown_build_dir, None, [os_problem(exc, self.shown_build_dir)])
 
     def finish(self) -> BuildResult:
         return self.result
+
+
+def _month_in_name(name: str) -> str | None:
+    """The YYYY-MM a release's file name starts with, if it does."""
+    found = re.match(r"(\d{4})-(\d{2})(?!\d)", name)
+    return f"{found[1]}-{found[2]}" if found and 1 <= int(found[2]) <= 12 else None
+
+
+def _comparable(name: str) -> str:
+    """What two output names compare by: composed (NFC), case folded."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 def spec_file(spec: KitBundle | NewsletterBundle) -> str:

@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -91,11 +92,20 @@ class FontState:
 class RenderState:
     """What one build keeps between its documents: fonts, stylesheets, images."""
 
-    def __init__(self, policy: ResourcePolicy, fonts: FontState | None = None):
+    def __init__(self, policy: ResourcePolicy, fonts: FontState | None = None,
+                 locate: Callable[[str], tuple[str, int] | None] | None = None):
         self.policy = policy
         self.fonts = fonts or FontState()
+        self.locate = locate  # URL → (layout file, line) that refers to it
         self.images: dict = {}  # WeasyPrint's image cache (keyed by URL): this build's only
         self._policy_key = (tuple(policy.roots), tuple(sorted(policy.allowed_hosts)))
+
+    def refusal(self, url: str, message: str, file: str) -> Problem:
+        """A resource the policy refused, blamed on the layout line that asks for it
+        when one does (else on the document)."""
+        where = self.locate(url) if self.locate is not None else None
+        shown, line = where if where else (file, None)
+        return Problem(shown, line, f"refused resource: {self.policy.shown(message)}")
 
     def stylesheets(self, composed: Composed):
         """The document's stylesheets parsed once, and its HTML without them.
@@ -291,8 +301,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
         # a failed image is tried (and reported) again by the next document
         for url in [url for url, image in state.images.items() if image is None]:
             del state.images[url]
-    problems = [Problem(job.file, None, f"refused resource: {state.policy.shown(message)}")
-                for message in dict.fromkeys(refused)]
+    problems = [state.refusal(url, message, job.file) for url, message in dict.fromkeys(refused)]
     problems += [_lost(state.policy.shown(message), job.file)
                  for message in dict.fromkeys(collect.errors)
                  if not (refused and "RefusedResource" in message)]  # said just above

@@ -359,9 +359,19 @@ def _(outside):
     return _source("Pr\xe9mier.\n").encode("latin-1")
 
 
-@case("bidi-override-in-title", 2, "direction control U+202E")
+@case("bidi-override-in-title", 2, "direction", "U+202E")
 def _(outside):
     return _source(title="Accord\u202e sreyap")
+
+
+@case("rtl-override-in-body", 6, "direction override U+202E")
+def _(outside):
+    return _source("Le contrat porte sur \u202e000 005 1 euros.\n")
+
+
+@case("list-as-key", 4, "a list or a mapping as a key")
+def _(outside):
+    return _source(extra="? [a, b]\n: 1\n")
 
 
 @case("line-end-in-file-name", 2, "expected text")
@@ -372,6 +382,12 @@ def _(outside):
 GOOD_CASES = {
     # a byte-order mark is accepted: the file builds
     "byte-order-mark": "\ufeff" + _source(),
+    # digits glued to a letter: the phone-number pattern reads them in linear time
+    "digits-glued-to-a-letter": _source(" ".join(["x" + "1" * 40 + "a"] * 20) + "\n"),
+    # a map link of 600 characters is a link, not a word
+    "long-link": _source("Le plan : <https://maps.example.org/place/"
+                         + "/".join(["Centre+spatial+de+Toulouse"] * 22)
+                         + "?entry=ttu&utm_source=press>.\n"),
 }
 
 
@@ -526,7 +542,7 @@ def test_urls_in_site_yaml_are_checked(warm, tmp_path, key, value):
 
 def test_a_cache_index_of_the_wrong_shape_is_rendered_again(warm, tmp_path):
     root = _copy(warm, tmp_path)
-    for index in (root / "build/.cache").glob("*.json"):
+    for index in (root / "build/.cache/actions").glob("*.json"):
         index.write_text('[1, 2]', encoding="utf-8")
     run = _run(root)
     assert run.code == 0, run.output
@@ -539,7 +555,7 @@ def test_a_cached_font_coverage_that_is_not_code_points_is_read_from_the_fonts(
     """What the fonts cover is kept in the cache as runs of code points; a run
     that is not one (huge, reversed, not numbers) is neither trusted nor expanded."""
     root = _copy(warm, tmp_path)
-    [entry] = [p for p in (root / "build/.cache").glob("*.json")
+    [entry] = [p for p in (root / "build/.cache/actions").glob("*.json")
                if '"ranges"' in p.read_text(encoding="utf-8")]
     good = json.loads(entry.read_text(encoding="utf-8"))
     entry.write_text(json.dumps({**good, "ranges": ranges}), encoding="utf-8")

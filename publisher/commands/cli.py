@@ -205,8 +205,13 @@ def _rebuilt(result, seconds: float) -> None:
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Render on this many processes (one keeps the render state warm).")
+@click.option("--public-ok", is_flag=True,
+              help="Beyond this machine, show what is under embargo too.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (repeatable).")
 @click.pass_obj
-def serve(obj: _Context, project, as_of, host, port, open_browser, jobs) -> None:
+def serve(obj: _Context, project, as_of, host, port, open_browser, jobs, public_ok,
+          allow_hosts) -> None:
     """Show every output in the browser, rebuilt and updated on every save
     (Ctrl-C to stop)."""
     def ready(url):
@@ -217,7 +222,9 @@ def serve(obj: _Context, project, as_of, host, port, open_browser, jobs) -> None
             library("commands.serve:serve")(_here(project), host=host, port=port,
                                             open_browser=open_browser,
                                             as_of=_parse_as_of(as_of), jobs=jobs,
-                                            on_ready=ready, on_build=_rebuilt)
+                                            on_ready=ready, on_build=_rebuilt,
+                                            public_ok=public_ok,
+                                            allow_hosts=tuple(allow_hosts))
         except KeyboardInterrupt:  # Ctrl-C: the server has shut down and freed the port
             pass
     click.echo("stopped")
@@ -464,10 +471,11 @@ def catalogs(obj: _Context, langs, project) -> None:
     """Extract layout strings and update every language's .po catalog."""
     root = _here(project).resolve()
     layouts = root / str(DEFAULTS["layouts_dir"])
+    wanted = _languages(langs)  # a code Babel knows, never a path
     with _guard(obj.debug):
         languages = library("inputs.catalogs:languages")
         todo = library("inputs.catalogs:update")(
-            layouts, sorted(set(languages([layouts])) | set(langs)))
+            layouts, sorted(set(languages([layouts])) | set(wanted)))
     for lang, missing in todo.items():
         state = f"{len(missing)} to translate" if missing else "complete"
         click.echo(f"layouts/locale/{lang}/LC_MESSAGES/messages.po: {state}")
@@ -516,6 +524,9 @@ class _guard:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             sys.exit(2 if isinstance(exc, errors.UsageError) else 1)
+        if isinstance(exc, importlib.import_module("publisher.write").RefusedWrite):
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
         click.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for details)",
                    err=True)
         sys.exit(1)

@@ -11,7 +11,7 @@ from ..errors import Problem, UsageError
 from ..inputs.schema import Invalid, language
 from ..load import LANG_SUFFIX, load, split_front_matter
 from ..text.slugs import slugify
-from ..write import write
+from ..write import RefusedWrite, WritePolicy
 
 
 def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -> Path:
@@ -36,8 +36,13 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
     contacts = list(loaded.contacts)
     text += f"contacts: [{', '.join(contacts)}]\n" if contacts else "contacts: []\n"
     text += "tags: []\n---\n\n" + placeholder_body(root, lang)
-    write(path, text.encode("utf-8"))
+    _writes(root).write(path, text.encode("utf-8"))
     return path.relative_to(root)
+
+
+def _writes(root: Path) -> WritePolicy:
+    """New sources go under sources/releases/ and nowhere else."""
+    return WritePolicy([root / str(DEFAULTS["releases_dir"])], root)
 
 
 def placeholder_body(root: Path, lang: str) -> str:
@@ -63,6 +68,13 @@ def new_translation(project: Path, *, source: Path, lang: str) -> Path:
     source = Path(source) if Path(source).is_absolute() else (Path.cwd() / source)
     if not source.is_file():
         raise UsageError(Problem(str(source), None, "no such release source"))
+    try:  # a release of this project: its translation is written beside it
+        _writes(root).check(source)
+    except RefusedWrite:
+        raise UsageError(Problem(str(source), None, "is not a release of this project; give "
+                                 f"a source under {DEFAULTS['releases_dir']}/ (the "
+                                 "translation is written beside it)")) from None
+    source = source.resolve()
     try:
         lang = language(lang, None, ())
     except Invalid as exc:
@@ -84,5 +96,5 @@ def new_translation(project: Path, *, source: Path, lang: str) -> Path:
                                             "  sha256:")))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     front += (f"translated_from:\n  file: {source.name}\n  sha256: {digest}\n")
-    write(target, f"---\n{front}---\n{body}".encode())
+    _writes(root).write(target, f"---\n{front}---\n{body}".encode())
     return target.relative_to(root)

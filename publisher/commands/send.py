@@ -36,6 +36,7 @@ from ..inputs.recipients import Recipient, read_recipients, recipients_file
 from ..mail import for_recipient, recipient_message_id
 from ..sending.ledger import Ledger, State, ledger_name, read_ledger
 from ..sending.smtp import Refused, ServerTrouble, Smtp, Temporary
+from ..write import RefusedWrite, WritePolicy
 
 KINDS = ("release", "kit", "newsletter")
 
@@ -315,6 +316,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                      f"nobody is on the list '{list_name}'"))
     ledger_path = root / str(DEFAULTS["sent_dir"]) / ledger_name(kind, name)
     shown = display_path(ledger_path, root)
+    _refused(WritePolicy([root / str(DEFAULTS["sent_dir"])], root).check, ledger_path)
     if dry_run:
         state = read_ledger(ledger_path, shown)
         report.problems += state.problems
@@ -469,9 +471,9 @@ def _mailing(loaded, kind: str, name: str, built, as_of: dt.datetime) -> Mailing
 def _outbox(root: Path, kind: str, name: str, deliveries: list[Delivery]) -> Path:
     """Each message that would go, as ``NNN-address.eml``; the folder holds only this
     dry run's."""
-    from ..write import write
-
+    writes = WritePolicy([root / str(DEFAULTS["outbox_dir"])], root)
     folder = root / str(DEFAULTS["outbox_dir"]) / ledger_name(kind, name).removesuffix(".jsonl")
+    folder = _refused(writes.folder, folder)
     if folder.is_dir():
         for old in folder.glob("*.eml"):
             old.unlink()
@@ -483,9 +485,17 @@ def _outbox(root: Path, kind: str, name: str, deliveries: list[Delivery]) -> Pat
         person = delivery.recipient
         data = for_recipient(delivery.edition.data, person.name, person.envelope,
                              delivery.message_id)
-        write(folder / f"{number:03d}-{_file_part(person.email)}.eml", data)
+        _refused(writes.write, folder / f"{number:03d}-{_file_part(person.email)}.eml", data)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _refused(call, *args):
+    """``call(*args)``, a write refused by the policy said as a problem."""
+    try:
+        return call(*args)
+    except RefusedWrite as exc:
+        raise PublisherError(Problem(str(args[0]), None, str(exc))) from None
 
 
 def _file_part(text: str) -> str:

@@ -141,22 +141,27 @@ def header(lang: str) -> str:
 def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
     """Rewrite messages.pot and merge it into each language's .po.
 
-    Returns, per language, the messages that still need a translation.
+    Returns, per language, the messages that still need a translation.  Raises
+    :class:`~publisher.write.RefusedWrite` when a language's catalog would land
+    outside ``layout_dir/locale`` (a code that is a path).
     """
     from babel.messages.catalog import Catalog as BabelCatalog
     from babel.messages.pofile import read_po, write_po
 
+    from ..write import WritePolicy
+
+    writes = WritePolicy([layout_dir / "locale"], layout_dir.parent)
+    paths = {lang: writes.check(layout_dir / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po")
+             for lang in langs}  # every one checked before anything is written
     template = BabelCatalog(project="publisher layouts", fuzzy=False)
     for filename, lineno, message in extract(layout_dir):
         template.add(message, locations=[(filename, lineno)])
-    pot = layout_dir / "locale" / f"{DOMAIN}.pot"
-    pot.parent.mkdir(parents=True, exist_ok=True)
-    with pot.open("wb") as handle:
-        write_po(handle, template, omit_header=True, sort_output=True)
+    buffer = io.BytesIO()
+    write_po(buffer, template, omit_header=True, sort_output=True)
+    writes.write(layout_dir / "locale" / f"{DOMAIN}.pot", buffer.getvalue())
     untranslated = {}
     for lang in langs:
-        path = layout_dir / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = paths[lang]
         if path.exists():
             with path.open("rb") as handle:
                 catalog = read_po(handle, locale=lang)
@@ -166,7 +171,6 @@ def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
         buffer = io.BytesIO()
         write_po(buffer, catalog, omit_header=True, sort_output=True,
                  ignore_obsolete=True, include_previous=False)
-        with path.open("wb") as handle:
-            handle.write(header(lang).encode("utf-8") + buffer.getvalue())
+        writes.write(path, header(lang).encode("utf-8") + buffer.getvalue())
         untranslated[lang] = [m.id for m in catalog if m.id and not m.string]
     return untranslated

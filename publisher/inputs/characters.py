@@ -5,8 +5,10 @@ a leading byte-order mark accepted, and any byte sequence that is not UTF-8
 reported at the line and column of its first bad byte.  :func:`control_problems`
 finds characters that have no place in a press release (C0 and C1 control
 characters other than tab and line ends, NUL, the non-characters U+FFFE and
-U+FFFF); :data:`BIDI_CONTROLS` are refused in titles and metadata, where they
-could make a title read differently from what it says.
+U+FFFF) and the direction overrides and embeddings (:data:`OVERRIDES`), which
+print text in another order than it is written; :data:`BIDI_CONTROLS` are
+refused in titles and metadata, where even the marks could make a title read
+differently from what it says.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ BOM = "\ufeff"
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# embeddings and overrides reorder what follows them: refused everywhere (the marks
+# and isolates that mixed right-to-left text uses are refused in titles only)
+OVERRIDES = re.compile("[\u202a-\u202e]")
 
 
 class NotText(Exception):
@@ -54,15 +59,26 @@ def position(text: str, index: int, first_line: int = 1) -> tuple[int, int]:
 
 
 def control_problems(text: str, shown: str, first_line: int = 1) -> list[Problem]:
-    """One problem for the first control character of ``text``, naming how many more."""
+    """One problem for the first control character of ``text``, naming how many more,
+    and one for the first direction override or embedding."""
+    problems = []
     found = list(_CONTROL.finditer(text))
-    if not found:
-        return []
-    first = found[0]
-    line, col = position(text, first.start(), first_line)
-    more = f" (and {len(found) - 1} more in the file)" if len(found) > 1 else ""
-    return [Problem(shown, line, f"control character {codepoint(first.group())}{more} has no "
-                                 "place in a release; remove it", col=col)]
+    if found:
+        first = found[0]
+        line, col = position(text, first.start(), first_line)
+        more = f" (and {len(found) - 1} more in the file)" if len(found) > 1 else ""
+        problems.append(Problem(shown, line, f"control character {codepoint(first.group())}"
+                                             f"{more} has no place in a release; remove it",
+                                col=col))
+    override = OVERRIDES.search(text)
+    if override:
+        line, col = position(text, override.start(), first_line)
+        problems.append(Problem(shown, line, f"the invisible direction override "
+                                             f"{codepoint(override.group())} would print the "
+                                             "text after it in another order than it is "
+                                             "written; remove it (the direction of Arabic or "
+                                             "Hebrew text comes from the language)", col=col))
+    return problems
 
 
 def bidi_message(value: str) -> str | None:

@@ -254,8 +254,9 @@ class Files:
         return self._trees[asked]
 
 
-def make_fetcher(policy: ResourcePolicy, refused: list[str]):
-    """A WeasyPrint URL fetcher that applies ``policy`` and records refusals."""
+def make_fetcher(policy: ResourcePolicy, refused: list[tuple[str, str]]):
+    """A WeasyPrint URL fetcher that applies ``policy`` and records refusals as
+    (URL, why)."""
     from weasyprint import URLFetcher
 
     class ProjectFetcher(URLFetcher):
@@ -263,7 +264,7 @@ def make_fetcher(policy: ResourcePolicy, refused: list[str]):
             try:
                 real = policy.check_url(url, "image")
             except RefusedResource as exc:
-                refused.append(str(exc))
+                refused.append((url, str(exc)))
                 raise
             return super().fetch(real, headers)
 

@@ -33,8 +33,31 @@ from .typography import PROTECTED, Typographer, passage_typographer
 # with a capital; a phone number (8 digits or more) is not broken at all
 _UNBROKEN = re.compile(
     r"(?P<address>" + PROTECTED.pattern + r")"
-    r"|(?P<phone>(?<![\w+])\+?\d(?:[\d\u00a0\u202f .\-()/]*\d){7,}(?!\w))"
+    # a separator class without digits: each repetition takes one digit, so a long
+    # run of digits glued to a letter fails in linear time (no backtracking)
+    r"|(?P<phone>(?<![\w+])\+?\d(?:[\u00a0\u202f .\-()/]*\d){7,}(?!\w))"
     r"|(?P<name>(?<!\w)[^\W\d_](?:[\w\u00ad]|-(?=\w))*)")
+
+
+# a link's address as the body's source writes it: [text](address), <address>, or bare
+_ADDRESS = re.compile(r"(?<=\]\()<?[^\s<>()]+>?|<[A-Za-z][\w+.-]*:[^\s<>]+>|"
+                      + PROTECTED.pattern)
+# where a long address may break: after / ? & = when more follows, never in its
+# scheme (https://) or right after it
+_BREAK_AFTER = re.compile(r"(?<=[/?&=])(?=[^/?&=])")
+_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*://[^/]*")
+
+
+def breaking(address: str) -> list[str]:
+    """``address`` cut where a line may break inside it (see :data:`_BREAK_AFTER`)."""
+    start = _SCHEME.match(address)
+    keep = start.end() if start else 0
+    pieces, last = [], 0
+    for found in _BREAK_AFTER.finditer(address, keep + 1):
+        pieces.append(address[last:found.start()])
+        last = found.start()
+    pieces.append(address[last:])
+    return [piece for piece in pieces if piece]
 
 
 @dataclass
@@ -150,6 +173,7 @@ def _bounds(tokens, env: dict, limits: dict, shown: str, first_line: int,
     """The limits a body's tokens go past: words, table cells, footnotes."""
     problems: list[Problem] = []
     word_most, cell_most = int(limits["word_chars"]), int(limits["cell_words"])
+    url_most = int(limits["url_chars"])
     in_cell = False
     for token in tokens:
         if token.type in ("td_open", "th_open"):
@@ -159,10 +183,18 @@ def _bounds(tokens, env: dict, limits: dict, shown: str, first_line: int,
         if token.type != "inline":
             continue
         line = first_line + (token.map[0] if token.map else 0)
-        longest = max(token.content.split(), key=len, default="")
+        # a link is not a word: its address is bounded by a limit of its own
+        words = token.content.split()
+        addresses = [address for word in words for address in _ADDRESS.findall(word)]
+        longest = max((piece for word in words for piece in _ADDRESS.split(word)), key=len,
+                      default="")
         if len(longest) > word_most:
             problems.append(_limit_problem(shown, line, f"a word of {len(longest)} characters "
                                            f"('{longest[:20]}…')", "word_chars", word_most))
+        address = max(addresses, key=len, default="")
+        if len(address) > url_most:
+            problems.append(_limit_problem(shown, line, f"a link of {len(address)} characters "
+                                           f"('{address[:30]}…')", "url_chars", url_most))
         words = len(token.content.split())
         if in_cell and words > cell_most:
             problems.append(_limit_problem(shown, line, f"a table cell of {words} words",
@@ -264,10 +296,16 @@ def _marked(children, rtl: bool = False) -> list:
 
     out = []
     in_link = 0  # a link is never hyphenated (the layouts say so) and keeps its tags whole
+    autolink = False  # inside <https://…>: its text is the address
     for child in children:
         # a link (and a passage in another language, which becomes one) keeps its tags
         in_link += (child.type in ("link_open", "span_open")) - (
             child.type in ("link_close", "span_close"))
+        if child.type in ("link_open", "link_close"):
+            autolink = child.type == "link_open" and child.markup == "autolink"
+        if autolink and child.type == "text" and child.content:
+            out += _broken(child.content)
+            continue
         if child.type != "text" or not child.content or in_link:
             out.append(child)
             continue
@@ -280,15 +318,28 @@ def _marked(children, rtl: bool = False) -> list:
             if match.start() > position:
                 out.append(_text(child.content[position:match.start()]))
             css = "nobr" if kind == "phone" else "nh"
+            inside = _broken(word) if kind == "address" else [_text(word)]
             if rtl and (kind != "name" or word.isascii()):
-                word = f"\u2066{word}\u2069"
-            out += [Token("html_inline", "", 0, content=f'<span class="{css}">'),
-                    _text(word), Token("html_inline", "", 0, content="</span>")]
+                inside = [_text("\u2066"), *inside, _text("\u2069")]
+            out += [Token("html_inline", "", 0, content=f'<span class="{css}">'), *inside,
+                    Token("html_inline", "", 0, content="</span>")]
             position = match.end()
         if position == 0:
             out.append(child)
         elif position < len(child.content):
             out.append(_text(child.content[position:]))
+    return out
+
+
+def _broken(address: str) -> list:
+    """An address as text tokens with a ``<wbr>`` where a line may break in it."""
+    from markdown_it.token import Token
+
+    out = []
+    for index, piece in enumerate(breaking(address)):
+        if index:
+            out.append(Token("html_inline", "", 0, content="<wbr>"))
+        out.append(_text(piece))
     return out
 
 
