@@ -241,7 +241,7 @@ def _address(text: str) -> str:
 def message(letter: Letter) -> bytes:
     """The letter as RFC 5322 bytes (CRLF line ends, RFC 2047 encoded words)."""
     mail = EmailMessage(policy=email_policy.SMTP)
-    mail["Subject"] = letter.subject
+    mail["Subject"] = " ".join(letter.subject.split())  # one line, whatever it was given
     if letter.sender:
         name, address = parseaddr(letter.sender)
         mail["From"] = Address(display_name=name, addr_spec=address)

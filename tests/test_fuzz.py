@@ -188,3 +188,84 @@ BLOCKS = ["> ", "- ", "1. ", "    ", "# ", "***", "[^1]", "[^1]: note", "![](x.p
 def test_markdown(fuzzed, pieces):
     body = "\n".join(block * repeat for block, repeat in pieces)
     _holds(fuzzed, SAMPLE + b"\n\n" + body.encode("utf-8") + b"\n")
+
+
+# --- what reaches a mail server's headers -------------------------------------------------
+
+NAME_CHARACTERS = st.sampled_from(list("Jean-Yves Le Gall, Ирина 王 ()<>\"';:@\\") + [
+    "\n", "\r", "\r\n", "\r\n\r\n", "\t", "\x00", "\x07", "\x1b", "\x7f", "\x85", "\u2028",
+    "\u2029", "\u202e", "\u2066", "\u200f", "=?utf-8?q?x?=", "Bcc: spy@evil.example"])
+LOCAL = st.lists(st.sampled_from(list("abcXYZ019._%+-'!#$&*/=?^`{|}~") + [
+    "..", ".", "\"", "(", ")", " ", "ü", "王", "\\", ",", "<", ">", "@", "\n"]),
+    min_size=0, max_size=12).map("".join)
+LABEL = st.lists(st.sampled_from(list("abcz019-") + ["ü", "王", "_", " ", "xn--", ""]),
+                 min_size=0, max_size=10).map("".join)
+DOMAIN = st.one_of(st.lists(LABEL, min_size=1, max_size=4).map(".".join),
+                   st.sampled_from(["example.org", "EXAMPLE.ORG", "bücher.example",
+                                    "[127.0.0.1]", "localhost", "a..org", "-host-.org",
+                                    "example.org.", "x" * 64 + ".org"]))
+ADDRESSES = st.one_of(st.builds(lambda local, domain: f"{local}@{domain}", LOCAL, DOMAIN),
+                      st.text(max_size=20))
+
+
+def _message(subject: str) -> bytes:
+    from publisher.mail import Letter, message
+
+    return message(Letter(subject=subject, html="<p>x</p>", text="x",
+                          sender="Press office <press@example.org>",
+                          message_id="<a@example.org>"))
+
+
+def _headers_hold(data: bytes, allowed: set[str]) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    from publisher.mail import check_header_block
+
+    head, sep, _body = data.partition(b"\r\n\r\n")
+    assert sep
+    check_header_block(head)
+    names = {line.split(b":", 1)[0].decode().lower() for line in head.split(b"\r\n")
+             if line[:1] not in (b" ", b"\t")}
+    assert names <= allowed, names
+    parsed = BytesParser(policy=policy.default).parsebytes(data)
+    assert parsed.get_content_maintype() == "multipart"
+
+
+@given(st.lists(st.tuples(st.lists(NAME_CHARACTERS, max_size=30).map("".join), ADDRESSES),
+                min_size=1, max_size=6))
+def test_recipients_never_change_a_message_s_headers(tmp_path_factory, rows):
+    import yaml
+
+    from publisher.inputs.addresses import read_address
+    from publisher.inputs.recipients import read_recipients
+    from publisher.inputs.resources import ResourcePolicy
+    from publisher.mail import for_recipient
+
+    root = tmp_path_factory.mktemp("press-list")
+    path = root / "recipients.yaml"
+    path.write_text(yaml.safe_dump({"recipients": [{"name": n, "email": a} for n, a in rows]},
+                                   allow_unicode=True), encoding="utf-8")
+    people, problems = read_recipients(path, root, ResourcePolicy([root]))
+    for problem in problems:
+        assert problem.file == "recipients.yaml" and problem.line, problem
+        assert "\n" not in str(problem), str(problem)
+    built = _message("Communiqué")
+    allowed = {"to", "message-id", "subject", "from", "date", "mime-version", "content-type"}
+    for person in people:
+        assert read_address(person.email).address == person.email
+        data = for_recipient(built, person.name, person.envelope, "<b@example.org>")
+        _headers_hold(data, allowed)
+
+
+@given(st.lists(NAME_CHARACTERS, min_size=1, max_size=40).map("".join))
+def test_titles_never_change_a_message_s_headers(title):
+    from publisher.inputs.schema import Invalid, text
+    from publisher.inputs.yamlfile import Located
+
+    try:
+        subject = text(title, Located({}, "x.md"), ("title",))
+    except Invalid:
+        return  # refused at its line, as a title
+    _headers_hold(_message(subject), {"subject", "from", "message-id", "mime-version",
+                                      "content-type"})

@@ -17,7 +17,8 @@ def test_code_and_links_keep_their_characters():
     result = _render('Voir `a -- "b"` et <https://example.org/a--b> ou '
                      '[ici](https://x.org/?q="1") !')
     assert "<code>a -- &quot;b&quot;</code>" in result.html
-    assert 'href="https://example.org/a--b">https://example.org/a--b</a>' in result.html
+    # the address as written (a line may break after its slashes: <wbr>, no character)
+    assert 'href="https://example.org/a--b">https://example.org/<wbr>a--b</a>' in result.html
     assert "\u202f!" in result.html
 
 

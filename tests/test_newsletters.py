@@ -158,7 +158,7 @@ def test_email_images_as_absolute_links_when_the_site_says_so(tmp_path):
                        encoding="utf-8")
     result = build_newsletter(tmp_path, "2026-04", lang="fr", as_of=BEFORE_EMBARGO)
     assert result.errors == []
-    assert list((tmp_path / "build/.cache/assets").glob("*.jpg"))  # the reduced copy
+    assert list((tmp_path / "build/.cache").glob("objects/*/*.jpg"))  # the reduced copy
     html = (tmp_path / "build/newsletters/2026-04.fr.html").read_text(encoding="utf-8")
     assert 'src="https://aurora.example/press/images/photo.jpg"' in html
     assert ".cache" not in html and ".svg" not in html

@@ -170,7 +170,7 @@ def test_a_watch_keeps_a_release_s_reduced_images_after_the_cache_is_emptied(onl
     session = Session()
     first = build(root, [release], jobs=1, session=session)
     assert first.ok, first.errors
-    assert list((root / "build/.cache/assets").glob("*-*.*")), "no reduced copy was made"
+    assert list((root / "build/.cache").glob("objects/*/*.*")), "no reduced copy was made"
     before = _outputs(root)
     clean(root, cache_only=True)
     second = build(root, [release], jobs=1, session=session)

@@ -19,7 +19,7 @@ from ..errors import Problem
 
 BOM = "\ufeff"
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 # embeddings and overrides reorder what follows them: refused everywhere (the marks
 # and isolates that mixed right-to-left text uses are refused in titles only)
@@ -62,7 +62,7 @@ def control_problems(text: str, shown: str, first_line: int = 1) -> list[Problem
     """One problem for the first control character of ``text``, naming how many more,
     and one for the first direction override or embedding."""
     problems = []
-    found = list(_CONTROL.finditer(text))
+    found = list(CONTROL.finditer(text))
     if found:
         first = found[0]
         line, col = position(text, first.start(), first_line)

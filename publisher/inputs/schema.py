@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..defaults import DEFAULTS, PROFILES
 from ..errors import Problem
-from .characters import bidi_message
+from .characters import CONTROL, bidi_message, codepoint
 from .yamlfile import Located
 
 
@@ -55,6 +55,10 @@ def text(value, located, path):
     if len(value) > most:
         raise Invalid(f"is {len(value)} characters long, more than {most}; shorten it or "
                       "raise 'limits: {text_chars: …}' in site.yaml")
+    control = CONTROL.search(value)  # written as a YAML escape ("\x07"): not in the file
+    if control:
+        raise Invalid(f"holds the control character {codepoint(control.group())}, which has "
+                      "no place in a release (nor in a message's subject); remove it")
     reason = bidi_message(value)
     if reason:
         raise Invalid(reason)
