@@ -355,3 +355,35 @@ def test_two_release_names_that_differ_by_spelling_only_get_two_ledgers():
     made = {ledger_name("release", name) for name in names}
     assert len(made) == 4  # NFC and NFD spell the same name
     assert ledger_name("newsletter", "2018-06") == "newsletter-2018-06.jsonl"
+
+
+def test_a_batch_past_its_deadline_stops_with_the_rest_not_sent(tmp_path):
+    from publisher.commands.send import Delivery, Edition, Mailing, deliver
+    from publisher.inputs.recipients import Recipient
+    from publisher.mail import Letter, message
+    from publisher.sending.ledger import Ledger, read_ledger
+
+    data = message(Letter(subject="S", html="<p>x</p>", text="x",
+                          sender="P <press@example.org>", message_id="<m@example.org>"))
+    edition = Edition("fr", tmp_path / "x.eml", data)
+    mailing = Mailing("newsletter", "2018-06", {"fr": edition}, "fr")
+    deliveries = [Delivery(Recipient(f"p{i}@example.org"), "send", edition, message_id=f"<{i}@x>")
+                  for i in range(5)]
+    now = [0.0]
+    sent = []
+
+    class Server:  # each message takes 40 s of the batch's 100
+        def send(self, sender, address, data, *, seconds, utf8):
+            now[0] += 40
+            sent.append(address)
+
+    path = tmp_path / "ledger.jsonl"
+    with Ledger(path, "ledger.jsonl") as ledger:
+        trouble = deliver(deliveries, Server(), ledger, sender="press@example.org",
+                          per_minute=60_000, retries=0, backoff=1, mailing=mailing,
+                          batch_seconds=100, clock=lambda: now[0], sleep=lambda s: None)
+    assert "the batch took longer than 100 s (smtp.batch_seconds)" in str(trouble)
+    assert sent == ["p0@example.org", "p1@example.org", "p2@example.org"]
+    assert [d.status for d in deliveries] == ["sent"] * 3 + ["stopped"] * 2
+    state = read_ledger(path, "ledger.jsonl")
+    assert sorted(k for k, past in state.people.items() if past.sent) == sent
