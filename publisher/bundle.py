@@ -46,6 +46,7 @@ from .localise import (
 from .pdf.join import PART_LINK, join
 from .pdf.press import press_ready
 from .render import Attachment
+from .text.markdown import without_break_hints
 from .text.slugs import slugify
 
 # --- what bundle is given, and what it gives back -----------------------------------
@@ -236,7 +237,7 @@ def _images(inputs: MailInputs, maker: PartMaker) -> mail.Images:
 def _for_email(release: Localised, images: mail.Images) -> Localised:
     """The release with its body as the e-mail shows it: images as parts or links,
     and as plain text."""
-    body = release.body_html + release.after_mark_html
+    body = without_break_hints(release.body_html + release.after_mark_html)
     return replace(release, email_body=images.rewrite(body), text=mail.to_text(body))
 
 

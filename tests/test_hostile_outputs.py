@@ -333,3 +333,40 @@ def test_phone_numbers_in_a_long_run_of_digits_are_read_in_linear_time():
     result = render_body(body, Typographer("fr"), source=Path("x.md"), shown="x.md",
                          first_line=1, resolve_resource=lambda path, line: path)
     assert result.problems == [] and time.monotonic() - started < 2
+
+
+def test_a_long_link_breaks_at_its_slashes_and_is_copied_whole(tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    from pypdf import PdfReader
+
+    from publisher.pipeline import build
+
+    address = ("https://maps.example.org/place/" + "/".join(["Centre+spatial+de+Toulouse"] * 20)
+               + "?entry=ttu&utm_source=communique&utm_medium=pdf")
+    shutil.copytree(REPO / "sources", tmp_path / "sources")
+    folder = tmp_path / "sources/releases/2018"
+    for path in folder.glob("*.md"):
+        path.unlink()
+    source = folder / "2018-06-20-plan.fr.md"
+    source.write_text(f"---\ntitle: Plan\ndate: 2018-06-20\n---\n\nLe plan : <{address}>.\n",
+                      encoding="utf-8")
+    result = build(tmp_path, [source], jobs=1)
+    assert result.ok, [str(p) for p in result.errors]
+    pdf = PdfReader(str(tmp_path / "build/releases/2018-06-20-plan.fr.pdf"))
+    text = pdf.pages[0].extract_text()
+    assert "\u200b" not in text and "\u2060" not in text
+    start = text.index("https://maps")
+    end = text.index("utm_medium=pdf") + len("utm_medium=pdf")
+    shown = text[start:end].split("\n")
+    assert len(shown) > 2 and "".join(shown) == address  # broken over lines, nothing lost…
+    assert all(line.endswith(("/", "?", "&", "=")) for line in shown[:-1]), shown
+    links = [a.get_object()["/A"]["/URI"] for a in pdf.pages[0]["/Annots"]]
+    assert address in links  # …and clickable whole
+    message = BytesParser(policy=policy.default).parsebytes(
+        (tmp_path / "build/releases/2018-06-20-plan.fr.eml").read_bytes())
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        content = part.get_content()
+        assert "\u200b" not in content and "\u2060" not in content
+    assert address in message.get_body(("plain",)).get_content().replace("\n", "")

@@ -162,8 +162,8 @@ def render_body(
                 else:
                     child.attrSet("src", result)
         if not first_paragraph and index > 0 and tokens[index - 1].type == "paragraph_open":
-            first_paragraph = "".join(
-                c.content for c in token.children if c.type in ("text", "code_inline"))
+            first_paragraph = without_break_hints("".join(
+                c.content for c in token.children if c.type in ("text", "code_inline")))
     html = md.renderer.render(tokens, md.options, env)
     return BodyResult(html, problems, first_paragraph)
 
@@ -332,15 +332,27 @@ def _marked(children, rtl: bool = False) -> list:
 
 
 def _broken(address: str) -> list:
-    """An address as text tokens with a ``<wbr>`` where a line may break in it."""
-    from markdown_it.token import Token
+    """An address as one text token that breaks only where :func:`breaking` says: a
+    zero-width space there (in the same run of text, so that the line breaker sees it;
+    ``<wbr>`` would be a box of its own), a word joiner after the scheme's slashes
+    (a line never ends with ``https://``).  Neither is drawn, nor copied from the PDF."""
+    pieces = breaking(address)
+    start = _SCHEME.match(pieces[0]) if pieces else None
+    if start:
+        head = start.group()
+        cut = head.index("://") + 3
+        pieces[0] = head[:cut].replace("/", "/\u2060") + pieces[0][cut:]
+    return [_text("\u200b".join(pieces))]
 
-    out = []
-    for index, piece in enumerate(breaking(address)):
-        if index:
-            out.append(Token("html_inline", "", 0, content="<wbr>"))
-        out.append(_text(piece))
-    return out
+
+_BREAK_HINTS = re.compile("(?<=[/?&=])\u200b|(?<=&amp;)\u200b|(?<=/)\u2060")
+
+
+def without_break_hints(html: str) -> str:
+    """``html`` without the invisible characters :func:`_broken` put in web addresses
+    for the PDF's line breaker: an e-mail client breaks addresses itself, and a
+    reader who copies one must get it whole."""
+    return _BREAK_HINTS.sub("", html)
 
 
 def _text(content: str):
