@@ -73,6 +73,11 @@ DEFAULTS: dict[str, object] = {
     # publisher serve
     "serve_host": "127.0.0.1",  # only this machine, unless --host says otherwise
     "serve_port": 8000,
+    "serve_request_seconds": 10,  # from connecting (or the last answer) to a whole request
+    "serve_idle_connections": 64,  # connections without a request; the oldest go first
+    # publisher watch and serve
+    "watch_interval": 0.5,  # seconds between looks where the file system sends no events
+    "watch_jobs": 1,  # one process keeps the render state warm between builds
     # running a build
     "jobs": None,  # worker processes; None: one per core
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise

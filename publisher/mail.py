@@ -123,7 +123,7 @@ class Images:
     def rewrite(self, html: str) -> str:
         return _SRC.sub(lambda m: f'src="{self.url_for(m[1])}"', html)
 
-    def logo(self, file_url: str, css_px: int = 48) -> dict:
+    def logo(self, file_url: str, css_px: int) -> dict:
         """The logo for the e-mail's head: an ``<img>``'s src, width and height
         (drawn at twice its size, for sharp screens)."""
         image = self.part(file_url, css_px * 2)

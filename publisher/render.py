@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import html as html_lib
 import logging
-import os
 import re
 import signal
 import threading
@@ -155,22 +154,26 @@ class RenderState:
         return _SHEET.sub("", html), sheets
 
 
-class _Collect(logging.Handler):
-    """WeasyPrint's messages, kept to be reported as problems rather than printed:
-    warnings (CSS it ignored…) in ``messages``, what it could not load (an
-    image it could not read or decode…) in ``errors``."""
+class _Collect(logging.Filter):
+    """WeasyPrint's messages during one render, kept to be reported as problems
+    rather than printed: warnings (CSS it ignored…) in ``messages``, what it
+    could not load (an image it could not read or decode…) in ``errors``.
+
+    A filter on WeasyPrint's logger for the render's length: it takes the
+    warnings and errors (which go no further) and lets the rest (its debug
+    output) pass; the logger's level, handlers and propagation stay as the
+    application set them."""
 
     def __init__(self):
-        super().__init__(logging.WARNING)
+        super().__init__()
         self.messages: list[str] = []
         self.errors: list[str] = []
         self.logger = logging.getLogger("weasyprint")
-        self.saved = self.logger.level, self.logger.propagate
-        self.logger.addHandler(self)
-        self.logger.setLevel(logging.WARNING)
-        self.logger.propagate = False
+        self.logger.addFilter(self)
 
-    def emit(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
         if isinstance(record.args, tuple):  # an exception without a message: its kind
             record.args = tuple(type(a).__name__ if isinstance(a, Exception) and not str(a)
                                 else a for a in record.args)
@@ -179,11 +182,10 @@ class _Collect(logging.Handler):
         # the rest (an ignored CSS rule, what PDF/UA asks for) is a warning
         lost = record.levelno >= logging.ERROR and message.startswith("Failed to load")
         (self.errors if lost else self.messages).append(message)
+        return False
 
-    # (not ``release``: logging.Handler calls its own release() after every record)
     def detach(self):
-        self.logger.removeHandler(self)
-        self.logger.level, self.logger.propagate = self.saved
+        self.logger.removeFilter(self)
 
 
 class _OutOfTime(BaseException):
@@ -227,19 +229,6 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-@contextlib.contextmanager
-def _source_date(epoch: int):
-    """Fonts subset by fontTools take their timestamp from SOURCE_DATE_EPOCH."""
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    if previous is None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-
-
 def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
     """Render ``composed`` to PDF with the build's ``state``."""
     from weasyprint import HTML
@@ -272,7 +261,7 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
                                 created=moment, modified=moment)
                 for a in job.attachments],
         }
-        with _source_date(job.epoch), _time_limit(job.seconds):
+        with _time_limit(job.seconds):
             for attempt in range(3):  # no more than two hyphenated lines in a row
                 document = HTML(string=html, base_url=state.policy.virtual(composed.base_url),
                                 url_fetcher=fetcher).render(font_config=state.fonts.config,

@@ -162,10 +162,12 @@ def _dry_run(obj: _Context, paths, langs, *, project, as_of, strict, profile, jo
 @_PROJECT
 @_AS_OF
 @_PROFILE
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=DEFAULTS["watch_jobs"],
+              show_default=True,
               help="Render on this many processes (one keeps the render state warm).")
 @_LANGS
-@click.option("--interval", default=0.5, show_default=True, type=click.FloatRange(min=0.05),
+@click.option("--interval", default=DEFAULTS["watch_interval"], show_default=True,
+              type=click.FloatRange(min=0.05),
               help="Seconds between looks, where the file system sends no change events.")
 @click.pass_obj
 def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None:
@@ -203,7 +205,8 @@ def _rebuilt(result, seconds: float) -> None:
 @click.option("--port", default=DEFAULTS["serve_port"], show_default=True,
               type=click.IntRange(min=0, max=65535), help="Port to listen on (0: any free one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=DEFAULTS["watch_jobs"],
+              show_default=True,
               help="Render on this many processes (one keeps the render state warm).")
 @click.option("--public-ok", is_flag=True,
               help="Beyond this machine, show what is under embargo too.")

@@ -576,8 +576,8 @@ def _missing(templates, values: dict):
 
 # --- the connections -----------------------------------------------------------------------
 
-REQUEST_SECONDS = 10.0  # from connecting (or the last answer) to a whole request
-IDLE_CONNECTIONS = 64  # connections without a request in progress; the oldest go first
+REQUEST_SECONDS = float(DEFAULTS["serve_request_seconds"])
+IDLE_CONNECTIONS = int(DEFAULTS["serve_idle_connections"])
 
 
 def guarded_protocol():
@@ -629,7 +629,8 @@ def guarded_protocol():
 
 def serve(project: Path | str = ".", *, host: str = str(DEFAULTS["serve_host"]),
           port: int = int(DEFAULTS["serve_port"]), open_browser: bool = False, as_of=None,
-          jobs: int = 1, on_ready=None, on_build=None, public_ok: bool = False,
+          jobs: int = int(DEFAULTS["watch_jobs"]), on_ready=None, on_build=None,
+          public_ok: bool = False,
           allow_hosts: tuple[str, ...] = ()) -> None:
     """Build, serve the outputs on ``host``:``port`` and rebuild on every change,
     until interrupted (Ctrl-C).

@@ -68,8 +68,9 @@ def _together(first: BuildResult, then: BuildResult) -> BuildResult:
                    parts_rendered=first.parts_rendered + then.parts_rendered)
 
 
-def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profile=None,
-          jobs: int = 1, langs: list[str] | None = None, on_build: Callable | None = None,
+def watch(project: Path | str = ".", *, interval: float = float(DEFAULTS["watch_interval"]),
+          as_of=None, profile=None, jobs: int = int(DEFAULTS["watch_jobs"]),
+          langs: list[str] | None = None, on_build: Callable | None = None,
           max_builds: int | None = None, cancel: threading.Event | None = None,
           on_output: Callable | None = None, on_plan: Callable | None = None) -> None:
     """Build now, then again after every change, until interrupted.
@@ -108,7 +109,8 @@ def watch(project: Path | str = ".", *, interval: float = 0.5, as_of=None, profi
                         raise more
                     news |= more
             started = time.perf_counter()
-            settings = dict(as_of=as_of, profile=profile, jobs=jobs or 1, session=session,
+            settings = dict(as_of=as_of, profile=profile,
+                            jobs=jobs or int(DEFAULTS["watch_jobs"]), session=session,
                             langs=langs, on_output=on_output, on_plan=on_plan)
             saved = _saved_releases(root, news) if builds else None
             # saved release sources alone: their own PDFs first, then the rest, where

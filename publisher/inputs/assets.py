@@ -120,7 +120,7 @@ def prepare_font(path: Path, cache: Cache, files: Files) -> Path:
         return kept
     from fontTools.ttLib import TTFont
 
-    font = TTFont(path)
+    font = TTFont(path, recalcTimestamp=False)  # its own date, not the moment it is decoded
     suffix = "otf" if "CFF " in font else "ttf"
     font.flavor = None
     buffer = io.BytesIO()
