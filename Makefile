@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot serve-screenshot help-text icc catalogs lint clean
+.PHONY: build test fuzz check bench bench-quick system system-test screenshot email-screenshot serve-screenshot help-text icc catalogs codes lint clean
 
 build: system $(VENV)/.installed
 	$(BIN)/publisher build
@@ -128,6 +128,10 @@ icc:
 # Re-extract layout strings into layouts/locale/*/LC_MESSAGES/messages.po.
 catalogs: $(VENV)/.installed
 	$(BIN)/publisher catalogs
+
+# The README's table of problem codes, written again from publisher/codes.py.
+codes: $(VENV)/.installed
+	$(BIN)/python -m publisher.codes README.md
 
 # publisher --help answers from publisher/commands/help.txt without importing
 # click; after changing a command's name or summary, write it again.

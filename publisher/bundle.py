@@ -205,7 +205,7 @@ def _release(job: ReleaseBundle, maker: PartMaker) -> Bundled:
         problems.append(Problem(release.file, None, f"the layout's page footers came out on "
                                 f"{folios.pages} pages for {pages.pages} pages; a release "
                                 "layout draws only its footers when part is \"folios\" "
-                                "(see layouts/release/release.html)"))
+                                "(see layouts/release/release.html)", code="L006"))
     if has_errors(problems):
         return Bundled([], problems, [])
     digest = hashlib.sha256(release.stem.encode()).hexdigest()
@@ -410,7 +410,7 @@ def _parts(maker: PartMaker, layout: str, context: dict, releases: list[Localise
     else:
         problems.append(Problem(file, None, "the contents' page numbers did not settle (the "
                                 "front matter's length changes with them); check them",
-                                severity="warning"))
+                                severity="warning", code="K005"))
     maker.remember(identifier, front_pages)
     maker.front_seen(layout, len(sections), front_pages)
     problems += front.problems
@@ -469,7 +469,8 @@ def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[lis
             if rid not in index:
                 hint = suggest(rid, index) or "check the release's file name"
                 problems.append(kit.located.problem(("releases", position),
-                                                    f"no release with id '{rid}'; {hint}"))
+                                                    f"no release with id '{rid}'; {hint}",
+                                                        code="K004"))
             else:
                 ids.append(rid)
         return ids, problems
@@ -489,7 +490,7 @@ def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[lis
     if not matches:
         problems.append(kit.located.problem(("releases",), "the selector matches no release; "
                                                            "check its tags and dates",
-                                            severity="warning"))
+                                            severity="warning", code="K004"))
     return [rid for _day, rid in sorted(matches)], problems
 
 

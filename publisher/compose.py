@@ -150,7 +150,7 @@ class Layouts:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout file '{name}' not found in "
-                                      + self.searched()))
+                                      + self.searched(), code="L001"))
         return path.resolve().as_uri()
 
     def searched(self) -> str:
@@ -226,30 +226,31 @@ class Layouts:
         path = self.template_path(name)
         if path is None:
             raise LayoutError(Problem(name, None, f"layout template '{name}' not found in "
-                                      + self.searched()))
+                                      + self.searched(), code="L001"))
         catalog.missing.clear()
         try:
             text = env.get_template(name).render(**context)
         except jinja2.TemplateSyntaxError as exc:
             raise LayoutError(Problem(display_path(exc.filename or path, self.root),
-                                      exc.lineno, f"template syntax error: {exc.message}")
+                                      exc.lineno, f"template syntax error: {exc.message}",
+                                          code="L002")
                               ) from None
         except jinja2.UndefinedError as exc:
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"undefined in template: {exc.message}; "
-                                      "check the variable name")) from None
+                                      "check the variable name", code="L003")) from None
         except jinja2.TemplateNotFound as exc:
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"template '{exc.name}' not found in "
-                                      f"{self.searched()}; check its name")) from None
+                                      f"{self.searched()}; check its name", code="L001")) from None
         except jinja2.exceptions.SecurityError as exc:
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"not allowed in a layout: {exc}; layouts "
-                                      "get plain data, not Python objects")) from None
+                                      "get plain data, not Python objects", code="L003")) from None
         except Exception as exc:  # any other failure of a template is the layout's
             file, line = _template_frame(exc, path, self.root)
             raise LayoutError(Problem(file, line, f"the template failed: "
-                                      f"{type(exc).__name__}: {exc}")) from None
+                                      f"{type(exc).__name__}: {exc}", code="L002")) from None
         return text, path, self.catalog_problems(catalog)
 
     def catalog_problems(self, catalog: Catalog) -> list[Problem]:
@@ -259,10 +260,10 @@ class Layouts:
                 f"layouts/locale/{catalog.lang}/LC_MESSAGES/messages.po", None,
                 f"no catalog for '{catalog.lang}'; layout strings are in English. Run "
                 f"'publisher catalogs --lang {catalog.lang}' and translate the file",
-                severity="warning")]
+                severity="warning", code="L004")]
         shown = display_path(catalog.files[-1], self.root)
         return [Problem(shown, None, f"no '{catalog.lang}' translation for '{message}'; "
-                        "English used. Add its msgstr", severity="warning")
+                        "English used. Add its msgstr", severity="warning", code="L004")
                 for message in sorted(catalog.missing)]
 
 
@@ -288,7 +289,7 @@ def unsafe_links(html: str, file: str) -> list[Problem]:
             continue
         reason = link_problem(href)
         if reason and href not in found:
-            found[href] = Problem(file, None, f"in the composed document: {reason}")
+            found[href] = Problem(file, None, f"in the composed document: {reason}", code="B002")
     return list(found.values())
 
 

@@ -15,13 +15,22 @@ from pathlib import Path
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing that is wrong, where it is, and how to fix it."""
+    """One thing that is wrong, where it is, and how to fix it; ``code`` says which
+    kind of problem it is (:mod:`publisher.codes`), for code and for people who
+    silence one kind."""
 
     file: str
     line: int | None
     message: str
     col: int | None = None
     severity: str = "error"  # "error" or "warning"
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        from .codes import CODES
+
+        if self.code not in CODES:
+            raise ValueError(f"problem code {self.code!r} is not in publisher.codes")
 
     def __str__(self) -> str:
         where = printable(self.file)
@@ -30,7 +39,7 @@ class Problem:
             if self.col is not None:
                 where += f":{self.col}"
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        return f"{where}: {prefix}{self.message} [{self.code}]"
 
 
 def printable(name: str) -> str:
@@ -117,4 +126,4 @@ def os_problem(exc: OSError, folder: str) -> Problem:
     for every output it stops, and plainly."""
     hint = _OS_HINTS.get(exc.errno, "check the build folder and the disk")
     what = exc.strerror or str(exc)
-    return Problem(folder, None, f"could not be written ({what}); {hint}")
+    return Problem(folder, None, f"could not be written ({what}); {hint}", code="O001")

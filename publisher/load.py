@@ -136,11 +136,11 @@ def _read_text(path: Path, shown: str, problems: list[Problem], policy: Resource
     try:
         text = decode(policy.read_bytes(path, kind, shown), shown)
     except RefusedResource as exc:
-        problems.append(Problem(shown, None, str(exc)))
+        problems.append(Problem(shown, None, str(exc), code="F001"))
     except NotText as exc:
         problems.append(exc.problem)
     except OSError as exc:
-        problems.append(Problem(shown, None, f"cannot be read ({exc.strerror})"))
+        problems.append(Problem(shown, None, f"cannot be read ({exc.strerror})", code="F002"))
     else:
         found = control_problems(text, shown)
         if not found:
@@ -170,11 +170,11 @@ def _load_mapping(path, root, fields, kind, problems, policy, required=False):
         policy.check_path(path, "settings", shown)
     except RefusedResource as exc:
         if not exc.missing:
-            problems.append(Problem(shown, None, str(exc)))
+            problems.append(Problem(shown, None, str(exc), code="F001"))
             return {}, None
         if required:
             problems.append(Problem(shown, None, f"{kind} file not found; create it "
-                                                 "(see the sample project)"))
+                                                 "(see the sample project)", code="F003"))
         return {f.name: f.default for f in fields}, None
     located = _read_yaml(path, shown, problems, policy)
     if located is None:
@@ -192,7 +192,8 @@ def _load_contacts(root: Path, problems: list[Problem], policy: ResourcePolicy):
         return {}, None
     data = located.data or {}
     if not isinstance(data, dict):
-        problems.append(located.problem((), "expected a mapping of contact id to contact"))
+        problems.append(located.problem((), "expected a mapping of contact id to contact",
+            code="S004"))
         return {}, located
     contacts = {}
     for cid, entry in data.items():
@@ -225,7 +226,8 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
     match = LANG_SUFFIX.match(name)
     release = Release(path=path, file=shown, id=match["stem"] if match else name, stem=name)
     if path.suffix != ".md":
-        release.problems.append(Problem(shown, None, "a release source must end in .md"))
+        release.problems.append(Problem(shown, None, "a release source must end in .md",
+            code="R001"))
         return release
     policy = policy or ResourcePolicy([root])
     text = _read_text(path, shown, release.problems, policy, "source")
@@ -235,7 +237,7 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
     if split is None:
         release.problems.append(Problem(
             shown, 1, "no front matter; start the file with a '---' line, the YAML keys "
-                      "(title, date, …) and a closing '---' line"))
+                      "(title, date, …) and a closing '---' line", code="R002"))
         return release
     release.text = text
     yaml_text, release.body, release.body_line = split
@@ -244,7 +246,7 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
         release.problems.append(Problem(
             shown, 2, f"the front matter is {len(yaml_text)} characters long, more than the "
                       f"{most} allowed; shorten it or raise 'limits: {{front_matter_chars: …}}' "
-                      "in site.yaml"))
+                      "in site.yaml", code="R003"))
         return release
     try:
         located = parse_yaml(yaml_text, shown, line_offset=1, limits=policy.limits)
@@ -262,17 +264,21 @@ def load_release(path: Path, root: Path, policy: ResourcePolicy | None = None) -
         try:
             file_lang = schema.language(file_lang, located, ())
         except schema.Invalid as exc:
-            release.problems.append(Problem(shown, None, f"file name language: {exc.message}"))
+            release.problems.append(Problem(shown, None, f"file name language: {exc.message}",
+                code="R004"))
             file_lang = None
     lang = meta.get("lang")
     if lang and file_lang and lang != file_lang:
         release.problems.append(located.problem(
             ("lang",), f"'lang: {lang}' disagrees with the file name's '.{file_lang}.md'; "
-                       "make them the same"))
+                       "make them the same", code="R004"))
     release.lang = lang or file_lang
-    if not release.lang and not any(p.message.startswith("'lang'") for p in release.problems):
+    # a 'lang' the schema refused has its own problem already
+    given = isinstance(located.data, dict) and located.data.get("lang") is not None
+    if not release.lang and not given:
         release.problems.append(located.problem(
-            (), "no language: add 'lang: fr' to the front matter or name the file ….fr.md"))
+            (), "no language: add 'lang: fr' to the front matter or name the file ….fr.md",
+                code="R004"))
     return release
 
 
@@ -309,7 +315,7 @@ def _share_embargoes(releases: list[Release], root: Path, policy: ResourcePolicy
                 f"the {binding.lang or 'other'} version ({binding.file}) is under embargo "
                 f"until {latest.isoformat()} and this one {what}; it is held until then too "
                 f"(write 'embargo: {latest.isoformat()}' here to say so)",
-                severity="warning"))
+                severity="warning", code="R005"))
 
 
 def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> None:
@@ -320,4 +326,4 @@ def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> N
                 where = "sources/contacts.yaml"
                 fix = hint or (f"add it to {where}" if contacts else f"create {where}")
                 release.problems.append(release.located.problem(
-                    ("contacts", index), f"unknown contact id '{ref}'; {fix}"))
+                    ("contacts", index), f"unknown contact id '{ref}'; {fix}", code="R006"))

@@ -300,7 +300,7 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
         problems.append(Problem(
             file, line, f"contact '{entry.get('id', entry['name'])}' has no role in "
                         f"'{release.lang}'; add 'role: {{{release.lang}: …}}'",
-            severity="warning"))
+            severity="warning", code="C002"))
     organisation = entry.get("organisation") or ""
     known = (inputs.site.get("organisations") or {}).get(organisation) or {}
     countries = [entry.get("country"), known.get("country"), inputs.site.get("country")]
@@ -316,7 +316,7 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
             problems.append(Problem(file, line, f"{kind} number '{written}' of "
                                                 f"'{entry['name']}' is printed as written, "
                                                 f"without a link: {hint}",
-                                    severity="warning"))
+                                    severity="warning", code="C001"))
     phone = numbers["phone"]
     typo = site_typographer(site_locale(release.lang, inputs.site), inputs.site)
     name = organisation_name(organisation, inputs.site, release.lang)
@@ -402,7 +402,7 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
             problems.append(Problem(
                 release.file, number,
                 f"no shipped font has {describe(missing)}; add a font that covers them to "
-                "fonts/ (with its licence) or remove them"))
+                "fonts/ (with its licence) or remove them", code="T004"))
     extra = [(c.name + c.role, c) for c in localised.contacts]
     for text, contact in extra:
         missing = uncovered(text, covered)
@@ -410,13 +410,13 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
         if missing and entry:
             problems.append(Problem(entry["file"], entry["line"],
                                     f"no shipped font has {describe(missing)}; add a font "
-                                    "that covers them to fonts/"))
+                                    "that covers them to fonts/", code="T004"))
     if localised.about:
         missing = uncovered(localised.about["title"] + localised.about["text"], covered)
         if missing and inputs.site_located:
             problems.append(inputs.site_located.problem(
                 ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
-                            "them to fonts/"))
+                            "them to fonts/", code="T004"))
     return problems
 
 
@@ -428,7 +428,7 @@ def image_resolver(policy: ResourcePolicy, folder: Path, shown: str, prepare_ima
             url = policy.resolve_reference(ref, folder, "image")
             return prepare_image(url, ref) if prepare_image else url
         except RefusedResource as exc:
-            return Problem(shown, line, str(exc))
+            return Problem(shown, line, str(exc), code="F001")
 
     return resolve
 
@@ -462,7 +462,7 @@ def placeholder_problems(release: Release, keep: tuple[str, ...] = ()) -> list[P
             found.append(Problem(release.file, number,
                                  f"placeholder text left from 'publisher new': "
                                  f"'{generated[1][:40]}…'; write the release in its place",
-                                 severity="warning"))
+                                 severity="warning", code="R009"))
             continue
         for word in keep:
             line = line.replace(word, " " * len(word))
@@ -471,7 +471,7 @@ def placeholder_problems(release: Release, keep: tuple[str, ...] = ()) -> list[P
             found.append(Problem(release.file, number,
                                  f"placeholder text '{match.group()[:40]}' is not ready to "
                                  "send; write the final text in its place",
-                                 severity="warning"))
+                                 severity="warning", code="R009"))
     return found
 
 

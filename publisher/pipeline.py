@@ -287,7 +287,7 @@ class Build:
         def refuse(message: str):
             return ConfigError(Problem(str(DEFAULTS["site_file"]),
                                        located.line("print", "condition") if located else None,
-                                       f"print.condition: {message}"))
+                                       f"print.condition: {message}", code="S003"))
 
         try:
             path = self.policy.check_path(self.project.path("sources_dir") / condition,
@@ -341,7 +341,7 @@ class Build:
             located = self.project.site_located
             raise ConfigError(Problem(str(DEFAULTS["site_file"]),
                                       located.line("logo") if located else None,
-                                      f"logo: {exc}")) from None
+                                      f"logo: {exc}", code="F001")) from None
 
     def render_state(self) -> RenderState:
         """This build's render state in this process (a worker makes its own)."""
@@ -500,7 +500,7 @@ class Build:
                     self.record(kit.file, None, [Problem(
                         kit.file, None, f"{slugs[same]} makes a kit of the same name (names "
                         "that differ only in case or in how accents are written are one "
-                        "file on many systems); rename one of them")])
+                        "file on many systems); rename one of them", code="K007")])
                     continue
                 slugs[same] = kit.file
                 if kit.problems:
@@ -525,7 +525,7 @@ class Build:
             problems.append(Problem(release.file, None, f"{seen[same]} makes an output of "
                                     "the same name (names that differ only in case or in "
                                     "how accents are written are one file on many systems)"
-                                    "; rename one of them"))
+                                    "; rename one of them", code="R007"))
         seen.setdefault(same, release.file)
         layout = self.layout_of(release)
         if not has_errors(problems) and not self.layouts.exists(layout):
@@ -533,7 +533,7 @@ class Build:
             hint = suggest(layout, known) or "layouts: " + ", ".join(known)
             problems.append(release.located.problem(
                 ("layout",), f"no layout '{layout}' (a folder layouts/{layout}/ with "
-                             f"{layout}.html); {hint}"))
+                             f"{layout}.html); {hint}", code="R008"))
         if has_errors(problems):
             if release.located is None or has_errors(release.problems):
                 problems += body_problems(release, self.locale_inputs())  # one run, all
@@ -637,7 +637,7 @@ class Build:
             outputs, notes = [], []
             problems = [Problem(job.name, None, f"internal error ({type(exc).__name__}: "
                                 f"{exc}); this output was not made. Please report it, with "
-                                "the output of the same command run with --debug")]
+                                "the output of the same command run with --debug", code="O003")]
         if outputs and self.cache is not None and not has_errors(problems):
             with contextlib.suppress(OSError):  # a cache that cannot be written: no reuse
                 self.cache.put(job.key, {f"{i}{o.path.suffix}": o.path.read_bytes()
@@ -804,7 +804,7 @@ class Build:
             return Output(target, sources, self.writes.write(target, data), pages)
         except RefusedWrite as exc:
             raise PublisherError(Problem(display_path(target, self.root), None,
-                                         str(exc))) from None
+                                         str(exc), code="O002")) from None
 
     def css_problem(self, message: str, file: str) -> Problem:
         """A WeasyPrint warning, pointed at the stylesheet line it is about when found."""
@@ -814,8 +814,8 @@ class Build:
             sheet = self.layouts.locate_css(snippet, line)
             if sheet is not None:
                 return Problem(display_path(sheet, self.root), line, f"WeasyPrint: {message}",
-                               col=col, severity="warning")
-        return Problem(file, None, f"WeasyPrint: {message}", severity="warning")
+                               col=col, severity="warning", code="L005")
+        return Problem(file, None, f"WeasyPrint: {message}", severity="warning", code="L005")
 
     # --- kits and newsletters ---------------------------------------------------------
 
@@ -837,7 +837,7 @@ class Build:
                     left_out.append(title)
                     problems.append(Problem(file, line, f"release '{rid}' has no '{lang}' "
                                             f"version; left out of the {lang} edition",
-                                            severity="warning"))
+                                            severity="warning", code="K002"))
                 continue
             broken = has_errors(release.problems) or not self.layouts.exists(
                 self.layout_of(release))
@@ -846,7 +846,7 @@ class Build:
                 left_out.append(title)
                 problems.append(Problem(file, line, f"release '{rid}' ({release.file}) has "
                                         "errors; left out until they are fixed",
-                                        severity="warning"))
+                                        severity="warning", code="K001"))
                 continue
             if skip_embargoed and result.embargo:
                 embargoed.append(f"{release.file} (embargo: {result.embargo})")
@@ -883,14 +883,15 @@ class Build:
 
         releases, left_out, found, _ = self.members(ids, lang, where=where)
         problems += found
-        if not releases and ids and all("has errors; left out" in p.message for p in found):
+        if not releases and ids and all(p.code == "K001" for p in found):
             # its releases' own errors say it all: the kit is simply not made
             return None, problems, [f"{kit.slug}.{lang}.pdf: not made, its releases have "
                                     "errors"]
         if not releases:
             problems.append(kit.located.problem(
                 ("lang",), f"none of the kit's releases can be included in '{lang}'; add "
-                           f"translations or remove '{lang}' from the kit's languages"))
+                           f"translations or remove '{lang}' from the kit's languages",
+                               code="K003"))
         intro_html = ""
         intro = bundling.kit_text(kit.meta.get("intro"), lang)
         if intro:
@@ -906,7 +907,7 @@ class Build:
                                                           "image")
                 cover_url = self.prepare_image(cover_url, kit.meta["cover"])
             except RefusedResource as exc:
-                problems.append(kit.located.problem(("cover",), f"cover: {exc}"))
+                problems.append(kit.located.problem(("cover",), f"cover: {exc}", code="K006"))
         attachments = []
         for position, name in enumerate(kit.meta.get("attachments") or []):
             try:
@@ -914,7 +915,7 @@ class Build:
                 attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
             except (RefusedResource, OSError) as exc:
                 problems.append(kit.located.problem(("attachments", position),
-                                                    f"attachment: {exc}"))
+                                                    f"attachment: {exc}", code="K006"))
         settings = self.profile(kit.meta.get("profile"))
         sources = [kit.file] + [r.file for r in releases] + [str(DEFAULTS["site_file"])]
         if kit.meta["contacts_appendix"] and any(r.contacts for r in releases):
@@ -1061,11 +1062,15 @@ class Parts:
         if build.cache is not None:
             entry = build.cache.get(key)
             data = build.cache.data(key, entry, "pdf") if entry is not None else None
-            if data is not None:
+            try:  # an entry of the wrong shape is rendered again
+                kept = data is not None and Part(
+                    data, int(entry["info"]["pages"]), dict(entry["info"]["anchors"]),
+                    [Problem(**p) for p in entry["problems"]])
+            except (KeyError, TypeError, ValueError):
+                kept = None
+            if kept:
                 self.log.append((spec.label, False))
-                info = entry["info"]
-                return Part(data, info["pages"], info["anchors"],
-                            [Problem(**p) for p in entry["problems"]])
+                return kept
         rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
                                               spec.profile, spec.attachments,
                                               build.render_seconds, compress=False),
@@ -1206,7 +1211,8 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
     if slug not in kits:
         hint = suggest(slug, kits) or ("kits: " + ", ".join(sorted(kits)) if kits
                                        else "create sources/kits/<slug>.yaml")
-        raise UsageError(Problem(str(DEFAULTS["kits_dir"]), None, f"no kit '{slug}'; {hint}"))
+        raise UsageError(Problem(str(DEFAULTS["kits_dir"]), None, f"no kit '{slug}'; {hint}",
+            code="U001"))
     kit = made.project.kits[kits[slug]]
     if kit.problems:
         made.record(kit.file, None, kit.problems)
@@ -1215,7 +1221,7 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
     if lang and lang not in langs:
         raise UsageError(Problem(kit.file, kit.located.line("lang"),
                                  f"the kit is not made in '{lang}'; its languages: "
-                                 + ", ".join(langs)))
+                                 + ", ".join(langs), code="U001"))
     planned = [made.plan_kit(kits[slug], each) for each in ([lang] if lang else langs)]
     made.execute([job for job in planned if job], jobs or default_jobs())
     return made.finish()
@@ -1230,7 +1236,7 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
         dt.date.fromisoformat(f"{month}-01")
     except ValueError:
         raise UsageError(Problem("MONTH", None, f"'{month}' is not a month; write YYYY-MM, "
-                                                "e.g. 2018-06")) from None
+                                                "e.g. 2018-06", code="U001")) from None
     made = start(project, None, BuildOptions(as_of=as_of, profile=profile, jobs=jobs),
                  on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
@@ -1241,7 +1247,7 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
         langs = [lang] if lang in langs else []
     if not langs:
         raise UsageError(Problem(str(DEFAULTS["releases_dir"]), None, f"no release in {month}"
-                                 + (f" in '{lang}'" if lang else "")))
+                                 + (f" in '{lang}'" if lang else ""), code="U001"))
     ids = bundling.months(made.project)[month]
     planned = [made.plan_newsletter(month, each, ids) for each in langs]
     made.execute([job for job in planned if job], jobs or default_jobs())

@@ -104,7 +104,7 @@ class RenderState:
         when one does (else on the document)."""
         where = self.locate(url) if self.locate is not None else None
         shown, line = where if where else (file, None)
-        return Problem(shown, line, f"refused resource: {self.policy.shown(message)}")
+        return Problem(shown, line, f"refused resource: {self.policy.shown(message)}", code="P003")
 
     def stylesheets(self, composed: Composed):
         """The document's stylesheets parsed once, and its HTML without them.
@@ -242,7 +242,8 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
         raise RenderError(_disk_problem(exc)) from None
     except Exception as exc:  # as below: reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not read its stylesheets: "
-                                                  f"{type(exc).__name__}: {exc}")) from exc
+                                                  f"{type(exc).__name__}: {exc}",
+                                                      code="P001")) from exc
     html, sheets = prepared if prepared else (state.policy.virtual(composed.html), [])
     refused = [message for _css, _messages, refusals in sheets for message in refusals]
     fetcher = make_fetcher(state.policy, refused)
@@ -279,12 +280,14 @@ def render(composed: Composed, job: RenderJob, state: RenderState) -> Rendered:
         raise RenderError(Problem(job.file, None, f"laying it out took more than "
                                                   f"{job.seconds:g} s, so it was stopped; "
                                                   "shorten it, or raise 'limits: "
-                                                  "{render_seconds: …}' in site.yaml")) from None
+                                                  "{render_seconds: …}' in site.yaml",
+                                                      code="P002")) from None
     except OSError as exc:
         raise RenderError(_disk_problem(exc)) from None
     except Exception as exc:  # WeasyPrint failures are reported, not raised raw
         raise RenderError(Problem(job.file, None, f"WeasyPrint could not render it: "
-                                                  f"{type(exc).__name__}: {exc}")) from exc
+                                                  f"{type(exc).__name__}: {exc}",
+                                                      code="P001")) from exc
     finally:
         collect.detach()
         # a failed image is tried (and reported) again by the next document
@@ -318,11 +321,11 @@ def _lost(message: str, file: str) -> Problem:
     file of the project (a broken logo is one problem, not one per document)."""
     match = re.match(r"Failed to load (image|stylesheet|font) at '([^':]+)': ?(.*)", message)
     if match is None:
-        return Problem(file, None, message)
+        return Problem(file, None, message, code="P004")
     kind, name, reason = match.groups()
     return Problem(name, None, f"cannot be used as {'an' if kind == 'image' else 'a'} {kind} "
                                f"({reason or 'unreadable'}); open it to check it, or export "
-                               "it again")
+                               "it again", code="P004")
 
 
 def low_resolution_images(document, min_dpi: float) -> list[str]:

@@ -258,7 +258,8 @@ def test_github_annotations(broken_report, checked_fr):
     assert len(lines) == len(broken_report.findings) + 1
     line = next(x for x in lines if "tagz" in x)
     assert line.startswith(f"::error file=sources/releases/2018/{SAMPLE_STEM}.fr.md,"
-                           "line=7,col=1,title=publisher check%3A sources::unknown front matter "
+                           "line=7,col=1,title=publisher check S001%3A sources::unknown front "
+                           "matter "
                            "key 'tagz'")
     # a summary even when there is nothing else to say
     assert lines[-1].startswith("::notice title=publisher check::checked ")

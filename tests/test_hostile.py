@@ -575,7 +575,7 @@ def test_a_build_folder_that_is_a_file(warm, tmp_path):
     assert run.code == 1
     said = [line for line in run.lines() if "could not be written" in line]
     assert said == ["  build/: could not be written (Not a directory); a file stands where "
-                    "a folder should be; move it away"], run.output
+                    "a folder should be; move it away [O001]"], run.output
 
 
 def test_a_full_disk_keeps_the_previous_outputs_and_a_true_manifest(warm, tmp_path):

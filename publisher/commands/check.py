@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..codes import CHECK_OF, GATED
 from ..errors import ConfigError, Problem, display_path
 from ..inputs.catalogs import DOMAIN, extract
 from ..inputs.catalogs import languages as catalog_languages
@@ -54,10 +55,15 @@ class CheckReport:
     rendered: int = 0  # documents rendered (the others came from the cache)
     reused: int = 0
     strict: bool = False  # warnings fail too
+    ignore: frozenset[str] = frozenset()  # codes not reported (--ignore, check.ignore)
+    ignored: int = 0  # findings left out for their code
 
     def add(self, check: str, problems, count: int = 1) -> None:
         """Add ``problems``; one already found only counts one more document."""
         for problem in problems:
+            if problem.code in self.ignore:
+                self.ignored += 1
+                continue
             for finding in self.findings:
                 if finding.problem == problem:
                     finding.count += count
@@ -78,15 +84,16 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
           langs: list[str] | None = None, baseline: Path | None = None,
           update_baseline: bool = False, jobs: int | None = None,
           progress: Callable[[int, str], None] | None = None, profile: str | None = None,
-          strict: bool = False) -> CheckReport:
+          strict: bool = False, ignore: tuple[str, ...] = ()) -> CheckReport:
     """Run every check on ``project``; see the module docstring.
 
     ``progress(done, what)`` is called as documents are checked.  ``profile``
     renders with that profile instead of the project's; with ``strict``,
-    warnings fail the check too.
+    warnings fail the check too.  Findings whose code is in ``ignore``, or in
+    site.yaml's ``check: {ignore: […]}``, are left out (and counted).
     """
     started = time.perf_counter()
-    report = CheckReport(strict=strict)
+    report = CheckReport(strict=strict, ignore=frozenset(ignore))
     root = Path(project).resolve()
     as_of = as_of or dt.datetime.now(dt.timezone.utc)
     try:
@@ -95,6 +102,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("sources", exc.problems)
         report.seconds = time.perf_counter() - started
         return report
+    report.ignore |= frozenset((loaded.site.get("check") or {}).get("ignore") or ())
     for release in loaded.releases:  # its problems come with its render below
         report.checked.append(("sources", release.file))
     for kit in loaded.kits:
@@ -103,7 +111,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
     stale = stale_translations(loaded)
     report.add("translations", stale)
     report.add("translations", language_problems(
-        loaded, {p.file for p in stale if p.message.startswith("not translated yet")}))
+        loaded, {p.file for p in stale if p.code == "G008"}))
     if public:
         report.add("embargo", under_embargo(loaded, as_of))
     with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
@@ -138,7 +146,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         from_cache = None
         made.execute(planned, jobs or default_jobs())
         for problem in made.result.problems:  # each once, with how many documents had it
-            if problem.file.startswith("(") and "has errors; left out" in problem.message:
+            if problem.file.startswith("(") and problem.code == "K001":
                 continue  # a stress kit holds the real releases: their errors are said
             report.add(_kind(problem), [gate(problem)], made.result.affected.get(problem, 1))
         report.rendered, report.reused = made.result.rendered, made.result.reused
@@ -194,23 +202,13 @@ def gate(problem: Problem) -> Problem:
     """A problem as the gate sees it: a CSS declaration WeasyPrint ignores or does
     not support, or placeholder text left in a source, is a warning for a build,
     an error for ``check``."""
-    if problem.severity == "warning" and problem.message.startswith(
-            ("WeasyPrint:", "placeholder text")):
+    if problem.severity == "warning" and problem.code in GATED:
         return dataclasses.replace(problem, severity="error")
     return problem
 
 
 def _kind(problem: Problem) -> str:
-    message = problem.message
-    if "no shipped font has" in message:
-        return "glyphs"
-    if message.startswith(("WeasyPrint", "template", "undefined in template", "layout template")):
-        return "layouts"
-    if "translation for" in message or "no catalog for" in message:
-        return "catalogs"
-    if message.startswith(("overflow", "runs past")):
-        return "overflow"
-    return "sources"
+    return CHECK_OF.get(problem.code, "sources")
 
 
 LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen"
@@ -297,7 +295,8 @@ class Inspector:
                                     f"than the {int(self.page_limit)} that site.yaml's "
                                     "page_limit allows; shorten the release"
                                     + (f" (limit set at sources/site.yaml:"
-                                       f"{located.line('page_limit')})" if located else "")))
+                                       f"{located.line('page_limit')})" if located else ""),
+                                           code="G001"))
         return problems
 
 
@@ -328,7 +327,8 @@ def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Probl
                 reported.add(key)
                 problems.append(Problem(file, None, f"overflow on page {number}: "
                                         f"{_describe(block)} {what} by {past:.1f} mm; "
-                                        "let it wrap (overflow-wrap: anywhere) or shorten it"))
+                                        "let it wrap (overflow-wrap: anywhere) or shorten it",
+                                            code="G002"))
 
         def walk(box, limit: float, block, right=right) -> None:
             if isinstance(box, boxes.MarginBox):
@@ -365,7 +365,7 @@ def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
     problems = []
 
     def lost(what: str) -> None:
-        problems.append(Problem(file, None, f"accessibility: {what}"))
+        problems.append(Problem(file, None, f"accessibility: {what}", code="G003"))
 
     with pikepdf.open(io.BytesIO(pdf)) as document:
         root = document.Root
@@ -463,18 +463,19 @@ def catalog_problems(layout_dirs: list[Path], root: Path, fontset) -> list[Probl
                     problems.append(Problem(
                         shown, entry.lineno if entry else None,
                         f"catalog: '{message}' (used in {file}:{line}) has no {lang} "
-                        "translation; add its msgstr"))
+                        "translation; add its msgstr", code="G004"))
             for message, entry in sorted(entries.items()):
                 if message not in used:
                     problems.append(Problem(
                         shown, entry.lineno, f"catalog: '{message}' is used by no template; "
-                                             "remove it (publisher catalogs does)"))
+                                             "remove it (publisher catalogs does)", code="G004"))
                 elif entry.string:
                     text = entry.string if isinstance(entry.string, str) else entry.string[0]
                     missing = uncovered(text, covered)
                     if missing:
                         problems.append(Problem(shown, entry.lineno,
-                                                f"no shipped font has {describe(missing)}"))
+                                                f"no shipped font has {describe(missing)}",
+                                                    code="T004"))
     return problems
 
 
@@ -493,19 +494,21 @@ def stale_translations(loaded) -> list[Problem]:
         try:
             ResourcePolicy([loaded.root]).check_path(original, "source", origin["file"])
         except RefusedResource as exc:
-            problems.append(Problem(release.file, line, f"translated_from: {exc}"))
+            problems.append(Problem(release.file, line, f"translated_from: {exc}", code="G005"))
             continue
         if not original.is_file():
             problems.append(Problem(release.file, line, f"translated_from: "
-                                    f"'{origin['file']}' does not exist beside this file"))
+                                    f"'{origin['file']}' does not exist beside this file",
+                                        code="G005"))
         elif _body(original) == release.body.strip():
             problems.append(Problem(release.file, release.body_line, "not translated yet: "
-                                    f"the body is still {origin['file']}'s; translate it"))
+                                    f"the body is still {origin['file']}'s; translate it",
+                                        code="G008"))
         elif content_hash(original) != origin["sha256"]:
             problems.append(Problem(release.file, line, f"stale translation: "
                                     f"{origin['file']} changed after this translation was made; "
                                     "update the translation, then its translated_from.sha256 "
-                                    f"to {content_hash(original)}"))
+                                    f"to {content_hash(original)}", code="G005"))
     return problems
 
 
@@ -551,7 +554,7 @@ def language_problems(loaded, skip: set[str]) -> list[Problem]:
         problems.append(Problem(
             release.file, release.body_line + leading,
             f"the body reads as {name(found)} ({found}), not {name(labelled)} as the file "
-            f"says; translate it, or fix the file's language"))
+            f"says; translate it, or fix the file's language", code="G005"))
     return problems
 
 
@@ -570,7 +573,7 @@ def under_embargo(loaded, as_of: dt.datetime) -> list[Problem]:
             problems.append(Problem(
                 release.file, release.located.line("embargo"),
                 f"embargo: under embargo until {embargo.isoformat()}, later than "
-                f"{as_of.isoformat()}; it must not be distributed yet"))
+                f"{as_of.isoformat()}; it must not be distributed yet", code="G006"))
     return problems
 
 
@@ -605,7 +608,7 @@ def compare_baseline(build_dir: Path, outputs: list[Path], baseline: Path, root:
             if not expected_path.exists():
                 report.add("visual", [Problem(display_path(expected_path, root), None,
                            "visual: no baseline picture for this page; run with "
-                           "--update-baseline to record it")])
+                           "--update-baseline to record it", code="G007")])
                 continue
             expected = Image.open(expected_path).convert("RGB")
             if expected.size != image.size:
@@ -625,7 +628,8 @@ def compare_baseline(build_dir: Path, outputs: list[Path], baseline: Path, root:
                 report.add("visual", [Problem(
                     display_path(expected_path, root), None,
                     f"visual: page {index + 1} of {relative.as_posix()}.pdf changed "
-                    f"({changed:.1%} of pixels); see {display_path(diff_path, root)}")])
+                    f"({changed:.1%} of pixels); see {display_path(diff_path, root)}",
+                        code="G007")])
     return diffs
 
 
@@ -700,7 +704,7 @@ def github_annotations(report: CheckReport, root: Path | str = ".") -> list[str]
                 where.append(f"line={problem.line}")
                 if problem.col:
                     where.append(f"col={problem.col}")
-        where.append(f"title={prop('publisher check: ' + finding.check)}")
+        where.append(f"title={prop(f'publisher check {problem.code}: ' + finding.check)}")
         if finding.count > 1:
             message += f" (in {finding.count} documents)"
         lines.append(f"::{level} {','.join(where)}::{escape(message)}")
@@ -712,9 +716,10 @@ def json_lines(report: CheckReport) -> list[str]:
     """One JSON object per finding (for other tools), then one for the summary."""
     import json
 
-    lines = [json.dumps({"check": f.check, "file": f.problem.file, "line": f.problem.line,
-                         "col": f.problem.col, "severity": f.problem.severity,
-                         "message": f.problem.message, "documents": f.count},
+    lines = [json.dumps({"check": f.check, "code": f.problem.code, "file": f.problem.file,
+                         "line": f.problem.line, "col": f.problem.col,
+                         "severity": f.problem.severity, "message": f.problem.message,
+                         "documents": f.count},
                         ensure_ascii=False) for f in report.findings]
     errors = len(report.errors)
     lines.append(json.dumps({"summary": summary(report), "errors": errors,
@@ -729,4 +734,5 @@ def summary(report: CheckReport) -> str:
     return (f"checked {checked} items in {report.seconds:.1f} s ({report.rendered} documents "
             f"rendered, {report.reused} from the cache): {errors} "
             f"error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
-            + (" (--strict: warnings fail)" if report.strict and warnings else ""))
+            + (" (--strict: warnings fail)" if report.strict and warnings else "")
+            + (f"; {report.ignored} ignored by code" if report.ignored else ""))

@@ -355,10 +355,12 @@ def _run(obj: _Context, action, *args, project, as_of, strict, **options) -> Non
 @click.option("--format", "output_format", type=click.Choice(["text", "github", "json"]),
               default="text", show_default=True,
               help="github: workflow annotations; json: one object per line.")
+@click.option("--ignore", "ignore", multiple=True, metavar="CODE",
+              help="Do not report problems of this code (repeatable; see the README).")
 @_JOBS
 @click.pass_obj
 def check_command(obj: _Context, project, as_of, profile, strict, public, langs, baseline,
-                  update_baseline, junit, output_format, jobs) -> None:
+                  update_baseline, junit, output_format, ignore, jobs) -> None:
     """Check sources and layouts before anything is sent (exit 1 on any failure)."""
     if update_baseline and baseline is None:
         raise click.UsageError("--update-baseline needs --baseline DIR")
@@ -387,7 +389,7 @@ def check_command(obj: _Context, project, as_of, profile, strict, public, langs,
         report = library("commands.check:check")(
             root, as_of=_parse_as_of(as_of), public=public, langs=langs or None,
             baseline=baseline, update_baseline=update_baseline, jobs=jobs, progress=progress,
-            profile=profile, strict=strict)
+            profile=profile, strict=strict, ignore=_codes(ignore))
     if tty and output_format == "text":
         click.echo("\r\x1b[K", err=True, nl=False)
     if junit:
@@ -401,6 +403,18 @@ def check_command(obj: _Context, project, as_of, profile, strict, public, langs,
     else:
         _print_report(report, sys.stdout.isatty())
     sys.exit(0 if report.ok else 1)
+
+
+def _codes(given) -> tuple[str, ...]:
+    """``--ignore`` codes, each one the toolkit knows (a usage error otherwise)."""
+    from publisher.codes import CODES
+
+    codes = tuple(code.upper() for code in given)
+    for code in codes:
+        if code not in CODES:
+            raise click.BadParameter(f"'{code}' is not the code of a problem; the README "
+                                     "lists them", param_hint="--ignore")
+    return codes
 
 
 def _print_report(report, colour: bool) -> None:
@@ -420,7 +434,7 @@ def _print_report(report, colour: bool) -> None:
                 where += f":{problem.col}"
             style = "red" if problem.severity == "error" else "yellow"
             console.print(f"  {where:>7}  [{style}]{problem.severity:<7}[/{style}] "
-                          f"[dim]{finding.check:<13}[/dim] ", end="", markup=True)
+                          f"[dim]{problem.code} {finding.check:<13}[/dim] ", end="", markup=True)
             count = f" (in {finding.count} documents)" if finding.count > 1 else ""
             console.print(problem.message + count, markup=False)
     console.print(library("commands.check:summary")(report))

@@ -24,12 +24,13 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
     try:
         lang = language(lang or site.get("default_lang") or DEFAULTS["default_lang"], None, ())
     except Invalid as exc:
-        raise UsageError(Problem("--lang", None, exc.message)) from None
+        raise UsageError(Problem("--lang", None, exc.message, code="U001")) from None
     folder = root / str(DEFAULTS["releases_dir"]) / f"{date:%Y}"
     path = folder / f"{date.isoformat()}-{slugify(title)}.{lang}.md"
     if path.exists():
         raise UsageError(Problem(str(path.relative_to(root)), None,
-                                 "already exists; choose another title or edit that file"))
+                                 "already exists; choose another title or edit that file",
+                                     code="U002"))
     front = {"title": title, "date": date.isoformat()}
     text = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
     text += "dateline: \n"
@@ -67,29 +68,29 @@ def new_translation(project: Path, *, source: Path, lang: str) -> Path:
     root = Path(project).resolve()
     source = Path(source) if Path(source).is_absolute() else (Path.cwd() / source)
     if not source.is_file():
-        raise UsageError(Problem(str(source), None, "no such release source"))
+        raise UsageError(Problem(str(source), None, "no such release source", code="U001"))
     try:  # a release of this project: its translation is written beside it
         _writes(root).check(source)
     except RefusedWrite:
         raise UsageError(Problem(str(source), None, "is not a release of this project; give "
                                  f"a source under {DEFAULTS['releases_dir']}/ (the "
-                                 "translation is written beside it)")) from None
+                                 "translation is written beside it)", code="U002")) from None
     source = source.resolve()
     try:
         lang = language(lang, None, ())
     except Invalid as exc:
-        raise UsageError(Problem("--lang", None, exc.message)) from None
+        raise UsageError(Problem("--lang", None, exc.message, code="U001")) from None
     name = source.name[:-3]
     match = LANG_SUFFIX.match(name)
     stem = match["stem"] if match else name
     target = source.parent / f"{stem}.{lang}.md"
     if target.exists():
         raise UsageError(Problem(str(target.relative_to(root)), None,
-                                 "already exists; edit that file"))
+                                 "already exists; edit that file", code="U002"))
     text = source.read_text(encoding="utf-8")
     split = split_front_matter(text)
     if split is None:
-        raise UsageError(Problem(str(source.relative_to(root)), 1, "no front matter"))
+        raise UsageError(Problem(str(source.relative_to(root)), 1, "no front matter", code="R002"))
     front, body, _line = split
     front = "".join(line for line in front.splitlines(keepends=True)
                     if not line.startswith(("lang:", "translated_from:", "  file:",

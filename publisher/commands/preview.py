@@ -18,11 +18,12 @@ def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path
         with opened(str(pdf)) as document:
             if not 1 <= page <= len(document):
                 raise UsageError(Problem(str(pdf), None, f"has {len(document)} page(s); "
-                                                         f"--page {page} is out of range"))
+                                                         f"--page {page} is out of range",
+                                                             code="U002"))
             data = page_png(document, page, width)
     except pypdfium2.PdfiumError:
         raise UsageError(Problem(str(pdf), None, "is not a PDF that can be read; give a PDF "
-                                                 "that publisher built")) from None
+                                                 "that publisher built", code="U002")) from None
     write(Path(output), data)
     return Path(output)
 

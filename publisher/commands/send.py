@@ -201,7 +201,7 @@ def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: st
         due, index, attempt = heapq.heappop(queue)
         delivery = todo[index]
         now = clock()
-        wait = max(due - now, (last + interval - now) if last is not None else 0.0)
+        wait = max(due - now, (last + interval - now) if last is not None else 0.0, 0.0)
         if now + wait >= ends:
             trouble = ServerTrouble(f"the batch took longer than {batch_seconds:g} s "
                                     "(smtp.batch_seconds)")
@@ -271,21 +271,21 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
 
     if kind not in KINDS:
         raise UsageError(Problem("KIND", None, f"'{kind}' cannot be sent; send a release, "
-                                               "a kit or a newsletter"))
+                                               "a kit or a newsletter", code="U001"))
     root = Path(project).resolve()
     now = dt.datetime.now(dt.timezone.utc)
     as_of = as_of or now
     if not dry_run and as_of > now + AS_OF_SLACK:
         raise UsageError(Problem("--as-of", None, f"{as_of.isoformat()} is in the future: a "
                                  "real send decides embargoes by the time it is sent; use "
-                                 "--dry-run to see what would go then, or send then"))
+                                 "--dry-run to see what would go then, or send then", code="U002"))
     report = SendReport(dry_run=dry_run)
     loaded = load(root)
     built = _build(loaded, kind, name, as_of, jobs, on_output)
     report.problems += built.problems
     if not built.ok:
         report.problems.append(Problem(name, None, "not sent: the build failed; fix the "
-                                                   "problems above first"))
+                                                   "problems above first", code="M008"))
         return report
     mailing = _mailing(loaded, kind, name, built, as_of)
     if mailing is None:  # a built message changed since it was written: made again
@@ -294,13 +294,13 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         if mailing is None:
             raise PublisherError(Problem(name, None, "its messages in build/ keep changing "
                                          "while they are read; stop what writes there, then "
-                                         "send again"))
+                                         "send again", code="M008"))
     report.mailing = mailing
     if public and mailing.embargo is not None:
         raise PublisherError(Problem(name, None, f"{kind} {name} is under embargo until "
                                      f"{mailing.embargo.isoformat()}; --public sends only "
                                      "what is public; send without --public to reach "
-                                     "embargo_ok recipients, or after the embargo"))
+                                     "embargo_ok recipients, or after the embargo", code="M008"))
     site = loaded.site
     sender = _sender(loaded)
     from ..inputs.resources import ResourcePolicy
@@ -313,7 +313,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         recipients = [r for r in recipients if list_name in r.lists]
         if not recipients:
             raise UsageError(Problem(display_path(path, root), None,
-                                     f"nobody is on the list '{list_name}'"))
+                                     f"nobody is on the list '{list_name}'", code="U001"))
     ledger_path = root / str(DEFAULTS["sent_dir"]) / ledger_name(kind, name)
     shown = display_path(ledger_path, root)
     _refused(WritePolicy([root / str(DEFAULTS["sent_dir"])], root).check, ledger_path)
@@ -329,7 +329,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         raise PublisherError(Problem(str(DEFAULTS["site_file"]), line, "no smtp settings: "
                                      "add smtp: {host: smtp.example.org, user: press} (the "
                                      f"password in ${DEFAULTS['smtp_password_env']}), or use "
-                                     "--dry-run"))
+                                     "--dry-run", code="M006"))
     transport = _transport(loaded, smtp)
     where = _where(loaded, "smtp")
     with Ledger(ledger_path, shown) as ledger:
@@ -343,7 +343,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                 transport.open()  # a wrong password or no server: stops before the ledger
             except ServerTrouble as exc:
                 raise PublisherError(Problem(where.file, where.line, f"{transport.host}: "
-                                             f"{exc}; nothing was sent")) from None
+                                             f"{exc}; nothing was sent", code="M007")) from None
             if not transport.offers("smtputf8"):
                 for delivery in report.deliveries:
                     if delivery.status == "send" and delivery.recipient.smtputf8:
@@ -366,16 +366,23 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
             f", {left} not sent"
         report.problems.append(Problem(where.file, where.line, f"{transport.host}: {trouble}; "
                                        f"the batch stopped ({told}); run the same command "
-                                       "again later: what was sent is skipped"))
+                                       "again later: what was sent is skipped", code="M007"))
     return report
 
 
 AS_OF_SLACK = dt.timedelta(minutes=1)  # clocks that differ a little
 
 
-def _where(loaded, key: str) -> Problem:
+@dataclass(frozen=True)
+class _Where:
+    file: str
+    line: int | None
+
+
+def _where(loaded, key: str) -> _Where:
+    """Where site.yaml says ``key``: what a problem about it points at."""
     located = loaded.site_located
-    return Problem(str(DEFAULTS["site_file"]), located.line(key) if located else None, "")
+    return _Where(str(DEFAULTS["site_file"]), located.line(key) if located else None)
 
 
 def _transport(loaded, smtp: dict) -> Smtp:
@@ -387,12 +394,12 @@ def _transport(loaded, smtp: dict) -> Smtp:
         raise PublisherError(Problem(where.file, located.line("smtp", "user") if located
                                      else None, f"smtp.user is set but ${variable} is empty; "
                                      f"export {variable}=… with the password before "
-                                     "sending"))
+                                     "sending", code="M006"))
     if smtp.get("user") and smtp.get("security") == "none" and \
             smtp["host"] not in ("localhost", "127.0.0.1", "::1"):
         raise PublisherError(Problem(where.file, located.line("smtp", "security") if located
                                      else None, "a password is never sent unencrypted: use "
-                                     "security: starttls or tls with this server"))
+                                     "security: starttls or tls with this server", code="M006"))
     return Smtp(smtp, password)
 
 
@@ -407,7 +414,7 @@ def _sender(loaded) -> str:
         where = _where(loaded, "email")
         raise PublisherError(Problem(where.file, where.line, "email.from is needed to send: "
                                      "write e.g. email: {from: Press office "
-                                     "<press@example.org>}")) from None
+                                     "<press@example.org>}", code="M006")) from None
 
 
 def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
@@ -427,7 +434,7 @@ def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
         hint = suggest(name, index) or "give a release id: its file name without the " \
                                        "language and .md, e.g. 2018-06-15-cnes-roscosmos"
         raise UsageError(Problem(str(DEFAULTS["releases_dir"]), None,
-                                 f"no release '{name}'; {hint}"))
+                                 f"no release '{name}'; {hint}", code="U001"))
     return build(root, [r.path for r in index[name].values()], **common)
 
 
@@ -495,7 +502,7 @@ def _refused(call, *args):
     try:
         return call(*args)
     except RefusedWrite as exc:
-        raise PublisherError(Problem(str(args[0]), None, str(exc))) from None
+        raise PublisherError(Problem(str(args[0]), None, str(exc), code="O002")) from None
 
 
 def _file_part(text: str) -> str:

@@ -661,7 +661,8 @@ def serve(project: Path | str = ".", *, host: str = str(DEFAULTS["serve_host"]),
                   on_plan=state.planned, on_output=state.wrote)
         except Exception as exc:  # the watch ended (a folder removed): said on the page
             with state.lock:
-                state.problems = [Problem(str(root.name), None, f"the watch stopped: {exc}")]
+                state.problems = [Problem(str(root.name), None, f"the watch stopped: {exc}",
+                    code="O003")]
                 state.changed()
 
     # the port first, so that a port in use is said at once and nothing is built
@@ -674,7 +675,8 @@ def serve(project: Path | str = ".", *, host: str = str(DEFAULTS["serve_host"]),
         from ..errors import UsageError
 
         raise UsageError(Problem(f"{host}:{port}", None, f"cannot listen there ({exc.strerror});"
-                                 " give another --port, or stop what uses it")) from None
+                                 " give another --port, or stop what uses it",
+                                     code="U002")) from None
     withhold = not is_loopback(host) and not public_ok
     if not is_loopback(host):
         log.warning("warning: serving on %s, beyond this machine: anyone who can reach it "

@@ -48,7 +48,7 @@ def decode(data: bytes, shown: str) -> str:
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise NotText(Problem(
             shown, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} {exc.reason}); "
-                         "save the file as UTF-8", col=col)) from None
+                         "save the file as UTF-8", col=col, code="T001")) from None
     return text[1:] if text.startswith(BOM) else text
 
 
@@ -69,7 +69,7 @@ def control_problems(text: str, shown: str, first_line: int = 1) -> list[Problem
         more = f" (and {len(found) - 1} more in the file)" if len(found) > 1 else ""
         problems.append(Problem(shown, line, f"control character {codepoint(first.group())}"
                                              f"{more} has no place in a release; remove it",
-                                col=col))
+                                col=col, code="T002"))
     override = OVERRIDES.search(text)
     if override:
         line, col = position(text, override.start(), first_line)
@@ -77,7 +77,8 @@ def control_problems(text: str, shown: str, first_line: int = 1) -> list[Problem
                                              f"{codepoint(override.group())} would print the "
                                              "text after it in another order than it is "
                                              "written; remove it (the direction of Arabic or "
-                                             "Hebrew text comes from the language)", col=col))
+                                             "Hebrew text comes from the language)", col=col,
+                                code="T003"))
     return problems
 
 

@@ -74,15 +74,15 @@ def read_recipients(path: Path, root: Path, policy: ResourcePolicy,
     if not path.exists():
         return [], [Problem(shown, None, "no recipients file; write one row per person "
                                          "(email, name, lang, lists, embargo_ok) in "
-                                         f"{shown} or a .csv beside it")]
+                                         f"{shown} or a .csv beside it", code="M001")]
     try:
         data = policy.read_bytes(path, "file", shown)
     except (RefusedResource, OSError) as exc:
-        return [], [Problem(shown, None, f"cannot read the recipients: {exc}")]
+        return [], [Problem(shown, None, f"cannot read the recipients: {exc}", code="M001")]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [Problem(shown, None, "not UTF-8 text; export the list as UTF-8")]
+        return [], [Problem(shown, None, "not UTF-8 text; export the list as UTF-8", code="M001")]
     rows = _csv_rows(text, shown) if path.suffix.lower() == ".csv" else \
         _yaml_rows(text, shown, limits)
     recipients: list[Recipient] = []
@@ -100,7 +100,7 @@ def read_recipients(path: Path, root: Path, policy: ResourcePolicy,
         if key in seen:
             problems.append(Problem(shown, line, f"{recipient.email} is already on line "
                                                  f"{seen[key]}; this row is left out",
-                                    severity="warning"))
+                                    severity="warning", code="M003"))
             continue
         seen[key] = line
         recipients.append(recipient)
@@ -120,13 +120,13 @@ def _yaml_rows(text: str, shown: str, limits: dict | None):
     prefix = ("recipients",) if isinstance(located.data, dict) else ()
     if not isinstance(rows, list):
         return [(Problem(shown, located.line(), "expected a list of recipients, one per "
-                                                "'- email: …' entry"), None)]
+                                                "'- email: …' entry", code="M001"), None)]
     out = []
     for index, row in enumerate(rows):
         line = located.line(*prefix, index)
         if not isinstance(row, dict):
             out.append((Problem(shown, line, "expected a recipient (email: …, name: …); "
-                                             "this row is left out"), line))
+                                             "this row is left out", code="M002"), line))
             continue
         out.append(({key: (value, located.line(*prefix, index, key))
                      for key, value in row.items()}, line))
@@ -157,7 +157,7 @@ def _csv_rows(text: str, shown: str):
             line = reader.line_num
             if not any(start <= at[0] <= line for at in flaws):
                 out.append((Problem(shown, start, f"this row cannot be read as CSV ({exc}); "
-                                                  "it is left out"), start))
+                                                  "it is left out", code="M004"), start))
             continue
         line = reader.line_num
         if any(start <= at[0] <= line for at in flaws):
@@ -167,14 +167,14 @@ def _csv_rows(text: str, shown: str):
             continue
         if any(cell.strip() for cell in cells):
             out.append((cells, start))
-    problems = [(Problem(shown, at[0], message, col=at[1]), at[0])
+    problems = [(Problem(shown, at[0], message, col=at[1], code="M004"), at[0])
                 for at, message in sorted(flaws.items())]
     if header is None:
         return problems
     names = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header]
     if "email" not in names:
         return [(Problem(shown, 1, "the first line names no 'email' column; give the "
-                                   "columns as name,email,lang,lists,embargo_ok"), 1)]
+                                   "columns as name,email,lang,lists,embargo_ok", code="M001"), 1)]
     rows = [(item if isinstance(item[0], Problem) else
              ({name: (cell, item[1]) for name, cell in zip(names, item[0], strict=False)
                if name}, item[1])) for item in out]
@@ -236,26 +236,28 @@ def _recipient(row: dict, shown: str, line: int | None):
         if name not in FIELDS:
             hint = suggest(name, FIELDS) or "the fields are " + ", ".join(FIELDS)
             problems.append(Problem(shown, at, f"unknown field '{key}' ignored; {hint}",
-                                    severity="warning"))
+                                    severity="warning", code="M003"))
             continue
         values[name] = value
     address = values.get("email")
     address = address.strip() if isinstance(address, str) else ""
     if not address:
-        return None, problems + [Problem(shown, line, "this row has no email; it is left out")]
+        return None, problems + [Problem(shown, line, "this row has no email; it is left out",
+            code="M002")]
     at = row.get("email", (0, line))[1]
     try:
         address = read_address(address).address
     except BadAddress as exc:
         return None, problems + [Problem(shown, at, f"{_quoted(address)} is not an e-mail "
-                                                    f"address ({exc}); this row is left out")]
+                                                    f"address ({exc}); this row is left out",
+                                                        code="M002")]
     langs = []
     for code in _items(values.get("lang")):
         known = _language(code)
         if known is None:
             return None, problems + [Problem(
                 shown, row.get("lang", (0, line))[1], f"unknown language '{code}' for "
-                f"{address}; use codes such as fr, en or pt_BR; this row is left out")]
+                f"{address}; use codes such as fr, en or pt_BR; this row is left out", code="M002")]
         langs.append(known)
     embargo_ok = values.get("embargo_ok", False)
     if isinstance(embargo_ok, str):
@@ -264,13 +266,14 @@ def _recipient(row: dict, shown: str, line: int | None):
     if not isinstance(embargo_ok, bool):
         return None, problems + [Problem(
             shown, row.get("embargo_ok", (0, line))[1], f"embargo_ok for {address} must be "
-            "true or false; this row is left out")]
+            "true or false; this row is left out", code="M002")]
     name = values.get("name")
     name = str(name).strip() if name else ""
     reason = name_problem(name)
     if reason:
         return None, problems + [Problem(shown, row.get("name", (0, line))[1],
-                                         f"{reason}; the row of {address} is left out")]
+                                         f"{reason}; the row of {address} is left out",
+                                             code="M002")]
     return Recipient(email=address, name=name,
                      langs=tuple(langs), lists=tuple(_items(values.get("lists"))),
                      embargo_ok=embargo_ok, file=shown, line=line), problems

@@ -305,7 +305,7 @@ def list_of(item_check, kind: str):
             try:
                 out.append(item_check(item, located, path + (i,)))
             except Invalid as exc:
-                problems.append(located.problem(exc.path or path + (i,), exc.message))
+                problems.append(located.problem(exc.path or path + (i,), exc.message, code="S003"))
             except _Many as many:
                 problems.extend(many.problems)
         if problems:
@@ -472,6 +472,18 @@ def release_selection(value, located, path):
     raise Invalid("expected a list of release ids or a selector {tags, from, to}")
 
 
+def problem_codes(value, located, path):
+    """Codes of problems (publisher.codes), as check: {ignore: …} lists them."""
+    from ..codes import CODES
+
+    codes = [code.upper() for code in text_list(value, located, path)]
+    for index, code in enumerate(codes):
+        if code not in CODES:
+            hint = suggest(code, CODES) or "the README lists the codes"
+            raise Invalid(f"{code!r} is not the code of a problem; {hint}", path + (index,))
+    return codes
+
+
 SITE_FIELDS = [
     Field("name", text, "Short name of the organisation (printed in the header).", required=True),
     Field("legal_name", text, "Full legal name."),
@@ -560,6 +572,10 @@ SITE_FIELDS = [
                                                  "is left then is sent by the next.",
               default=DEFAULTS["smtp_batch_seconds"]),
     ], "smtp"), "The mail server publisher send uses."),
+    Field("check", mapping_of([
+        Field("ignore", problem_codes, "Codes of problems publisher check does not report "
+                                       "(S001, L004…).", default=[]),
+    ], "check"), "Settings of publisher check.", default={}),
 ]
 
 
@@ -608,7 +624,7 @@ def validate(data, located: Located, fields: list[Field], kind: str, path: tuple
     values: dict = {}
     problems: list[Problem] = []
     if not isinstance(data, dict):
-        return values, [located.problem(path, f"expected a mapping of {kind} fields")]
+        return values, [located.problem(path, f"expected a mapping of {kind} fields", code="S004")]
     known = {f.name: f for f in fields}
     meant: set[str] = set()  # required keys a typo stands for: the typo is the one problem
     for key in data:
@@ -616,13 +632,14 @@ def validate(data, located: Located, fields: list[Field], kind: str, path: tuple
             hint = difflib.get_close_matches(str(key), list(known), n=1)
             fix = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(known)
             meant.update(hint)
-            problems.append(located.problem(path + (key,), f"unknown {kind} key '{key}'; {fix}"))
+            problems.append(located.problem(path + (key,), f"unknown {kind} key '{key}'; {fix}",
+                code="S001"))
     for f in fields:
         if key_missing(data, f.name):
             if f.required and f.name not in meant:
                 problems.append(
                     located.problem(path, f"{kind} is missing the required key '{f.name}' "
-                                          f"({f.doc.rstrip('.')})")
+                                          f"({f.doc.rstrip('.')})", code="S002")
                 )
             values[f.name] = f.default
             continue
@@ -630,7 +647,7 @@ def validate(data, located: Located, fields: list[Field], kind: str, path: tuple
             values[f.name] = f.check(data[f.name], located, path + (f.name,))
         except Invalid as exc:
             problems.append(located.problem(exc.path or path + (f.name,),
-                                            f"'{f.name}': {exc.message}"))
+                                            f"'{f.name}': {exc.message}", code="S003"))
         except _Many as many:
             problems.extend(many.problems)
     return values, problems

@@ -39,14 +39,15 @@ class Located:
         mark = self.marks.get(path)
         return mark[1] if mark else None
 
-    def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
+    def problem(self, path: Path_, message: str, severity: str = "error", *,
+                code: str) -> Problem:
         return Problem(self.file, self.line(*path), message, col=self.col(*path),
-                       severity=severity)
+                       severity=severity, code=code)
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, node):
-        self.message, self.node = message, node
+    def __init__(self, message: str, node, code: str = "Y002"):
+        self.message, self.node, self.code = message, node, code
 
 
 def _walk(node, path, marks, problems, file, line_offset, budget, depth=0, aliased=False):
@@ -83,14 +84,14 @@ def _walk(node, path, marks, problems, file, line_offset, budget, depth=0, alias
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, yaml.ScalarNode):  # ? [a, b]: a list as a key
                 raise _Refused("has a list or a mapping as a key; a key is a word, such as "
-                                "title:", key_node)
+                               "title:", key_node, "Y004")
             key = key_node.value
             if isinstance(key, str) and key in seen:
                 if not aliased:  # said once, at the anchor, not at each alias
                     problems.append(Problem(
                         file, line + line_offset,
                         f"'{key}' is given twice (first at line {seen[key] + line_offset}); "
-                        "keep one", col=key_node.start_mark.column + 1))
+                        "keep one", col=key_node.start_mark.column + 1, code="Y003"))
                 continue
             seen.setdefault(key, line)
             child = path + (key,)
@@ -147,7 +148,8 @@ def parse_yaml(text: str, file: str, line_offset: int = 0,
     except _Refused as exc:
         mark = exc.node.start_mark
         raise YamlSyntaxError(Problem(file, mark.line + 1 + line_offset,
-                                      f"this YAML {exc.message}", col=mark.column + 1)) from None
+                                      f"this YAML {exc.message}", col=mark.column + 1,
+                                      code=exc.code)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = (mark.line + 1 + line_offset) if mark else line_offset + 1
@@ -160,11 +162,11 @@ def parse_yaml(text: str, file: str, line_offset: int = 0,
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise YamlSyntaxError(
             Problem(file, line, f"invalid YAML: {what}; check indentation, colons and quotes",
-                    col=col)
+                    col=col, code="Y001")
         ) from None
     except RecursionError:
         raise YamlSyntaxError(Problem(file, line_offset + 1, "this YAML is nested too deeply; "
-                                                             "flatten it")) from None
+                                                             "flatten it", code="Y002")) from None
     finally:
         if loader is not None:
             loader.dispose()

@@ -81,7 +81,7 @@ def read_ledger(path: Path, shown: str) -> State:
         return state
     except OSError as exc:
         raise PublisherError(Problem(shown, None, f"cannot be read ({exc.strerror}); nothing "
-                                                  "is sent until it can")) from None
+                                                  "is sent until it can", code="F002")) from None
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
@@ -91,12 +91,13 @@ def read_ledger(path: Path, shown: str) -> State:
                 state.problems.append(Problem(
                     shown, number, "this line is not a record of publisher send (a send "
                                    "killed while writing leaves one); it is skipped",
-                    severity="warning"))
+                    severity="warning", code="M005"))
             else:
                 state.problems.append(Problem(
                     shown, number, f"this line about {named!r} is not a record publisher "
                                    "send writes; until it is checked they are not sent "
-                                   "again (--resend sends anyway)", severity="warning"))
+                                   "again (--resend sends anyway)", severity="warning",
+                                       code="M005"))
                 state.people.setdefault(mailbox_key(named), Past()).damaged = number
             continue
         past = state.people.setdefault(mailbox_key(record["recipient"]), Past())
@@ -125,7 +126,7 @@ class Ledger:
             self.handle.close()
             raise PublisherError(Problem(self.shown, None, "another publisher send of the "
                                                            "same thing is running; wait for "
-                                                           "it to finish")) from None
+                                                           "it to finish", code="M008")) from None
         self.handle.seek(0, os.SEEK_END)
         if self.handle.tell():  # a line torn by a kill gets its end, so the next is whole
             self.handle.seek(-1, os.SEEK_END)

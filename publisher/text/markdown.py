@@ -92,7 +92,7 @@ def _parser(nesting: int) -> MarkdownIt:
 
 def _limit_problem(shown: str, line: int, what: str, name: str, most: int) -> Problem:
     return Problem(shown, line, f"{what}, more than the {most} allowed; shorten it or raise "
-                                f"'limits: {{{name}: …}}' in site.yaml")
+                                f"'limits: {{{name}: …}}' in site.yaml", code="B001")
 
 
 def render_body(
@@ -148,14 +148,14 @@ def render_body(
                 reason = link_problem(href)
                 if reason:
                     problems.append(Problem(shown, _line_of(href, lines, token.map, first_line),
-                                            reason))
+                                            reason, code="B002"))
             if child.type == "image":
                 line = _line_of(child.attrGet("src") or "", lines, token.map, first_line)
                 alt = "".join(c.content for c in child.children or [])
                 if not alt.strip():
                     problems.append(Problem(
                         shown, line, f"image '{child.attrGet('src')}' has no alt text; "
-                                     "describe it: ![what the image shows](file)"))
+                                     "describe it: ![what the image shows](file)", code="B003"))
                 result = resolve_resource(child.attrGet("src") or "", line)
                 if isinstance(result, Problem):
                     problems.append(result)
@@ -272,7 +272,8 @@ def _passages(children, shown: str, line: int, document_lang: str) -> list[Probl
                 code = str(Locale.parse(code.replace("-", "_"))) if code else ""
             except (UnknownLocaleError, ValueError):
                 problems.append(Problem(shown, line, f"unknown language '{code}' in "
-                                        "{lang=…}; use a code such as de, en or pt_BR"))
+                                        "{lang=…}; use a code such as de, en or pt_BR",
+                                            code="B004"))
                 code = ""
             close = next((i for i in range(index + 1, len(children))
                           if children[i].type == "span_close"), len(children))
