@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 _ENTRIES = {"build": "pipeline", "build_kit": "pipeline", "build_newsletter": "pipeline",
             "clean": "pipeline", "BuildOptions": "pipeline", "BuildResult": "pipeline",
-            "check": "commands.check"}
+            "check": "gate"}
 
 __all__ = sorted(_ENTRIES)
 

@@ -74,7 +74,7 @@ def only_fr(project) -> ProjectDir:
 @pytest.fixture(scope="session")
 def _checked_fr(tmp_path_factory) -> Path:
     """The French-only sample, checked once: its cache holds every check render."""
-    from publisher.commands.check import check
+    from publisher.gate import check
 
     root = tmp_path_factory.mktemp("checked-fr")
     shutil.copytree(REPO / "sources", root / "sources")

@@ -312,8 +312,8 @@ def ua_problems(path: Path) -> list[str]:
 
 
 def pdfua_problems(path: Path) -> list[str]:
-    """The independent checker pdfua's findings (see publisher.commands.check)."""
-    from publisher.commands.check import pdfua_findings
+    """The independent checker pdfua's findings (see publisher.gate)."""
+    from publisher.gate import pdfua_findings
 
     return pdfua_findings(Path(path).read_bytes())
 

@@ -297,7 +297,7 @@ def test_a_moved_project_reuses_its_whole_cache(warm, tmp_path):
 def test_watch_rebuilds_what_a_saved_file_affects(project):
     import threading
 
-    from publisher.commands.watch import watch
+    from publisher.watch import watch
 
     builds, written = [], []
 

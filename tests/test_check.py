@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, SAMPLE_STEM
 
-from publisher.commands.check import check, github_annotations, junit_xml
 from publisher.commands.cli import main
+from publisher.gate import check, github_annotations, junit_xml
 
 LAYOUTS = REPO / "layouts"
 

@@ -67,7 +67,7 @@ def test_new_release_writes_a_named_source_that_builds(only_fr):
     assert build.ok, [str(p) for p in build.problems]
     assert [w.line for w in build.warnings] == [9, 11]
     assert all(w.message.startswith("placeholder text left") for w in build.warnings)
-    from publisher.commands.check import check
+    from publisher.gate import check
 
     report = check(only_fr.root, langs=["fr"])
     assert [f.problem.message[:25] for f in report.errors] == ["placeholder text left fro"] * 2

@@ -354,7 +354,7 @@ def test_the_rate_limit_spaces_the_messages(sending, server):
     site = sending.root / "sources/site.yaml"
     site.write_text(site.read_text(encoding="utf-8").replace("per_minute: 6000",
                                                              "per_minute: 300"))
-    from publisher.commands.send import send
+    from publisher.sending.send import send
 
     report = send(sending.root, "newsletter", "2018-06", as_of=AFTER)
     assert report.ok and report.count("sent") == 5

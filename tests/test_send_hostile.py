@@ -358,10 +358,10 @@ def test_two_release_names_that_differ_by_spelling_only_get_two_ledgers():
 
 
 def test_a_batch_past_its_deadline_stops_with_the_rest_not_sent(tmp_path):
-    from publisher.commands.send import Delivery, Edition, Mailing, deliver
     from publisher.inputs.recipients import Recipient
     from publisher.mail import Letter, message
     from publisher.sending.ledger import Ledger, read_ledger
+    from publisher.sending.send import Delivery, Edition, Mailing, deliver
 
     data = message(Letter(subject="S", html="<p>x</p>", text="x",
                           sender="P <press@example.org>", message_id="<m@example.org>"))

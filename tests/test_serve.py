@@ -141,7 +141,7 @@ def test_news_names_the_outputs_changed_since_a_version(tmp_path):
     """What a page is told: the outputs written since the version it has seen,
     or None (anything may have changed: a build started or ended, or more
     happened than is remembered)."""
-    from publisher.commands.serve import State
+    from publisher.serving import State
 
     state = State(tmp_path)
     with state.lock:
@@ -164,7 +164,7 @@ def test_news_for_a_page_whose_server_has_stopped_is_dropped(tmp_path):
     build's news goes on."""
     import asyncio
 
-    from publisher.commands.serve import State
+    from publisher.serving import State
 
     state = State(tmp_path)
     gone, alive = asyncio.new_event_loop(), asyncio.new_event_loop()
@@ -208,8 +208,8 @@ def test_page_images_and_a_build_use_pdfium_at_the_same_time(sample_build):
     build's logo rasterised for the e-mails (the build thread) take turns."""
     import threading
 
-    from publisher.commands.serve import _rasterise
     from publisher.mail import rasterise_svg
+    from publisher.serving.state import _rasterise
 
     project, _ = sample_build
     logo = (project.root / "sources/images/cnes-mark.svg").read_bytes()

@@ -175,7 +175,7 @@ def watch(obj: _Context, project, as_of, profile, jobs, langs, interval) -> None
     click.echo("watching sources/, layouts/ and fonts/; Ctrl-C to stop")
     with _guard(obj.debug):
         try:
-            library("commands.watch:watch")(_here(project), interval=interval,
+            library("watch:watch")(_here(project), interval=interval,
                                             as_of=_parse_as_of(as_of), profile=profile,
                                             jobs=jobs, langs=_languages(langs) or None,
                                             on_build=_rebuilt)
@@ -222,7 +222,7 @@ def serve(obj: _Context, project, as_of, host, port, open_browser, jobs, public_
 
     with _guard(obj.debug):
         try:
-            library("commands.serve:serve")(_here(project), host=host, port=port,
+            library("serving:serve")(_here(project), host=host, port=port,
                                             open_browser=open_browser,
                                             as_of=_parse_as_of(as_of), jobs=jobs,
                                             on_ready=ready, on_build=_rebuilt,
@@ -285,7 +285,7 @@ def send(obj: _Context, kind, name, list_name, dry_run, public, resend, project,
     recipients in sources/recipients.yaml, each once, in their language."""
     progress = _SendProgress(sys.stderr.isatty())
     with _guard(obj.debug):
-        report = library("commands.send:send")(
+        report = library("sending.send:send")(
             _here(project), kind, name, as_of=_parse_as_of(as_of), list_name=list_name,
             dry_run=dry_run, public=public, resend=resend, jobs=jobs,
             on_delivery=progress.delivery)
@@ -294,9 +294,9 @@ def send(obj: _Context, kind, name, list_name, dry_run, public, resend, project,
         click.echo(str(problem), err=True)
     if report.mailing is None:  # the build failed: nothing to send
         sys.exit(1)
-    summary = library("commands.send:summary")(report)
+    summary = library("sending.send:summary")(report)
     if dry_run:
-        for line in library("commands.send:plan_lines")(report):
+        for line in library("sending.send:plan_lines")(report):
             click.echo(line)
         click.echo(f"{summary}; the messages are in {_shown(report.outbox)}")
     else:
@@ -386,19 +386,19 @@ def check_command(obj: _Context, project, as_of, profile, strict, public, langs,
             click.echo(f"  checked {printable(what)}", err=True)
 
     with _guard(obj.debug):
-        report = library("commands.check:check")(
+        report = library("gate:check")(
             root, as_of=_parse_as_of(as_of), public=public, langs=langs or None,
             baseline=baseline, update_baseline=update_baseline, jobs=jobs, progress=progress,
             profile=profile, strict=strict, ignore=_codes(ignore))
     if tty and output_format == "text":
         click.echo("\r\x1b[K", err=True, nl=False)
     if junit:
-        library("write:write")(junit, library("commands.check:junit_xml")(report).encode("utf-8"))
+        library("write:write")(junit, library("gate:junit_xml")(report).encode("utf-8"))
     if output_format == "github":
-        for line in library("commands.check:github_annotations")(report, root):
+        for line in library("gate:github_annotations")(report, root):
             click.echo(line)
     elif output_format == "json":
-        for line in library("commands.check:json_lines")(report):
+        for line in library("gate:json_lines")(report):
             click.echo(line)
     else:
         _print_report(report, sys.stdout.isatty())
@@ -437,7 +437,7 @@ def _print_report(report, colour: bool) -> None:
                           f"[dim]{problem.code} {finding.check:<13}[/dim] ", end="", markup=True)
             count = f" (in {finding.count} documents)" if finding.count > 1 else ""
             console.print(problem.message + count, markup=False)
-    console.print(library("commands.check:summary")(report))
+    console.print(library("gate:summary")(report))
 
 
 @main.group()
@@ -460,7 +460,7 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
         if not lang:
             raise click.UsageError("--translate needs --lang")
         with _guard(obj.debug):
-            path = library("commands.new:new_translation")(_here(project), source=original,
+            path = library("scaffold:new_translation")(_here(project), source=original,
                                                            lang=lang)
         click.echo(f"created {path}")
         return
@@ -475,7 +475,7 @@ def new_release(obj: _Context, lang, title, original, date, project) -> None:
         raise click.BadParameter(f"{date!r} is not a date; write YYYY-MM-DD",
                                  param_hint="--date") from None
     with _guard(obj.debug):
-        path = library("commands.new:new_release")(_here(project), title=title, lang=lang, date=day)
+        path = library("scaffold:new_release")(_here(project), title=title, lang=lang, date=day)
     click.echo(f"created {path}")
 
 
@@ -518,7 +518,7 @@ def preview(obj: _Context, pdf, page, width, output, project) -> None:
         raise click.BadParameter(f"no file '{pdf}'; give a PDF that publisher built, such "
                                  "as build/releases/NAME.pdf", param_hint="PDF")
     with _guard(obj.debug):
-        library("commands.preview:preview")(pdf, output, page=page, width=width)
+        library("pdf.preview:preview")(pdf, output, page=page, width=width)
     click.echo(f"wrote {output}")
 
 

@@ -34,9 +34,9 @@ from ..errors import Problem, PublisherError, UsageError, display_path
 from ..inputs.addresses import BadAddress, read_address
 from ..inputs.recipients import Recipient, read_recipients, recipients_file
 from ..mail import for_recipient, recipient_message_id
-from ..sending.ledger import Ledger, State, ledger_name, read_ledger
-from ..sending.smtp import Refused, ServerTrouble, Smtp, Temporary
 from ..write import RefusedWrite, WritePolicy
+from .ledger import Ledger, State, ledger_name, read_ledger
+from .smtp import Refused, ServerTrouble, Smtp, Temporary
 
 KINDS = ("release", "kit", "newsletter")
 

@@ -6,12 +6,12 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-from ..defaults import DEFAULTS
-from ..errors import Problem, UsageError
-from ..inputs.schema import Invalid, language
-from ..load import LANG_SUFFIX, load, split_front_matter
-from ..text.slugs import slugify
-from ..write import RefusedWrite, WritePolicy
+from .defaults import DEFAULTS
+from .errors import Problem, UsageError
+from .inputs.schema import Invalid, language
+from .load import LANG_SUFFIX, load, split_front_matter
+from .text.slugs import slugify
+from .write import RefusedWrite, WritePolicy
 
 
 def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -> Path:
@@ -49,9 +49,9 @@ def _writes(root: Path) -> WritePolicy:
 def placeholder_body(root: Path, lang: str) -> str:
     """The body of a new release: placeholders in its language (``layouts/release/new.txt``,
     translated by the catalogs), marked ``[[…]]`` for ``publisher check`` to flag."""
-    from ..compose import Layouts
-    from ..inputs.layouts import font_dirs, layout_dirs
-    from ..inputs.resources import ResourcePolicy
+    from .compose import Layouts
+    from .inputs.layouts import font_dirs, layout_dirs
+    from .inputs.resources import ResourcePolicy
 
     dirs = layout_dirs(root)
     layouts = Layouts(dirs, ResourcePolicy([root, *dirs, *font_dirs(root)]), root=root)

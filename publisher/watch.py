@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..defaults import DEFAULTS
-from ..pipeline import BuildResult, Session, build
+from .defaults import DEFAULTS
+from .pipeline import BuildResult, Session, build
 
 WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
 

@@ -12,7 +12,7 @@ from ..write import write
 def preview(pdf: Path, output: Path, *, page: int = 1, width: int = 900) -> Path:
     import pypdfium2
 
-    from ..pdf.pdfium import opened
+    from .pdfium import opened
 
     try:
         with opened(str(pdf)) as document:

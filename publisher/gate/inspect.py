@@ -1,0 +1,322 @@
+"""What the gate looks for in a rendered document and in the sources: pages past
+the limit, boxes that overflow, lost accessibility, catalogs out of step with
+the templates, stale or untranslated translations, what is under embargo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+
+from ..errors import Problem, display_path
+from ..inputs.catalogs import DOMAIN, extract
+from ..inputs.fonts import coverage, describe, uncovered
+from ..inputs.resources import RefusedResource, ResourcePolicy
+from ..pdf.weasy import page_box
+
+
+class Inspector:
+    """Called after every render (in the worker that rendered it): overflow,
+    accessibility, page limit.  A kit or newsletter is inspected part by part
+    for overflow (``target`` None), then whole for the rest."""
+
+    def __init__(self, loaded):
+        self.loaded = loaded
+        self.page_limit = loaded.site.get("page_limit")
+
+    def __call__(self, target: Path, rendered, file: str) -> list[Problem]:
+        problems = []
+        if rendered.document is not None:
+            problems += overflow_problems(rendered.document, file)
+        if target is None:
+            return problems  # one part of a kit or newsletter: the whole is inspected later
+        problems += accessibility_problems(rendered.pdf, file)
+        if (self.page_limit and target.parent.name == "releases"
+                and rendered.pages > int(self.page_limit)):
+            located = self.loaded.site_located
+            problems.append(Problem(file, None, f"page limit: {rendered.pages} pages, more "
+                                    f"than the {int(self.page_limit)} that site.yaml's "
+                                    "page_limit allows; shorten the release"
+                                    + (f" (limit set at sources/site.yaml:"
+                                       f"{located.line('page_limit')})" if located else ""),
+                                           code="G001"))
+        return problems
+
+
+def _describe(box) -> str:
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", None) or "box"
+    classes = element.get("class") if element is not None else None
+    name = f"<{tag}{' class=' + repr(classes) if classes else ''}>"
+    text = ""
+    if element is not None:
+        text = " ".join("".join(element.itertext()).split())[:40]
+    return f"{name} {text!r}" if text else name
+
+
+def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Problem]:
+    """Boxes whose content runs outside the page's content area or their own box."""
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[Problem] = []
+    for number, page in enumerate(document.pages, start=1):
+        root_box = page_box(page)
+        right = root_box.content_box_x() + root_box.width
+        reported: set[int] = set()
+
+        def report(block, past: float, what: str, number=number, reported=reported) -> None:
+            key = id(getattr(block, "element", None) or block)
+            if key not in reported:
+                reported.add(key)
+                problems.append(Problem(file, None, f"overflow on page {number}: "
+                                        f"{_describe(block)} {what} by {past:.1f} mm; "
+                                        "let it wrap (overflow-wrap: anywhere) or shorten it",
+                                            code="G002"))
+
+        def walk(box, limit: float, block, right=right) -> None:
+            if isinstance(box, boxes.MarginBox):
+                return
+            if isinstance(box, boxes.TextBox):
+                end = box.position_x + box.width
+                if end > min(limit, right) + tolerance:
+                    report(block, (end - min(limit, right)) * 25.4 / 96, "runs past its box")
+                return
+            if not isinstance(box, boxes.InlineLevelBox) and hasattr(box, "margin_width"):
+                if box.style["position"] not in ("absolute", "fixed"):
+                    end = box.position_x + box.margin_width()
+                    if end > right + tolerance:
+                        report(box, (end - right) * 25.4 / 96,
+                               "runs past the page's content area")
+                        return
+                if getattr(box, "element", None) is not None:
+                    block = box
+                limit = box.content_box_x() + box.width
+            for child in getattr(box, "children", None) or []:
+                walk(child, limit, block)
+
+        for child in root_box.children:
+            walk(child, right, root_box)
+    return problems
+
+
+def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
+    """What a screen reader or an archive needs, read back from the PDF."""
+    import io
+
+    import pikepdf
+
+    problems = []
+
+    def lost(what: str) -> None:
+        problems.append(Problem(file, None, f"accessibility: {what}", code="G003"))
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        root = document.Root
+        xmp = root.Metadata.read_bytes() if "/Metadata" in root else b""
+        if b"GTS_PDFXVersion" in xmp:
+            return []  # the print edition is for the press, not for readers
+        if "/StructTreeRoot" not in root:
+            lost("the PDF has no structure tree (tags); keep the screen profile's pdf/ua-1")
+        if not str(root.get("/Lang", "")):
+            lost("the PDF has no /Lang; give <html> a lang attribute")
+        if not str(document.docinfo.get("/Title", "")):
+            lost("the PDF has no title; give the layout a <title>")
+        if not bool((root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle", False)):
+            lost("the title is not shown as the window title (DisplayDocTitle)")
+        for page_number, page in enumerate(document.pages, start=1):
+            fonts = (page.obj.get("/Resources") or {}).get("/Font") or {}
+            for _name, font in fonts.items():
+                descriptor = font.get("/FontDescriptor")
+                if descriptor is None and "/DescendantFonts" in font:
+                    descriptor = font.DescendantFonts[0].get("/FontDescriptor")
+                descriptor = descriptor if descriptor is not None else {}
+                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    lost(f"font {font.get('/BaseFont')} on page {page_number} is not embedded")
+        if "/StructTreeRoot" in root:
+            for alt in _figures(root.StructTreeRoot, set()):
+                if not alt:
+                    lost("an image has no alternative text; give every <img> an alt")
+    for finding in pdfua_findings(pdf):
+        lost(f"pdfua {finding}")
+    return problems
+
+
+# pdfua 0.1.3's UA-14-001 (empty headings) raises on a heading whose /K is an array
+# (getattr(pikepdf.Array, "is_integer") raises ValueError, not AttributeError): it
+# is not evaluated, and the project's own check of headings stands in for it
+CHECKER_CRASHES = {"UA-14-001"}
+
+
+def pdfua_findings(pdf: bytes) -> list[str]:
+    """What the independent checker ``pdfua`` finds in a tagged PDF (its findings,
+    and its rules that could not run, but for the crashes named above)."""
+    import os
+
+    from pdfua import validate
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as handle:
+        handle.write(pdf)
+    try:
+        report = validate(handle.name)
+    finally:
+        os.unlink(handle.name)
+    found = [f"{f.rule_id}: {f.message}" for f in report.findings]
+    found += [f"{o.rule_id} not evaluated: {o.skipped_reason}" for o in report.outcomes
+              if o.skipped and o.rule_id not in CHECKER_CRASHES]
+    return found
+
+
+def _figures(node, seen: set):
+    import pikepdf
+
+    if not isinstance(node, pikepdf.Dictionary) or (node.is_indirect and node.objgen in seen):
+        return
+    if node.is_indirect:
+        seen.add(node.objgen)
+    if node.get("/S") == "/Figure":
+        yield str(node.get("/Alt", "")).strip()
+    kids = node.get("/K")
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        yield from _figures(kid, seen)
+
+
+def catalog_problems(layout_dirs: list[Path], root: Path, fontset) -> list[Problem]:
+    """Strings the templates use but a catalog lacks, and entries no template uses."""
+    from babel.messages.pofile import read_po
+
+    problems = []
+    covered = coverage(fontset)
+    used: dict[str, tuple[str, int]] = {}  # catalogs apply to the templates of every folder
+    for folder in reversed(layout_dirs):
+        for file, line, message in extract(folder):
+            used.setdefault(message, (file, line))
+    for folder in layout_dirs:
+        for path in sorted((folder / "locale").glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            lang = path.parent.parent.name
+            shown = display_path(path, root)
+            with path.open("rb") as handle:
+                catalog = read_po(handle)
+            entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+            for message, (file, line) in sorted(used.items()):
+                entry = entries.get(message)
+                if entry is None or not entry.string:
+                    problems.append(Problem(
+                        shown, entry.lineno if entry else None,
+                        f"catalog: '{message}' (used in {file}:{line}) has no {lang} "
+                        "translation; add its msgstr", code="G004"))
+            for message, entry in sorted(entries.items()):
+                if message not in used:
+                    problems.append(Problem(
+                        shown, entry.lineno, f"catalog: '{message}' is used by no template; "
+                                             "remove it (publisher catalogs does)", code="G004"))
+                elif entry.string:
+                    text = entry.string if isinstance(entry.string, str) else entry.string[0]
+                    missing = uncovered(text, covered)
+                    if missing:
+                        problems.append(Problem(shown, entry.lineno,
+                                                f"no shipped font has {describe(missing)}",
+                                                    code="T004"))
+    return problems
+
+
+def content_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stale_translations(loaded) -> list[Problem]:
+    problems = []
+    for release in loaded.releases:
+        origin = (release.meta or {}).get("translated_from")
+        if not origin:
+            continue
+        original = release.path.parent / origin["file"]
+        line = release.located.line("translated_from") if release.located else None
+        try:
+            ResourcePolicy([loaded.root]).check_path(original, "source", origin["file"])
+        except RefusedResource as exc:
+            problems.append(Problem(release.file, line, f"translated_from: {exc}", code="G005"))
+            continue
+        if not original.is_file():
+            problems.append(Problem(release.file, line, f"translated_from: "
+                                    f"'{origin['file']}' does not exist beside this file",
+                                        code="G005"))
+        elif _body(original) == release.body.strip():
+            problems.append(Problem(release.file, release.body_line, "not translated yet: "
+                                    f"the body is still {origin['file']}'s; translate it",
+                                        code="G008"))
+        elif content_hash(original) != origin["sha256"]:
+            problems.append(Problem(release.file, line, f"stale translation: "
+                                    f"{origin['file']} changed after this translation was made; "
+                                    "update the translation, then its translated_from.sha256 "
+                                    f"to {content_hash(original)}", code="G005"))
+    return problems
+
+
+# languages a statistical identifier tells apart poorly: one is not taken for the other
+_CLOSE = [{"hr", "sr", "bs"}, {"da", "no", "nb", "nn"}, {"ms", "id"}, {"cs", "sk"},
+          {"zh", "zh_hant"}]
+
+
+_MARKUP = re.compile(r"\[\^?[^\]]*\]|\(\S*\)|https?://\S+|www\.\S+|\S+@\S+|[#*_>|`~]+"
+                     r"|^\s*[-+]\s|\d+")
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    """py3langid's model (read-only; reading it takes a second or two, once)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def language_problems(loaded, skip: set[str]) -> list[Problem]:
+    """Releases whose body is not written in the language they are labelled with
+    (a translation left in its original's language, a French text named .en.md)."""
+    problems = []
+    for release in loaded.releases:
+        if release.file in skip or not release.lang or not release.body:
+            continue
+        text = " ".join(_MARKUP.sub(" ", release.body[:4000]).split())
+        if len(text.split()) < 40:
+            continue  # too short to tell
+        found, probability = _identifier().classify(text)
+        labelled = release.lang.split("_")[0]
+        if found == labelled or probability < 0.95 or any(
+                {found, labelled} <= group for group in _CLOSE):
+            continue
+        from babel import Locale
+
+        def name(code: str) -> str:
+            try:
+                return Locale.parse(code).get_display_name("en")
+            except (ValueError, LookupError):
+                return code
+
+        leading = len(release.body) - len(release.body.lstrip("\n"))
+        problems.append(Problem(
+            release.file, release.body_line + leading,
+            f"the body reads as {name(found)} ({found}), not {name(labelled)} as the file "
+            f"says; translate it, or fix the file's language", code="G005"))
+    return problems
+
+
+def _body(path: Path) -> str | None:
+    from ..load import split_front_matter
+
+    split = split_front_matter(path.read_text(encoding="utf-8", errors="replace"))
+    return split[1].strip() if split else None
+
+
+def under_embargo(loaded, as_of: dt.datetime) -> list[Problem]:
+    problems = []
+    for release in loaded.releases:
+        embargo = (release.meta or {}).get("embargo")
+        if embargo and embargo > as_of:
+            problems.append(Problem(
+                release.file, release.located.line("embargo"),
+                f"embargo: under embargo until {embargo.isoformat()}, later than "
+                f"{as_of.isoformat()}; it must not be distributed yet", code="G006"))
+    return problems
