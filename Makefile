@@ -138,8 +138,9 @@ codes: $(VENV)/.installed
 help-text: $(VENV)/.installed
 	$(BIN)/python -m publisher.commands.entry
 
-lint: $(VENV)/.installed
+lint: system $(VENV)/.installed
 	$(BIN)/ruff check publisher tests
+	$(BIN)/mypy
 
 # Everything built goes, but not build/sent: the ledgers of what was mailed to
 # whom, without which a send would go out a second time.

@@ -131,8 +131,13 @@ class Part:
 class PartMaker(Protocol):
     """What bundle needs from the orchestrator."""
 
-    font_cache: object | None  # get(key) / put(key, bytes): merged font programs
-    font_files: object | None  # PostScript name → the bytes of the font file drawn with
+    @property
+    def font_cache(self) -> object | None:
+        """get(key) / put(key, bytes): merged font programs."""
+
+    @property
+    def font_files(self) -> object | None:
+        """PostScript name → the bytes of the font file drawn with."""
 
     def part(self, spec: PartSpec) -> Part: ...
 
@@ -279,7 +284,7 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
     title = typo.text(kit_text(job.meta["title"], lang) or job.slug)
     date = job.meta["date"]
     meta = {"title": title, "author": site.get("legal_name") or site["name"],
-            "subject": typo.text(kit_text(job.meta.get("subtitle"), lang)),
+            "subject": typo.text(kit_text(job.meta.get("subtitle") or {}, lang)),
             "keywords": sorted({t for r in job.releases for t in r.tags}),
             "created": creation_date(date)}
     context = base_context(site, lang, job.page, meta)
@@ -468,7 +473,7 @@ def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[lis
         for position, rid in enumerate(selection["ids"]):
             if rid not in index:
                 hint = suggest(rid, index) or "check the release's file name"
-                problems.append(kit.located.problem(("releases", position),
+                problems.append(kit.front.problem(("releases", position),
                                                     f"no release with id '{rid}'; {hint}",
                                                         code="K004"))
             else:
@@ -488,7 +493,7 @@ def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[lis
             continue
         matches.append((day, rid))
     if not matches:
-        problems.append(kit.located.problem(("releases",), "the selector matches no release; "
+        problems.append(kit.front.problem(("releases",), "the selector matches no release; "
                                                            "check its tags and dates",
                                             severity="warning", code="K004"))
     return [rid for _day, rid in sorted(matches)], problems
@@ -542,7 +547,7 @@ def version_in(versions: dict[str, Release], lang: str) -> Release | None:
 
 def title_of(versions: dict[str, Release], default_lang: str | None) -> str:
     """How a release left out of an edition is named: its title and id."""
-    release = versions.get(default_lang) or versions[sorted(versions)[0]]
+    release = versions.get(default_lang or "") or versions[sorted(versions)[0]]
     return f"{release.meta.get('title') or release.id} ({release.id})"
 
 

@@ -9,7 +9,84 @@ Every other module reads its defaults from here; none repeats a value.
 
 from __future__ import annotations
 
-DEFAULTS: dict[str, object] = {
+from typing import TypedDict, cast
+
+
+class Limits(TypedDict):
+    """What one input may hold (site.yaml: ``limits``)."""
+
+    source_mb: float
+    image_mb: float
+    font_mb: float
+    attachment_mb: float
+    settings_mb: float
+    file_mb: float
+    image_megapixels: float
+    yaml_aliases: int
+    yaml_nodes: int
+    front_matter_chars: int
+    list_items: int
+    text_chars: int
+    body_chars: int
+    word_chars: int
+    url_chars: int
+    cell_words: int
+    footnotes: int
+    nesting: int
+    render_seconds: float
+
+
+class Defaults(TypedDict):
+    """The table's keys and their types (the values are in :data:`DEFAULTS`)."""
+
+    sources_dir: str
+    releases_dir: str
+    kits_dir: str
+    layouts_dir: str
+    fonts_dir: str
+    build_dir: str
+    cache_dir: str
+    site_file: str
+    contacts_file: str
+    layout: str
+    default_lang: str
+    fallback_lang: str
+    page_size: str
+    country: str | None
+    end_mark: str
+    colours: dict[str, str]
+    profile: str
+    print_bleed: str
+    print_condition: str
+    print_min_dpi: int
+    screen_dpi: int
+    print_dpi: int
+    text_width_mm: float
+    limits: Limits
+    recipients_file: str
+    sent_dir: str
+    outbox_dir: str
+    smtp_password_env: str
+    smtp_per_minute: float
+    smtp_retries: int
+    smtp_backoff_seconds: float
+    smtp_timeout_seconds: float
+    smtp_connect_seconds: float
+    smtp_message_seconds: float
+    smtp_batch_seconds: float
+    smtp_ports: dict[str, int]
+    email_logo_px: int
+    serve_host: str
+    serve_port: int
+    serve_request_seconds: float
+    serve_idle_connections: int
+    watch_interval: float
+    watch_jobs: int
+    jobs: int | None
+    front_pages: int
+
+
+DEFAULTS: Defaults = {
     # where things are, relative to the project directory
     "sources_dir": "sources",
     "releases_dir": "sources/releases",
@@ -83,15 +160,37 @@ DEFAULTS: dict[str, object] = {
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise
 }
 
-PROFILES: dict[str, dict[str, object]] = {
+class ProfileDefaults(TypedDict):
+    pdf_variant: str
+    dpi: int
+
+
+PROFILES: dict[str, ProfileDefaults] = {
     "screen": {"pdf_variant": "pdf/ua-1", "dpi": DEFAULTS["screen_dpi"]},
     "print": {"pdf_variant": "pdf/x-4", "dpi": DEFAULTS["print_dpi"]},
 }
 
 
-def resolve(given: dict[str, object], site: dict[str, object] | None = None) -> dict[str, object]:
+def resolve(given: dict[str, object], site: dict[str, object] | None = None) -> Defaults:
     """Options in force: ``given`` (not None) beats ``site`` beats DEFAULTS."""
-    options = dict(DEFAULTS)
+    options = cast(dict[str, object], dict(DEFAULTS))
     for source in (site or {}, given):
         options.update({k: v for k, v in source.items() if v is not None and k in DEFAULTS})
-    return options
+    return cast(Defaults, options)
+
+
+def setting(key: str) -> object:
+    """The default of ``key`` when the key is only known at run time."""
+    return cast(dict[str, object], DEFAULTS)[key]
+
+
+def place(key: str) -> str:
+    """A place in the project (``sources_dir``, ``build_dir``…), by its key."""
+    return str(setting(key))
+
+
+def limits(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The limits in force: the project's (site.yaml: ``limits``) over the toolkit's."""
+    merged = cast(dict[str, float], dict(DEFAULTS["limits"]))
+    merged.update(overrides or {})
+    return merged

@@ -124,6 +124,6 @@ _OS_HINTS = {
 def os_problem(exc: OSError, folder: str) -> Problem:
     """A system error while writing into ``folder`` (the build folder), said once
     for every output it stops, and plainly."""
-    hint = _OS_HINTS.get(exc.errno, "check the build folder and the disk")
+    hint = _OS_HINTS.get(exc.errno or 0, "check the build folder and the disk")
     what = exc.strerror or str(exc)
     return Problem(folder, None, f"could not be written ({what}); {hint}", code="O001")

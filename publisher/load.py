@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .defaults import DEFAULTS
+from .defaults import DEFAULTS, place
 from .errors import ConfigError, Problem, display_path, has_errors
 from .inputs import schema
 from .inputs.characters import NotText, control_problems, decode
@@ -42,6 +42,12 @@ class Release:
     located: Located | None = None
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def front(self) -> Located:
+        """The front matter as read, for a release whose front matter could be read."""
+        assert self.located is not None, f"{self.file} has no front matter read"
+        return self.located
+
 
 @dataclass
 class Kit:
@@ -53,6 +59,12 @@ class Kit:
     meta: dict = field(default_factory=dict)
     located: Located | None = None
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def front(self) -> Located:
+        """The kit's file as read, for a kit that could be read."""
+        assert self.located is not None, f"{self.file} could not be read"
+        return self.located
 
 
 @dataclass
@@ -69,7 +81,7 @@ class Project:
     derived: dict = field(init=False, compare=False, repr=False, default_factory=dict)
 
     def path(self, key: str) -> Path:
-        return self.root / str(DEFAULTS[key])
+        return self.root / place(key)
 
     def with_sources(self, releases: list[Release], kits: list[Kit]) -> Project:
         """A new project: this one plus ``releases`` and ``kits`` (this one is unchanged)."""
@@ -325,5 +337,5 @@ def _check_contact_refs(releases: list[Release], contacts: dict[str, dict]) -> N
                 hint = schema.suggest(ref, contacts)
                 where = "sources/contacts.yaml"
                 fix = hint or (f"add it to {where}" if contacts else f"create {where}")
-                release.problems.append(release.located.problem(
+                release.problems.append(release.front.problem(
                     ("contacts", index), f"unknown contact id '{ref}'; {fix}", code="R006"))

@@ -113,6 +113,7 @@ class LocaleInputs:
 def localise(release: Release, inputs: LocaleInputs) -> Localised:
     """Localise one release; its problems are collected in ``.problems``."""
     lang = release.lang
+    assert lang is not None, "a release without a language is not localised"
     meta = release.meta
     site = inputs.site
     locale = site_locale(lang, site)
@@ -248,7 +249,7 @@ def format_embargo(moment: dt.datetime, lang: str) -> str:
     date = long_date(moment.date(), lang)
     time = format_time(moment, "short", tzinfo=zone, locale=lang)
     gmt = get_timezone_gmt(moment, locale=lang)
-    return get_datetime_format("long", locale=lang).replace("'", "").format(
+    return str(get_datetime_format("long", locale=lang)).replace("'", "").format(
         f"{time} ({gmt})", date)
 
 
@@ -293,9 +294,10 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
         file, line = entry["file"], entry["line"]
     else:
         entry = ref
-        file, line = release.file, release.located.line("contacts", index)
+        file, line = release.file, release.front.line("contacts", index)
+    lang = release.lang or ""
     roles = entry.get("role") or {}
-    role = pick_language(roles, release.lang) or ""
+    role = pick_language(roles, lang) or ""
     if roles and not role:
         problems.append(Problem(
             file, line, f"contact '{entry.get('id', entry['name'])}' has no role in "
@@ -304,11 +306,11 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
     organisation = entry.get("organisation") or ""
     known = (inputs.site.get("organisations") or {}).get(organisation) or {}
     countries = [entry.get("country"), known.get("country"), inputs.site.get("country")]
-    numbers = {}
+    numbers: dict[str, Phone | None] = {}
     for kind in ("phone", "mobile", "fax"):
         written = entry.get(kind) or ""
-        numbers[kind] = read_phone(written, countries) if written else None
-        if written and not numbers[kind].valid:
+        read = numbers[kind] = read_phone(written, countries) if written else None
+        if read is not None and not read.valid:
             tried = [c for c in countries if c]
             hint = ("write it in international form (+33 1 23 45 67 89)" if not tried else
                     f"it is not a valid number in {tried[0]}; give the contact its 'country' "
@@ -318,8 +320,8 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
                                                 f"without a link: {hint}",
                                     severity="warning", code="C001"))
     phone = numbers["phone"]
-    typo = site_typographer(site_locale(release.lang, inputs.site), inputs.site)
-    name = organisation_name(organisation, inputs.site, release.lang)
+    typo = site_typographer(site_locale(lang, inputs.site), inputs.site)
+    name = organisation_name(organisation, inputs.site, lang)
     return Contact(
         id=str(entry.get("id") or entry["name"]),
         name=entry["name"],
@@ -334,7 +336,7 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
         mobile=numbers["mobile"],
         fax=numbers["fax"],
         address=entry.get("address") or "",
-        note=typo.text(pick_language(entry.get("note") or {}, release.lang) or ""),
+        note=typo.text(pick_language(entry.get("note") or {}, lang) or ""),
         external=not is_issuer(organisation, inputs.site),
     )
 
@@ -393,7 +395,7 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
         for kind in ("phone", "mobile", "fax"):
             if isinstance(ref, dict) and ref.get(kind) and read_phone(ref[kind], [
                     ref.get("country"), inputs.site.get("country")]).valid:
-                printed_as_read.add(release.located.line("contacts", index, kind))
+                printed_as_read.add(release.front.line("contacts", index, kind))
     for number, line in enumerate(lines, start=1):
         if number in printed_as_read:
             continue

@@ -107,6 +107,7 @@ class Images:
     def part(self, file_url: str, width: int = 0) -> Image:
         data = self.read(file_url)
         name = file_of(file_url).name
+        subtype: str | None
         if name.lower().endswith(".svg"):
             data, subtype = self.rasterise(data, width or 600), "png"
         else:
@@ -220,7 +221,7 @@ def wrap(text: str, width: int = 72) -> str:
             out.append(line)
             continue
         found = _MARKER.match(line)
-        hang = " " * (len(found[1]) + len(found[2] or ""))
+        hang = " " * (len(found[1]) + len(found[2] or "")) if found else ""
         out.extend(textwrap.wrap(line, width, subsequent_indent=hang, break_long_words=False,
                                  break_on_hyphens=False, drop_whitespace=True)
                    or [line])
@@ -261,7 +262,8 @@ def message(letter: Letter) -> bytes:
     mail.add_alternative(letter.html, subtype="html", charset="utf-8",
                          cte="quoted-printable")
     if letter.images:
-        html_part = mail.get_payload()[1]
+        html_part = list(mail.iter_parts())[1]  # the alternative just added
+        assert isinstance(html_part, EmailMessage)
         for image in letter.images:
             html_part.add_related(image.data, maintype="image", subtype=image.subtype,
                                   cid=f"<{image.cid}>", disposition="inline",

@@ -31,7 +31,7 @@ import os
 import re
 import shutil
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -369,13 +369,17 @@ class Build:
         """What the fonts cover: read from the font files once, then kept in the
         cache (as ranges, keyed by the fonts' content) for the next processes."""
         known = coverage_known(self.fontset)
-        if known is not None or self.cache is None:
-            return known if known is not None else coverage(self.fontset)
+        if known is not None:
+            return known
+        if self.cache is None:
+            return coverage(self.fontset)
         key = key_of("coverage", [sha for _path, sha in self.fontset])
         entry = self.cache.get(key)
         if entry is not None and isinstance(entry.get("ranges"), list):
             with contextlib.suppress(TypeError, ValueError):
-                return coverage_known(self.fontset, from_ranges(entry["ranges"]))
+                read = coverage_known(self.fontset, from_ranges(entry["ranges"]))
+                if read is not None:
+                    return read
         covered = coverage(self.fontset)
         with contextlib.suppress(OSError):
             self.cache.put(key, {}, {"ranges": as_ranges(covered)})
@@ -399,7 +403,7 @@ class Build:
                     made = localise(release, self.locale_inputs())
                 finally:
                     self._prepared = None
-            if kept is not None:
+            if kept is not None and key is not None:
                 kept[key] = made, originals  # the most recently used last
                 while len(kept) > Session.LOCALISED:
                     del kept[next(iter(kept))]
@@ -472,10 +476,11 @@ class Build:
                     if isinstance(ref, str) and ref in self.project.contacts]
         embargo = release.meta.get("embargo")
         # the embargo in force, which may come from another language version's source
-        inputs = [self.files.tree(files, [self.root]), release.file, contacts,
-                  embargo.isoformat() if embargo and embargo > self.as_of else None]
+        inputs: list = [self.files.tree(files, [self.root]), release.file, contacts,
+                        embargo.isoformat() if embargo and embargo > self.as_of else None]
         if settings is not None:  # in a bundle: its pages, laid out in its own layout
-            inputs.append(self.fingerprint(self.layout_of(release), release.lang, settings))
+            inputs.append(self.fingerprint(self.layout_of(release), release.lang or "",
+                                           settings))
         return inputs
 
     # --- planning: what must be rendered, what the cache already has -----------------
@@ -531,7 +536,7 @@ class Build:
         if not has_errors(problems) and not self.layouts.exists(layout):
             known = self.layouts.names()
             hint = suggest(layout, known) or "layouts: " + ", ".join(known)
-            problems.append(release.located.problem(
+            problems.append(release.front.problem(
                 ("layout",), f"no layout '{layout}' (a folder layouts/{layout}/ with "
                              f"{layout}.html); {hint}", code="R008"))
         if has_errors(problems):
@@ -540,7 +545,7 @@ class Build:
             self.record(release.file, None, problems)
             return None
         key = key_of(self.options.key_salt, "release",
-                     self.fingerprint(layout, release.lang, settings),
+                     self.fingerprint(layout, release.lang or "", settings),
                      self.release_inputs(release))
         return self._unless_cached(ReleaseJob(release.file, key, index))
 
@@ -549,7 +554,7 @@ class Build:
         settings = self.profile(kit.meta.get("profile"))
         releases = bundling.release_index(self.project)
         ids, _problems = bundling.kit_release_ids(kit, releases)
-        inputs = [self.files.hash(kit.path, "settings")]
+        inputs: list = [self.files.hash(kit.path, "settings")]
         for rid in ids:
             release = bundling.version_in(releases.get(rid, {}), lang)
             inputs.append(self.release_inputs(release, settings) if release
@@ -571,7 +576,7 @@ class Build:
                 f"newsletter {month}.{lang}: not made, every release of the month is "
                 f"under embargo at {self.as_of.isoformat()}")
             return None
-        inputs = [bundling.issue_number(self.project, month)]
+        inputs: list = [bundling.issue_number(self.project, month)]
         inputs += [self.release_inputs(r, self.profile()) if r else f"absent {rid}"
                    for rid, r in zip(ids, versions, strict=True)]
         key = key_of(self.options.key_salt, "newsletter", month, lang,
@@ -681,8 +686,8 @@ class Build:
         # releases first: a kit or newsletter then takes their pages from the cache.
         # A wave of one job runs in this process, which then stays warm (WeasyPrint
         # imported, fonts read) for the next wave and the workers forked from it.
-        waves = [[job for job in jobs if isinstance(job, ReleaseJob)],
-                 [job for job in jobs if not isinstance(job, ReleaseJob)]]
+        waves: list[list[Job]] = [[job for job in jobs if isinstance(job, ReleaseJob)],
+                                  [job for job in jobs if not isinstance(job, ReleaseJob)]]
         for wave in waves:
             if workers > 1 and len(wave) > 1:
                 import multiprocessing
@@ -879,7 +884,7 @@ class Build:
 
         def where(rid):
             path = ("releases", positions[rid]) if rid in positions else ("releases",)
-            return kit.file, kit.located.line(*path)
+            return kit.file, kit.front.line(*path)
 
         releases, left_out, found, _ = self.members(ids, lang, where=where)
         problems += found
@@ -888,16 +893,16 @@ class Build:
             return None, problems, [f"{kit.slug}.{lang}.pdf: not made, its releases have "
                                     "errors"]
         if not releases:
-            problems.append(kit.located.problem(
+            problems.append(kit.front.problem(
                 ("lang",), f"none of the kit's releases can be included in '{lang}'; add "
                            f"translations or remove '{lang}' from the kit's languages",
                                code="K003"))
         intro_html = ""
-        intro = bundling.kit_text(kit.meta.get("intro"), lang)
+        intro = bundling.kit_text(kit.meta.get("intro") or {}, lang)
         if intro:
             intro_html, found = localise_markdown(
                 intro, lang, source=kit.path, shown=kit.file,
-                first_line=kit.located.line("intro") + 1, policy=self.policy,
+                first_line=kit.front.line("intro") + 1, policy=self.policy,
                 prepare_image=self.prepare_image)
             problems += found
         cover_url = None
@@ -907,14 +912,14 @@ class Build:
                                                           "image")
                 cover_url = self.prepare_image(cover_url, kit.meta["cover"])
             except RefusedResource as exc:
-                problems.append(kit.located.problem(("cover",), f"cover: {exc}", code="K006"))
+                problems.append(kit.front.problem(("cover",), f"cover: {exc}", code="K006"))
         attachments = []
         for position, name in enumerate(kit.meta.get("attachments") or []):
             try:
                 data = self.policy.read_bytes(kit.path.parent / name, "attachment", name)
                 attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
             except (RefusedResource, OSError) as exc:
-                problems.append(kit.located.problem(("attachments", position),
+                problems.append(kit.front.problem(("attachments", position),
                                                     f"attachment: {exc}", code="K006"))
         settings = self.profile(kit.meta.get("profile"))
         sources = [kit.file] + [r.file for r in releases] + [str(DEFAULTS["site_file"])]
@@ -1047,30 +1052,20 @@ class Parts:
         build = self._build
         composed = compose(Document(f"{spec.layout}/{spec.layout}.html", spec.lang,
                                     spec.context), build.layouts)
-        key = None
         shared = spec.name == "folios"  # blank pages with footers: kept for the build too
-        if build.cache is not None or shared:
-            referenced = sorted(set(_FILE_URL.findall(composed.html)))
-            key = key_of(build.options.key_salt, "part", build.policy.virtual(composed.html),
-                         build.fingerprint(spec.layout, spec.lang, spec.profile),
-                         [build.files.hash(file_of(url)) for url in referenced],
-                         spec.profile.key(), spec.epoch, spec.identifier,
-                         [(a.name, a.description, key_of(a.data)) for a in spec.attachments])
-            if key in build.folio_parts:
-                self.log.append((spec.label, False))
-                return build.folio_parts[key]
-        if build.cache is not None:
-            entry = build.cache.get(key)
-            data = build.cache.data(key, entry, "pdf") if entry is not None else None
-            try:  # an entry of the wrong shape is rendered again
-                kept = data is not None and Part(
-                    data, int(entry["info"]["pages"]), dict(entry["info"]["anchors"]),
-                    [Problem(**p) for p in entry["problems"]])
-            except (KeyError, TypeError, ValueError):
-                kept = None
-            if kept:
-                self.log.append((spec.label, False))
-                return kept
+        referenced = sorted(set(_FILE_URL.findall(composed.html)))
+        key = key_of(build.options.key_salt, "part", build.policy.virtual(composed.html),
+                     build.fingerprint(spec.layout, spec.lang, spec.profile),
+                     [build.files.hash(file_of(url)) for url in referenced],
+                     spec.profile.key(), spec.epoch, spec.identifier,
+                     [(a.name, a.description, key_of(a.data)) for a in spec.attachments])
+        if shared and key in build.folio_parts:
+            self.log.append((spec.label, False))
+            return build.folio_parts[key]
+        kept = self._cached(key)
+        if kept is not None:
+            self.log.append((spec.label, False))
+            return kept
         rendered = render(composed, RenderJob(spec.identifier, spec.epoch, spec.file,
                                               spec.profile, spec.attachments,
                                               build.render_seconds, compress=False),
@@ -1088,6 +1083,20 @@ class Parts:
         if shared:
             build.folio_parts[key] = made
         return made
+
+    def _cached(self, key: str) -> Part | None:
+        """The part the cache holds for ``key``, if its entry is whole and well formed."""
+        cache = self._build.cache
+        entry = cache.get(key) if cache is not None else None
+        if cache is None or entry is None:
+            return None
+        data = cache.data(key, entry, "pdf")
+        try:  # an entry of the wrong shape is rendered again
+            return None if data is None else Part(
+                data, int(entry["info"]["pages"]), dict(entry["info"]["anchors"]),
+                [Problem(**p) for p in entry["problems"]])
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def release(self, release: Localised, profile: Profile, folios: int = 0) -> Part:
         return self.part(self._build.release_spec(release, profile, folios))
@@ -1129,6 +1138,7 @@ _WORKER: Build | None = None  # the build a forked worker process inherits
 
 
 def _run_in_worker(job: Job) -> JobResult:
+    assert _WORKER is not None, "a worker runs in a process forked from a build"
     return _WORKER.run(job)
 
 
@@ -1167,7 +1177,7 @@ def start(project: Path | str, paths=None, options: BuildOptions | None = None, 
     return made
 
 
-def build(project: Path | str = ".", paths: list[Path | str] | None = None, *,
+def build(project: Path | str = ".", paths: Sequence[Path | str] | None = None, *,
           as_of: dt.datetime | None = None, profile: str | None = None,
           jobs: int | None = None, on_output: OnOutput | None = None,
           session: Session | None = None, keep_orphans: bool = False,
@@ -1219,7 +1229,7 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
         return made.finish()
     langs = kit.meta["lang"]
     if lang and lang not in langs:
-        raise UsageError(Problem(kit.file, kit.located.line("lang"),
+        raise UsageError(Problem(kit.file, kit.front.line("lang"),
                                  f"the kit is not made in '{lang}'; its languages: "
                                  + ", ".join(langs), code="U001"))
     planned = [made.plan_kit(kits[slug], each) for each in ([lang] if lang else langs)]

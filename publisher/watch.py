@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from .defaults import DEFAULTS
+from .defaults import DEFAULTS, place
 from .pipeline import BuildResult, Session, build
 
 WATCHED = ("sources_dir", "layouts_dir", "fonts_dir")
@@ -83,7 +83,7 @@ def watch(project: Path | str = ".", *, interval: float = float(DEFAULTS["watch_
     ``on_build(result, seconds)`` is called after it.
     """
     root = Path(project).resolve()
-    folders = [root / str(DEFAULTS[key]) for key in WATCHED]
+    folders = [root / place(key) for key in WATCHED]
     folders = [folder for folder in folders if folder.is_dir()] or [root]
     session = Session()  # the render state this watch keeps between builds
     changed: queue.Queue = queue.Queue()

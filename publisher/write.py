@@ -42,10 +42,10 @@ class WritePolicy:
         # build/ that is a link elsewhere is elsewhere), the project's own path is
         self.root = Path(root).resolve() if root is not None else None
         given = Path(os.path.abspath(root)) if root is not None else None
-        self.folders = []
+        self.folders: list[Path] = []
         for folder in folders:
             folder = Path(os.path.abspath(folder))
-            if given is not None and folder.is_relative_to(given):
+            if self.root is not None and given is not None and folder.is_relative_to(given):
                 folder = self.root / folder.relative_to(given)
             else:  # a folder the caller chose outside the project (a scratch build)
                 folder = folder.resolve()

@@ -9,9 +9,10 @@ import sys
 
 def help_width() -> int:
     """Help text width as click would choose it, without importing shutil for it."""
+    stream = sys.__stdout__
     try:
         columns = (int(os.environ.get("COLUMNS") or 0)
-                   or os.get_terminal_size(sys.__stdout__.fileno()).columns)
+                   or (os.get_terminal_size(stream.fileno()).columns if stream else 80))
     except (AttributeError, ValueError, OSError):
         columns = 80
     return max(min(columns, 80) - 2, 50)

@@ -10,12 +10,14 @@ import hashlib
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..errors import Problem, display_path
 from ..inputs.catalogs import DOMAIN, extract
 from ..inputs.fonts import coverage, describe, uncovered
 from ..inputs.resources import RefusedResource, ResourcePolicy
 from ..pdf.weasy import page_box
+from ..render import Rendered
 
 
 class Inspector:
@@ -27,7 +29,7 @@ class Inspector:
         self.loaded = loaded
         self.page_limit = loaded.site.get("page_limit")
 
-    def __call__(self, target: Path, rendered, file: str) -> list[Problem]:
+    def __call__(self, target: Path | None, rendered: Rendered, file: str) -> list[Problem]:
         problems = []
         if rendered.document is not None:
             problems += overflow_problems(rendered.document, file)
@@ -124,10 +126,12 @@ def accessibility_problems(pdf: bytes, file: str) -> list[Problem]:
             lost("the PDF has no /Lang; give <html> a lang attribute")
         if not str(document.docinfo.get("/Title", "")):
             lost("the PDF has no title; give the layout a <title>")
-        if not bool((root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle", False)):
+        preferences = root.get("/ViewerPreferences")
+        if not (preferences is not None and bool(preferences.get("/DisplayDocTitle", False))):
             lost("the title is not shown as the window title (DisplayDocTitle)")
         for page_number, page in enumerate(document.pages, start=1):
-            fonts = (page.obj.get("/Resources") or {}).get("/Font") or {}
+            resources = page.obj.get("/Resources")
+            fonts: Any = (resources.get("/Font") if resources is not None else None) or {}
             for _name, font in fonts.items():
                 descriptor = font.get("/FontDescriptor")
                 if descriptor is None and "/DescendantFonts" in font:
@@ -291,7 +295,7 @@ def language_problems(loaded, skip: set[str]) -> list[Problem]:
 
         def name(code: str) -> str:
             try:
-                return Locale.parse(code).get_display_name("en")
+                return Locale.parse(code).get_display_name("en") or code
             except (ValueError, LookupError):
                 return code
 

@@ -60,8 +60,8 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         loaded, {p.file for p in stale if p.code == "G008"}))
     if public:
         report.add("embargo", under_embargo(loaded, as_of))
-    with tempfile.TemporaryDirectory(prefix="publisher-check-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="publisher-check-") as folder:
+        scratch = Path(folder)
         outputs: list[Path] = []
         stressed = with_stress_sources(loaded, scratch, langs)
         # the build's cache, with entries of its own: they carry the inspections' findings
@@ -71,10 +71,11 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
                                extra_roots=(scratch / "stress",))
 
         from_cache: list[str] = []  # said after the plan's own line
+        planning = [True]
 
         def record(output, name, problems):
             report.checked.append(("layouts", name))
-            if progress and from_cache is not None:
+            if progress and planning[0]:
                 from_cache.append(name)
             elif progress:
                 progress(len(report.checked), name)
@@ -89,7 +90,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
             for done, name in enumerate(from_cache, start=len(report.checked)
                                         - len(from_cache) + 1):
                 progress(done, name)
-        from_cache = None
+        planning[0] = False
         made.execute(planned, jobs or default_jobs())
         for problem in made.result.problems:  # each once, with how many documents had it
             if problem.file.startswith("(") and problem.code == "K001":

@@ -94,7 +94,9 @@ def prepare_image(path: Path, cache: Cache | None, limit: int, files: Files,
 
 def _kept(cache: Cache | None, key: str) -> Path | None:
     """The checked file a preparation made before, if the cache has it."""
-    entry = cache.get(key) if cache is not None else None
+    if cache is None:
+        return None
+    entry = cache.get(key)
     if entry is None or len(entry["files"]) != 1:
         return None
     return cache.path(entry, entry["files"][0]["suffix"])

@@ -172,5 +172,6 @@ def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
         write_po(buffer, catalog, omit_header=True, sort_output=True,
                  ignore_obsolete=True, include_previous=False)
         writes.write(path, header(lang).encode("utf-8") + buffer.getvalue())
-        untranslated[lang] = [m.id for m in catalog if m.id and not m.string]
+        untranslated[lang] = [m.id if isinstance(m.id, str) else m.id[0]
+                              for m in catalog if m.id and not m.string]
     return untranslated

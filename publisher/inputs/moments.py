@@ -91,7 +91,8 @@ def _in_zone(moment: dt.datetime, name: str, text: str) -> dt.datetime:
 
 
 def _offset(moment: dt.datetime) -> str:
-    seconds = int(moment.utcoffset().total_seconds())
+    offset = moment.utcoffset()
+    seconds = int(offset.total_seconds()) if offset is not None else 0
     sign = "+" if seconds >= 0 else "-"
     hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours:02d}:{minutes:02d}"

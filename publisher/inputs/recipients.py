@@ -92,6 +92,7 @@ def read_recipients(path: Path, root: Path, policy: ResourcePolicy,
         if isinstance(row, Problem):
             problems.append(row)
             continue
+        assert isinstance(row, dict)  # a row is a problem or its fields
         recipient, found = _recipient(row, shown, line)
         problems += found
         if recipient is None:
@@ -107,7 +108,7 @@ def read_recipients(path: Path, root: Path, policy: ResourcePolicy,
     return recipients, problems
 
 
-def _yaml_rows(text: str, shown: str, limits: dict | None):
+def _yaml_rows(text: str, shown: str, limits: dict | None) -> list[tuple[object, int | None]]:
     # a press list is long: its own rows are not bounded by the limits of a
     # release's front matter, only by the size of the file; what its aliases
     # expand to is (a list that is an alias bomb is refused before it grows)
@@ -121,7 +122,7 @@ def _yaml_rows(text: str, shown: str, limits: dict | None):
     if not isinstance(rows, list):
         return [(Problem(shown, located.line(), "expected a list of recipients, one per "
                                                 "'- email: …' entry", code="M001"), None)]
-    out = []
+    out: list[tuple[object, int | None]] = []
     for index, row in enumerate(rows):
         line = located.line(*prefix, index)
         if not isinstance(row, dict):
@@ -267,8 +268,8 @@ def _recipient(row: dict, shown: str, line: int | None):
         return None, problems + [Problem(
             shown, row.get("embargo_ok", (0, line))[1], f"embargo_ok for {address} must be "
             "true or false; this row is left out", code="M002")]
-    name = values.get("name")
-    name = str(name).strip() if name else ""
+    given = values.get("name")
+    name = str(given).strip() if given else ""
     reason = name_problem(name)
     if reason:
         return None, problems + [Problem(shown, row.get("name", (0, line))[1],

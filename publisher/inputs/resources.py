@@ -19,7 +19,7 @@ import urllib.parse
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..defaults import DEFAULTS
+from ..defaults import limits as merged_limits
 
 # Renders see the project's files under publisher://project/… (and the toolkit's
 # under publisher://toolkit-layouts/…, publisher://toolkit-fonts/…) rather than
@@ -82,7 +82,7 @@ class ResourcePolicy:
                  limits: dict[str, float] | None = None, names: dict[str, Path] | None = None):
         self.roots = [Path(r).resolve() for r in roots]
         self.allowed_hosts = {h.lower() for h in (allowed_hosts or [])}
-        self.limits = dict(DEFAULTS["limits"], **(limits or {}))
+        self.limits = merged_limits(limits)
         # the folders a render sees under publisher://<name>/, the deepest first
         named = {name: Path(folder).resolve() for name, folder in (names or {}).items()}
         self._names = sorted(((name, folder.as_uri().rstrip("/") + "/")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..defaults import DEFAULTS, PROFILES
+from ..defaults import limits as merged_limits
 from ..errors import Problem
 from .characters import CONTROL, bidi_message, codepoint
 from .yamlfile import Located
@@ -43,8 +44,7 @@ class Field:
 
 def limit(located: Located, name: str) -> int:
     """The project's limit ``name`` (site.yaml: limits), else the toolkit's."""
-    limits = getattr(located, "limits", None) or DEFAULTS["limits"]
-    return int(limits.get(name, DEFAULTS["limits"][name]))
+    return int(merged_limits(getattr(located, "limits", None))[name])
 
 
 def text(value, located, path):

@@ -105,7 +105,10 @@ def _walk(node, path, marks, problems, file, line_offset, budget, depth=0, alias
                   aliased)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when installed
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]  # chosen at import: libyaml's when there
     """The safe loader, but dates stay text (the schema reads them with line
     numbers). Aliases are counted, and values with their aliases expanded, as the
     document is walked (:func:`_walk`): a "billion laughs" document is refused
@@ -128,9 +131,9 @@ def parse_yaml(text: str, file: str, line_offset: int = 0,
     ``document_nodes`` values of its own (default: the ``yaml_nodes`` limit);
     what its aliases repeat is bounded by ``yaml_nodes`` either way.
     """
-    from ..defaults import DEFAULTS
+    from ..defaults import limits as merged_limits
 
-    limits = dict(DEFAULTS["limits"], **(limits or {}))
+    limits = merged_limits(limits)
     loader = None
     try:
         loader = _Loader(text)

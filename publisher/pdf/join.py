@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 PART_LINK = "x-part:"  # how a part links to an anchor that another part holds
 
@@ -237,14 +238,14 @@ def _add_outline(out, items: list[tuple]) -> None:
 
 def _overlay(out, folios) -> None:
     """Draw each page of ``folios`` over the matching page, as a pagination artifact."""
-    from pikepdf import Dictionary, Name, Stream
+    from pikepdf import Name, Stream
 
     opening = out.make_indirect(Stream(out, b"q\n"))
     for index, (page, folio) in enumerate(zip(out.pages, folios.pages, strict=True)):
         form = out.copy_foreign(folio.as_form_xobject())
         name = Name(f"/Folio{index}")
-        resources = Dictionary(page.obj.get("/Resources") or Dictionary())
-        xobjects = Dictionary(resources.get("/XObject") or Dictionary())
+        resources = _copied(page.obj.get("/Resources"))
+        xobjects = _copied(resources.get("/XObject"))
         xobjects[name] = form
         resources.XObject = xobjects
         page.obj.Resources = resources
@@ -267,10 +268,18 @@ def _overlay(out, folios) -> None:
 # merge and fails if they differ by a pixel.)
 
 
+def _copied(dictionary):
+    """A new PDF dictionary with the entries of ``dictionary`` (none if it is None)."""
+    from pikepdf import Dictionary
+
+    return Dictionary({str(k): v for k, v in dictionary.items()}) if dictionary is not None \
+        else Dictionary()
+
+
 @dataclass
 class _Member:
-    descendant: object  # the CIDFont dictionary
-    descriptor: object
+    descendant: Any  # the CIDFont dictionary (a pikepdf object, read by key)
+    descriptor: Any
     program_key: str  # /FontFile2 (TrueType) or /FontFile3 (CFF)
     gids: set[int]  # the glyphs the part uses (those its widths list)
 

@@ -16,6 +16,8 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from .objects import entry
+
 ICC_DIR = Path(__file__).resolve().parent.parent / "icc"
 
 # condition → (profile file, OutputConditionIdentifier, Info)
@@ -68,7 +70,10 @@ def cmyk(condition: str, red: float, green: float, blue: float) -> tuple[float, 
 
     pixel = Image.new("RGB", (1, 1), tuple(round(max(0, min(1, v)) * 255)
                                            for v in (red, green, blue)))
-    values = ImageCms.applyTransform(pixel, _transform(condition)).getpixel((0, 0))
+    converted = ImageCms.applyTransform(pixel, _transform(condition))
+    assert converted is not None  # applied to a copy, not in place
+    values = converted.getpixel((0, 0))
+    assert isinstance(values, tuple)  # a CMYK pixel
     return tuple(round(v / 255, 4) for v in values)
 
 
@@ -87,9 +92,11 @@ def _convert_stream(owner, condition: str, pdf) -> None:
 
     instructions = pikepdf.parse_content_stream(owner)
     changed = False
-    out = []
-    spaces = {"fill": None, "stroke": None}
-    for operands, operator in instructions:
+    out: list[tuple[list, pikepdf.Operator]] = []
+    spaces: dict[str, str | None] = {"fill": None, "stroke": None}
+    for instruction in instructions:
+        operands: list = list(instruction.operands)
+        operator = instruction.operator
         name = str(operator)
         if name in ("rg", "RG") and len(operands) == 3:
             values = cmyk(condition, *(float(v) for v in operands))
@@ -182,7 +189,8 @@ def _crop_marks(page) -> list:
         if not (box[0] < 0 and box[1] < 0 and abs((box[2] - box[0]) / (box[3] - box[1])
                                                     - ratio) < 0.01):
             continue
-        operators = pikepdf.parse_content_stream(xobject)
+        operators = [(list(i.operands), i.operator)
+                     for i in pikepdf.parse_content_stream(xobject)]
         names = {str(op) for _operands, op in operators}
         if names & {"BT", "Do", "sh", "BI"}:
             continue
@@ -208,8 +216,9 @@ def _registration(pdf, form) -> None:
     if resources.get("/ColorSpace") is None:
         resources.ColorSpace = pikepdf.Dictionary()
     resources.ColorSpace.Registration = space
-    out = []
-    for operands, operator in pikepdf.parse_content_stream(form):
+    out: list[tuple[list, pikepdf.Operator]] = []
+    for instruction in pikepdf.parse_content_stream(form):
+        operands, operator = list(instruction.operands), instruction.operator
         name = str(operator)
         if name in ("k", "K"):
             fill = name == "k"
@@ -234,7 +243,7 @@ def press_ready(data: bytes, condition: str = "FOGRA39") -> bytes:
             _convert_stream(page, condition, pdf)
             _resources(page.obj.get("/Resources"), condition, pdf, srgb, seen)
             for annotation in page.obj.get("/Annots") or []:
-                appearance = (annotation.get("/AP") or {}).get("/N")
+                appearance = entry(annotation, "/AP", "/N")
                 if isinstance(appearance, pikepdf.Stream):
                     _convert_stream(appearance, condition, pdf)
             for form in _crop_marks(page):

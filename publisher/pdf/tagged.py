@@ -20,6 +20,9 @@ from __future__ import annotations
 import html as html_lib
 import io
 import re
+from typing import Any
+
+from .objects import entry
 
 _LINK = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
 # a layout marks what must not be read (an end mark, an ornament) as a link to this
@@ -68,7 +71,7 @@ def _is_element(node) -> bool:
     return isinstance(node, pikepdf.Dictionary) and "/S" in node
 
 
-def _mcids(node) -> list[tuple[int, object]]:
+def _mcids(node) -> list[tuple[int, Any]]:
     """(MCID, page) of every content item under ``node``."""
     import pikepdf
 
@@ -221,7 +224,7 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
             _set_kids(tree, kept)
 
         # marked content whose element is not reachable (running footers) → artifacts
-        nums = (tree.get("/ParentTree") or {}).get("/Nums") or []
+        nums = entry(tree, "/ParentTree", "/Nums", default=[])
         parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
         for page in pdf.pages:
             key = page.obj.get("/StructParents")
@@ -253,7 +256,7 @@ def accessible(data: bytes, descriptions: dict[str, str] | None = None, *,
             for annotation in page.obj.get("/Annots") or []:
                 if annotation.get("/Subtype") != "/Link":
                     continue
-                target = str((annotation.get("/A") or {}).get("/URI", "")) or str(
+                target = str(entry(annotation, "/A", "/URI", default="")) or str(
                     annotation.get("/Dest", ""))
                 annotation.Contents = pikepdf.String(_describe(target, descriptions))
         for objgen in dropped_annotations:
@@ -273,8 +276,9 @@ def _artifact_content(pdf, page, mcids: set[int]) -> None:
     """Turn the marked-content sequences ``mcids`` of ``page`` into artifacts."""
     import pikepdf
 
-    out = []
-    for operands, operator in pikepdf.parse_content_stream(page):
+    out: list[tuple[list, pikepdf.Operator]] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, operator = list(instruction.operands), instruction.operator
         if str(operator) == "BDC" and len(operands) == 2 and isinstance(
                 operands[1], pikepdf.Dictionary) and operands[1].get("/MCID") is not None \
                 and int(operands[1].MCID) in mcids:

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import Problem, PublisherError
 from ..inputs.addresses import mailbox_key
@@ -113,25 +114,25 @@ class Ledger:
     def __init__(self, path: Path, shown: str):
         self.path = path
         self.shown = shown
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
     def __enter__(self) -> Ledger:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+b")  # noqa: SIM115 (held until __exit__)
+        handle = self.handle = open(self.path, "a+b")  # noqa: SIM115 (held until __exit__)
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.close()
+            handle.close()
             raise PublisherError(Problem(self.shown, None, "another publisher send of the "
                                                            "same thing is running; wait for "
                                                            "it to finish", code="M008")) from None
-        self.handle.seek(0, os.SEEK_END)
-        if self.handle.tell():  # a line torn by a kill gets its end, so the next is whole
-            self.handle.seek(-1, os.SEEK_END)
-            if self.handle.read(1) != b"\n":
-                self.handle.write(b"\n")
+        handle.seek(0, os.SEEK_END)
+        if handle.tell():  # a line torn by a kill gets its end, so the next is whole
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
                 self._sync()
         return self
 
@@ -145,9 +146,13 @@ class Ledger:
     def append(self, **record) -> None:
         record["time"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-        self.handle.write(line.encode("utf-8"))
+        self._open().write(line.encode("utf-8"))
         self._sync()
 
+    def _open(self) -> BinaryIO:
+        assert self.handle is not None, "the ledger is used inside its with block"
+        return self.handle
+
     def _sync(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        self._open().flush()
+        os.fsync(self._open().fileno())

@@ -210,6 +210,7 @@ def deliver(deliveries: list[Delivery], transport, ledger: Ledger, *, sender: st
         if wait > 0:
             sleep(wait)
         person, edition = delivery.recipient, delivery.edition
+        assert edition is not None  # a delivery to send has its edition
         record = {"recipient": person.email, "lang": edition.lang,
                   "message_id": delivery.message_id, "sha256": edition.sha256,
                   "kind": mailing.kind, "name": mailing.name}
@@ -489,9 +490,9 @@ def _outbox(root: Path, kind: str, name: str, deliveries: list[Delivery]) -> Pat
         if delivery.status != "send":
             continue
         number += 1
-        person = delivery.recipient
-        data = for_recipient(delivery.edition.data, person.name, person.envelope,
-                             delivery.message_id)
+        person, edition = delivery.recipient, delivery.edition
+        assert edition is not None  # a delivery to send has its edition
+        data = for_recipient(edition.data, person.name, person.envelope, delivery.message_id)
         _refused(writes.write, folder / f"{number:03d}-{_file_part(person.email)}.eml", data)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -529,10 +530,9 @@ def plan_lines(report: SendReport) -> list[str]:
     """For a dry run: who gets what, one line each."""
     lines = []
     for delivery in report.deliveries:
-        person = delivery.recipient
-        if delivery.status == "send":
-            lines.append(f"would send {person.email} ({delivery.edition.lang}): "
-                         f"{delivery.edition.subject}")
+        person, edition = delivery.recipient, delivery.edition
+        if delivery.status == "send" and edition is not None:
+            lines.append(f"would send {person.email} ({edition.lang}): {edition.subject}")
         else:
             lines.append(f"not sent   {person.email}: {STATUSES[delivery.status]}"
                          + (f" ({delivery.detail})" if delivery.detail else ""))

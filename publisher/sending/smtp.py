@@ -193,7 +193,8 @@ class Smtp:
 
     def _greet(self, client: smtplib.SMTP, context: ssl.SSLContext) -> None:
         host = str(self.settings["host"])
-        client._host = host  # the name TLS checks the certificate against (made without one)
+        # the name TLS checks the certificate against (the client was made without one)
+        client._host = host  # type: ignore[attr-defined]  # smtplib's own, not in its stubs
         code, text = client.connect(host, self.port)
         if code != 220:  # smtplib checks the greeting only when it connects itself
             raise smtplib.SMTPConnectError(code, text)
@@ -238,6 +239,7 @@ class Smtp:
         if self.client is None:
             self.open()
         client = self.client
+        assert client is not None  # open() made it or raised
         limit = min(seconds, self.bounds.message) if seconds else self.bounds.message
         deadline = _Deadline(client, limit)
         try:

@@ -48,7 +48,7 @@ def host_names(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
         for name in {socket.gethostname(), socket.getfqdn()}:
             names.add(name.lower())
             try:
-                names.update(info[4][0] for info in socket.getaddrinfo(name, None))
+                names.update(str(info[4][0]) for info in socket.getaddrinfo(name, None))
             except OSError:
                 pass
     return frozenset(names)

@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from ..defaults import DEFAULTS
+from ..defaults import limits as merged_limits
 from ..errors import Problem
 from ..inputs.resources import link_problem
 from .typography import PROTECTED, Typographer, passage_typographer
@@ -73,7 +73,7 @@ def parser(allow_html: bool = False, nesting: int = 20) -> MarkdownIt:
     md.enable("table")
     # every link and image is checked below (with a message) rather than
     # silently left as text by markdown-it
-    md.validateLink = lambda url: True
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # markdown-it's hook
     md.use(footnote_plugin)
     # a passage in another language: [Verdienstkreuz am Bande]{lang=de}; no other
     # attribute, and only on such spans
@@ -111,7 +111,7 @@ def render_body(
     ``resolve_resource(path, line)`` turns an image reference into a URL or
     returns a :class:`Problem`.
     """
-    limits = dict(DEFAULTS["limits"], **(limits or {}))
+    limits = merged_limits(limits)
     most = int(limits["body_chars"])
     text_line = first_line + len(body[:len(body) - len(body.lstrip())].split("\n")) - 1
     if len(body) > most:
@@ -144,13 +144,13 @@ def render_body(
                                                                 first_line), typographer.lang)
         for child in token.children:
             if child.type == "link_open":
-                href = child.attrGet("href") or ""
+                href = str(child.attrGet("href") or "")
                 reason = link_problem(href)
                 if reason:
                     problems.append(Problem(shown, _line_of(href, lines, token.map, first_line),
                                             reason, code="B002"))
             if child.type == "image":
-                line = _line_of(child.attrGet("src") or "", lines, token.map, first_line)
+                line = _line_of(str(child.attrGet("src") or ""), lines, token.map, first_line)
                 alt = "".join(c.content for c in child.children or [])
                 if not alt.strip():
                     problems.append(Problem(
@@ -222,7 +222,7 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
     passage in another language (``[…]{lang=de}``) gets that language's quotes and
     spaces; the run around it reads it as one word."""
     texts: list = []  # text tokens, None for a line break, (typographer, tokens) a passage
-    passage = None  # the open passage's tokens
+    passage: list | None = None  # the open passage's tokens
     in_autolink = 0
     for child in children:
         if child.type == "link_open" and child.markup == "autolink":

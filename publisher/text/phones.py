@@ -46,7 +46,7 @@ def read_phone(written: str, countries: list[str | None]) -> Phone:
     import phonenumbers
 
     text, extension = split_extension(written)
-    regions = [c.upper() for c in countries if c] or [None]
+    regions: list[str | None] = [c.upper() for c in countries if c] or [None]
     if text.startswith("00"):  # the international prefix of most of the world
         text = "+" + text[2:]
     if text.startswith("+"):

@@ -101,7 +101,7 @@ class Typographer:
         s = re.sub(r"(?<!-)---(?!-)", "\u2014", s)
         s = re.sub(r"(?<!-)--(?!-)", "\u2013", s)
         s = s.replace("...", "\u2026")
-        chars = []
+        chars: list[str] = []
         for index, char in enumerate(s):
             before = chars[-1] if chars else prev
             after = s[index + 1] if index + 1 < len(s) else follow
