@@ -46,7 +46,7 @@ from .localise import (
 from .pdf.join import PART_LINK, join
 from .pdf.press import press_ready
 from .render import Attachment
-from .text.markdown import without_break_hints
+from .text.breaking import without_break_hints
 from .text.slugs import slugify
 
 # --- what bundle is given, and what it gives back -----------------------------------

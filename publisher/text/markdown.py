@@ -27,6 +27,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from ..defaults import limits as merged_limits
 from ..errors import Problem
 from ..inputs.resources import link_problem
+from .breaking import SCHEME, breaking, without_break_hints
 from .typography import PROTECTED, Typographer, passage_typographer
 
 # what is never hyphenated: an address, or a word of 5 letters or more that starts
@@ -42,24 +43,6 @@ _UNBROKEN = re.compile(
 # a link's address as the body's source writes it: [text](address), <address>, or bare
 _ADDRESS = re.compile(r"(?<=\]\()<?[^\s<>()]+>?|<[A-Za-z][\w+.-]*:[^\s<>]+>|"
                       + PROTECTED.pattern)
-# where a long address may break: after / ? & = when more follows, never in its
-# scheme (https://) or right after it
-_BREAK_AFTER = re.compile(r"(?<=[/?&=])(?=[^/?&=])")
-_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*://[^/]*")
-
-
-def breaking(address: str) -> list[str]:
-    """``address`` cut where a line may break inside it (see :data:`_BREAK_AFTER`)."""
-    start = _SCHEME.match(address)
-    keep = start.end() if start else 0
-    pieces, last = [], 0
-    for found in _BREAK_AFTER.finditer(address, keep + 1):
-        pieces.append(address[last:found.start()])
-        last = found.start()
-    pieces.append(address[last:])
-    return [piece for piece in pieces if piece]
-
-
 @dataclass
 class BodyResult:
     html: str
@@ -338,22 +321,12 @@ def _broken(address: str) -> list:
     ``<wbr>`` would be a box of its own), a word joiner after the scheme's slashes
     (a line never ends with ``https://``).  Neither is drawn, nor copied from the PDF."""
     pieces = breaking(address)
-    start = _SCHEME.match(pieces[0]) if pieces else None
+    start = SCHEME.match(pieces[0]) if pieces else None
     if start:
         head = start.group()
         cut = head.index("://") + 3
         pieces[0] = head[:cut].replace("/", "/\u2060") + pieces[0][cut:]
     return [_text("\u200b".join(pieces))]
-
-
-_BREAK_HINTS = re.compile("(?<=[/?&=])\u200b|(?<=&amp;)\u200b|(?<=/)\u2060")
-
-
-def without_break_hints(html: str) -> str:
-    """``html`` without the invisible characters :func:`_broken` put in web addresses
-    for the PDF's line breaker: an e-mail client breaks addresses itself, and a
-    reader who copies one must get it whole."""
-    return _BREAK_HINTS.sub("", html)
 
 
 def _text(content: str):
