@@ -31,6 +31,7 @@ from .defaults import DEFAULTS
 from .errors import Problem, has_errors
 from .inputs.profiles import Profile
 from .inputs.schema import suggest
+from .inputs.settings import Site
 from .load import Kit, Project, Release
 from .localise import (
     Contact,
@@ -84,7 +85,7 @@ class KitBundle:
     intro_html: str
     cover_url: str | None
     attachments: list[Attachment]
-    site: dict
+    site: Site
     page: Page
     sources: list[str]
     mail: MailInputs = field(default_factory=MailInputs)
@@ -98,7 +99,7 @@ class NewsletterBundle:
     lang: str
     number: int  # the issue number
     releases: list[Localised]  # in date order, anchors set
-    site: dict
+    site: Site
     page: Page
     sources: list[str]
     mail: MailInputs = field(default_factory=MailInputs)
@@ -246,12 +247,12 @@ def _for_email(release: Localised, images: mail.Images) -> Localised:
     return replace(release, email_body=images.rewrite(body), text=mail.to_text(body))
 
 
-def _letter(maker: PartMaker, layout: str, context: dict, images: mail.Images, *, site: dict,
+def _letter(maker: PartMaker, layout: str, context: dict, images: mail.Images, *, site: Site,
             identifier: str, day: dt.date, attachments=(), view_online: str = ""):
     """The e-mail edition composed with ``layouts/<layout>/email.html`` and
     ``email.txt``: (letter, problems)."""
-    settings = site.get("email") or {}
-    unsubscribe = list(settings.get("unsubscribe") or [])
+    settings = site.email
+    unsubscribe = list(settings.unsubscribe)
     logo = context.get("logo_url")
     values = dict(context, email_logo=images.logo(logo, DEFAULTS["email_logo_px"]) if logo
                   else None, view_online=view_online,
@@ -263,10 +264,10 @@ def _letter(maker: PartMaker, layout: str, context: dict, images: mail.Images, *
     text = mail.wrap(text)
     problems = problems + found
     html = mail.inline_styles(images.rewrite(html))
-    sender = settings.get("from") or ""
+    sender = settings.sender
     letter = mail.Letter(
         subject=mail.subject_of(html), html=html, text=text, sender=sender,
-        reply_to=settings.get("reply_to") or "",
+        reply_to=settings.reply_to,
         date=dt.datetime.combine(day, dt.time(), dt.timezone.utc),
         message_id=mail.message_id(identifier, sender), lang=lang,
         images=list(images.parts.values()), attachments=list(attachments),
@@ -283,7 +284,7 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
     site = job.releases[0].site if job.releases else job.site
     title = typo.text(kit_text(job.meta["title"], lang) or job.slug)
     date = job.meta["date"]
-    meta = {"title": title, "author": site.get("legal_name") or site["name"],
+    meta = {"title": title, "author": site.issuer,
             "subject": typo.text(kit_text(job.meta.get("subtitle") or {}, lang)),
             "keywords": sorted({t for r in job.releases for t in r.tags}),
             "created": creation_date(date)}
@@ -323,7 +324,7 @@ def _newsletter(job: NewsletterBundle, maker: PartMaker) -> Bundled:
     groups = contact_groups(job.releases)
     site = job.releases[0].site
     last_day = max(r.date for r in job.releases)
-    meta = {"author": site.get("legal_name") or site["name"],
+    meta = {"author": site.issuer,
             "subject": ", ".join(r.title for r in job.releases),
             "keywords": sorted({t for r in job.releases for t in r.tags}),
             "created": creation_date(last_day)}

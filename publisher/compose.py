@@ -20,6 +20,7 @@ from .errors import LayoutError, Problem, display_path
 from .inputs.catalogs import Catalog, load_catalog
 from .inputs.profiles import Profile
 from .inputs.resources import RefusedResource, ResourcePolicy, link_problem
+from .inputs.settings import Site
 from .localise import Localised
 from .pdf.join import PART_LINK
 from .pdf.tagged import ARTIFACT, LANG
@@ -293,9 +294,9 @@ def unsafe_links(html: str, file: str) -> list[Problem]:
     return list(found.values())
 
 
-def base_context(site: dict, lang: str, page: Page, meta: dict) -> dict:
+def base_context(site: Site, lang: str, page: Page, meta: dict) -> dict:
     """What every layout gets: the site, language, fonts, colours, page set-up."""
-    colours = {**DEFAULTS["colours"], **(site.get("colours") or {}), **page.profile.colours}
+    colours = {**DEFAULTS["colours"], **site.colours, **page.profile.colours}
     return {
         "site": site,
         "lang": lang,
@@ -313,8 +314,7 @@ def base_context(site: dict, lang: str, page: Page, meta: dict) -> dict:
 
 
 def release_meta(localised: Localised) -> dict:
-    site = localised.site
-    return {"title": localised.title, "author": site.get("legal_name") or site["name"],
+    return {"title": localised.title, "author": localised.site.issuer,
             "subject": localised.subtitle, "keywords": localised.tags,
             "created": localised.created}
 

@@ -21,6 +21,7 @@ from .errors import ConfigError, Problem, display_path, has_errors
 from .inputs import schema
 from .inputs.characters import NotText, control_problems, decode
 from .inputs.resources import RefusedResource, ResourcePolicy
+from .inputs.settings import Site, site_settings
 from .inputs.yamlfile import Located, YamlSyntaxError, parse_yaml
 
 LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,4})?)$")
@@ -70,7 +71,7 @@ class Kit:
 @dataclass
 class Project:
     root: Path
-    site: dict
+    site: Site
     site_located: Located | None
     contacts: dict[str, dict]
     contacts_located: Located | None
@@ -93,14 +94,15 @@ def load(root: Path | str, paths: list[Path | str] | None = None) -> Project:
     """Read the project at ``root``; only the release files in ``paths`` if given."""
     root = Path(root).resolve()
     problems: list[Problem] = []
-    site, site_loc = _load_mapping(root / str(DEFAULTS["site_file"]), root, schema.SITE_FIELDS,
-                                   "site", problems, ResourcePolicy([root]), required=True)
+    values, site_loc = _load_mapping(root / str(DEFAULTS["site_file"]), root,
+                                     schema.SITE_FIELDS, "site", problems,
+                                     ResourcePolicy([root]), required=True)
+    site = site_settings(values)
     # the project's own limits apply to everything read after site.yaml
-    policy = ResourcePolicy([root], limits=site.get("limits"))
+    policy = ResourcePolicy([root], limits=dict(site.limits))
     contacts, contacts_loc = _load_contacts(root, problems, policy)
     if problems:
         raise ConfigError(problems)
-    site.setdefault("default_lang", None)
     files = _release_files(root, paths)
     releases = [load_release(path, root, policy) for path in files]
     _share_embargoes(releases, root, policy, partial=paths is not None)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from .defaults import DEFAULTS
 from .errors import Problem
 from .inputs.fonts import describe, uncovered
 from .inputs.resources import RefusedResource, ResourcePolicy
+from .inputs.settings import About, Site
 from .inputs.yamlfile import Located
 from .load import Release
 from .text.phones import Phone, read_phone
@@ -75,10 +76,10 @@ class Localised:
     lede: str
     figures: list[Figure]
     contacts: list[Contact]
-    about: dict | None
+    about: About | None
     tags: list[str]
     created: str  # W3C date-time for the PDF metadata
-    site: dict  # site.yaml with its printed texts in the release's typography
+    site: Site  # site.yaml with its printed texts in the release's typography
     problems: list[Problem] = field(default_factory=list)
     anchor: str = ""  # its article's id: where a kit's or newsletter's contents link to
     email_body: str = ""  # the e-mail edition's body, images as e-mail-ready URLs
@@ -101,7 +102,7 @@ class Localised:
 class LocaleInputs:
     """What localising a release needs besides the release itself."""
 
-    site: dict
+    site: Site
     site_located: Located | None
     contacts: dict[str, dict]
     as_of: dt.datetime
@@ -135,14 +136,13 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
                            limits=inputs.policy.limits)
         problems.extend(tail.problems)
         after_html = tail.html
-    problems.extend(placeholder_problems(
-        release, tuple((site.get("typography") or {}).get("keep") or ())))
+    problems.extend(placeholder_problems(release, site.keep))
 
     contacts = [
         _contact(ref, index, release, inputs, problems)
         for index, ref in enumerate(meta.get("contacts") or [])
     ]
-    about = pick_language(site.get("about") or {}, lang)
+    about = pick_language(site.about, lang)
     embargo = meta.get("embargo")
     localised = Localised(
         id=release.id,
@@ -160,15 +160,15 @@ def localise(release: Release, inputs: LocaleInputs) -> Localised:
         lede=typo.text(body.first_paragraph),
         figures=[_figure(f, locale, typo) for f in meta.get("figures") or []],
         contacts=[c for c in contacts if c is not None],
-        about={"title": typo.text(about["title"]), "text": typo.text(about["text"])}
-        if about else None,
+        about=About(typo.text(about.title), typo.text(about.text)) if about else None,
         tags=list(meta.get("tags") or []),
         created=creation_date(meta["date"]),
-        site={**site, **{key: typo.text(site[key]) for key in ("name", "legal_name", "address")
-                         if site.get(key)}},
+        site=replace(site, name=typo.text(site.name),
+                     legal_name=typo.text(site.legal_name) if site.legal_name else None,
+                     address=typo.text(site.address) if site.address else None),
         problems=problems,
-        end_mark=own_mark or str(site.get("end_mark", DEFAULTS["end_mark"]) or ""),
-        addressee=typo.text(pick_language(site.get("addressee") or {}, lang) or ""),
+        end_mark=own_mark or site.end_mark,
+        addressee=typo.text(pick_language(site.addressee, lang) or ""),
         after_mark_html=after_html,
     )
     problems.extend(_glyph_problems(release, inputs, localised))
@@ -189,14 +189,14 @@ def source_epoch(date: dt.date) -> int:
     return int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
 
 
-def site_locale(lang: str, site: dict) -> str:
+def site_locale(lang: str, site: Site) -> str:
     """The Babel locale of a file language: site.yaml's ``locales`` (en: en_GB) or itself."""
-    return (site.get("locales") or {}).get(lang) or lang
+    return site.locales.get(lang) or lang
 
 
-def site_typographer(locale: str, site: dict):
+def site_typographer(locale: str, site: Site):
     """The typographer of ``locale`` that leaves the site's ``typography.keep`` alone."""
-    return typographer(locale, tuple((site.get("typography") or {}).get("keep") or ()))
+    return typographer(locale, site.keep)
 
 
 # how a language writes the first day of the month where Babel's long date has a plain 1
@@ -276,7 +276,7 @@ def _figure(figure: dict, lang: str, typo) -> Figure:
                                                             lang))
 
 
-def pick_language(values: dict, lang: str):
+def pick_language(values: Mapping, lang: str):
     """The entry of ``values`` for ``lang``, its base language, '*' or None."""
     base = lang.split("_")[0]
     for key in (lang, base, "*"):
@@ -304,8 +304,8 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
                         f"'{release.lang}'; add 'role: {{{release.lang}: …}}'",
             severity="warning", code="C002"))
     organisation = entry.get("organisation") or ""
-    known = (inputs.site.get("organisations") or {}).get(organisation) or {}
-    countries = [entry.get("country"), known.get("country"), inputs.site.get("country")]
+    known = inputs.site.organisations.get(organisation)
+    countries = [entry.get("country"), known.country if known else None, inputs.site.country]
     numbers: dict[str, Phone | None] = {}
     for kind in ("phone", "mobile", "fax"):
         written = entry.get(kind) or ""
@@ -361,25 +361,26 @@ def sort_name(name: str) -> str:
     return f"{' '.join(words[start:])}, {' '.join(words[:start])}"
 
 
-def is_issuer(organisation: str, site: dict) -> bool:
+def is_issuer(organisation: str, site: Site) -> bool:
     """Whether ``organisation`` (an id or a name) is the site's own."""
     if not organisation:
         return True
-    own = {str(site.get(key) or "").casefold() for key in ("name", "legal_name")} - {""}
+    own = {(name or "").casefold() for name in (site.name, site.legal_name)} - {""}
     if organisation.casefold() in own:
         return True
-    names = ((site.get("organisations") or {}).get(organisation) or {}).get("name") or {}
-    return any(str(value).casefold() in own for value in names.values())
+    known = site.organisations.get(organisation)
+    return known is not None and any(str(value).casefold() in own
+                                     for value in known.name.values())
 
 
-def organisation_name(organisation: str, site: dict, lang: str) -> str:
+def organisation_name(organisation: str, site: Site, lang: str) -> str:
     """An organisation id as its name in ``lang`` (site.yaml's ``organisations``); a
     name is itself; the site's own organisation is the site's name."""
-    names = ((site.get("organisations") or {}).get(organisation) or {}).get("name")
-    if names:
-        return pick_language(names, lang) or next(iter(names.values()))
+    known = site.organisations.get(organisation)
+    if known is not None and known.name:
+        return pick_language(known.name, lang) or next(iter(known.name.values()))
     if is_issuer(organisation, site):
-        return site["name"]
+        return site.name
     return organisation
 
 
@@ -394,7 +395,7 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
     for index, ref in enumerate(release.meta.get("contacts") or []):
         for kind in ("phone", "mobile", "fax"):
             if isinstance(ref, dict) and ref.get(kind) and read_phone(ref[kind], [
-                    ref.get("country"), inputs.site.get("country")]).valid:
+                    ref.get("country"), inputs.site.country]).valid:
                 printed_as_read.add(release.front.line("contacts", index, kind))
     for number, line in enumerate(lines, start=1):
         if number in printed_as_read:
@@ -414,7 +415,7 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
                                     f"no shipped font has {describe(missing)}; add a font "
                                     "that covers them to fonts/", code="T004"))
     if localised.about:
-        missing = uncovered(localised.about["title"] + localised.about["text"], covered)
+        missing = uncovered(localised.about.title + localised.about.text, covered)
         if missing and inputs.site_located:
             problems.append(inputs.site_located.problem(
                 ("about",), f"no shipped font has {describe(missing)}; add a font that covers "
@@ -482,7 +483,7 @@ def body_problems(release: Release, inputs: LocaleInputs) -> list[Problem]:
     (so that one run reports the whole file)."""
     if not release.body:
         return []
-    lang = release.lang or inputs.site.get("default_lang") or "en"
+    lang = release.lang or inputs.site.default_lang or DEFAULTS["default_lang"]
 
     resolve = image_resolver(inputs.policy, release.path.parent, release.file,
                              inputs.prepare_image)

@@ -220,7 +220,7 @@ class Build:
         self.as_of = options.as_of or dt.datetime.now(dt.timezone.utc)
         if self.as_of.tzinfo is None:
             self.as_of = self.as_of.replace(tzinfo=dt.timezone.utc)
-        self.settings = resolve({"profile": options.profile}, project.site)
+        self.settings = resolve({"profile": options.profile}, project.site.settings())
         self.build_dir = options.build_dir or self.root / str(DEFAULTS["build_dir"])
         cache_dir = options.cache_dir or self.root / str(DEFAULTS["cache_dir"])
         # what this build may write: its outputs and its cache, nothing else
@@ -233,8 +233,8 @@ class Build:
                  **{f"extra-{i}": folder for i, folder in enumerate(options.extra_roots)}}
         self.policy = ResourcePolicy([self.root, *self.layout_dirs, *self.font_dirs,
                                       *options.extra_roots],
-                                     project.site.get("allowed_hosts") or [],
-                                     limits=project.site.get("limits"), names=names)
+                                     list(project.site.allowed_hosts),
+                                     limits=dict(project.site.limits), names=names)
         self.files = Files(self.policy)
         self.layouts = Layouts(self.layout_dirs, self.policy, root=self.root,
                                fallback_lang=str(self.settings["fallback_lang"]),
@@ -279,7 +279,7 @@ class Build:
     def _press_profile(self) -> str | None:
         """The site's own output profile (``print: {condition: press.icc}``) as
         'path#sha256', checked: inside the project, a CMYK output profile."""
-        condition = str((self.project.site.get("print") or {}).get("condition") or "")
+        condition = self.project.site.print.condition
         if not condition.lower().endswith(ICC_SUFFIXES):
             return None
         located = self.project.site_located
@@ -328,11 +328,11 @@ class Build:
 
     def page(self, settings: Profile) -> Page:
         prepared = self._prepared_fonts()
-        size = self.project.site.get("page_size") or str(self.settings["page_size"])
+        size = self.project.site.page_size
         return Page(size, settings, self.logo_url, font_face_css(self.fontset, prepared))
 
     def _logo_url(self) -> str | None:
-        logo = self.project.site.get("logo")
+        logo = self.project.site.logo
         if not logo:
             return None
         try:
@@ -777,9 +777,8 @@ class Build:
         return outputs, problems, []
 
     def mail_inputs(self) -> bundling.MailInputs:
-        email = self.project.site.get("email") or {}
         return bundling.MailInputs(
-            assets_url=email.get("assets_url") or "",
+            assets_url=self.project.site.email.assets_url,
             sources_dir=self.project.path("sources_dir").resolve().as_uri(),
             originals=dict(self.originals))
 
@@ -836,7 +835,7 @@ class Build:
             versions = index.get(rid, {})
             release = bundling.version_in(versions, lang)
             file, line = where(rid)
-            title = bundling.title_of(versions, self.project.site.get("default_lang"))
+            title = bundling.title_of(versions, self.project.site.default_lang)
             if release is None:
                 if not missing_ok:
                     left_out.append(title)

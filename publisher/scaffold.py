@@ -22,7 +22,7 @@ def new_release(project: Path, *, title: str, lang: str | None, date: dt.date) -
     loaded = load(root, paths=[])  # site.yaml and contacts.yaml only
     site = loaded.site
     try:
-        lang = language(lang or site.get("default_lang") or DEFAULTS["default_lang"], None, ())
+        lang = language(lang or site.default_lang or DEFAULTS["default_lang"], None, ())
     except Invalid as exc:
         raise UsageError(Problem("--lang", None, exc.message, code="U001")) from None
     folder = root / str(DEFAULTS["releases_dir"]) / f"{date:%Y}"

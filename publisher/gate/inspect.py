@@ -27,7 +27,7 @@ class Inspector:
 
     def __init__(self, loaded):
         self.loaded = loaded
-        self.page_limit = loaded.site.get("page_limit")
+        self.page_limit = loaded.site.page_limit
 
     def __call__(self, target: Path | None, rendered: Rendered, file: str) -> list[Problem]:
         problems = []

@@ -48,7 +48,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
         report.add("sources", exc.problems)
         report.seconds = time.perf_counter() - started
         return report
-    report.ignore |= frozenset((loaded.site.get("check") or {}).get("ignore") or ())
+    report.ignore |= frozenset(loaded.site.ignore)
     for release in loaded.releases:  # its problems come with its render below
         report.checked.append(("sources", release.file))
     for kit in loaded.kits:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..defaults import DEFAULTS, PROFILES
+from ..defaults import PROFILES
+from .settings import Site
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,13 @@ class Profile:
                      sorted(self.colours.items()), self.condition))
 
 
-def profile(name: str, site: dict) -> Profile:
+def profile(name: str, site: Site) -> Profile:
     """The profile ``name`` with ``site.yaml``'s settings for it."""
     base = PROFILES[name]
     if name != "print":
         return Profile(name, base["pdf_variant"], int(base["dpi"]))
-    options = site.get("print") or {}
+    options = site.print
     colours = {key: "device-cmyk({})".format(" ".join(f"{v / 100:g}" for v in values))
-               for key, values in (options.get("colours") or {}).items()}
-    return Profile(name, base["pdf_variant"], int(base["dpi"]),
-                   bleed=options.get("bleed") or str(DEFAULTS["print_bleed"]),
-                   min_dpi=float(options.get("min_dpi") or DEFAULTS["print_min_dpi"]),
-                   colours=colours,
-                   condition=str(options.get("condition") or DEFAULTS["print_condition"]))
+               for key, values in options.colours.items()}
+    return Profile(name, base["pdf_variant"], int(base["dpi"]), bleed=options.bleed,
+                   min_dpi=options.min_dpi, colours=colours, condition=options.condition)

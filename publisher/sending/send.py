@@ -33,6 +33,7 @@ from ..defaults import DEFAULTS
 from ..errors import Problem, PublisherError, UsageError, display_path
 from ..inputs.addresses import BadAddress, read_address
 from ..inputs.recipients import Recipient, read_recipients, recipients_file
+from ..inputs.settings import SmtpSettings
 from ..mail import for_recipient, recipient_message_id
 from ..write import RefusedWrite, WritePolicy
 from .ledger import Ledger, State, ledger_name, read_ledger
@@ -308,7 +309,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
 
     path = recipients_file(root, str(DEFAULTS["recipients_file"]))
     recipients, problems = read_recipients(path, root, ResourcePolicy([root],
-                                           limits=site.get("limits")), site.get("limits"))
+                                           limits=dict(site.limits)), dict(site.limits))
     report.problems += problems
     if list_name:
         recipients = [r for r in recipients if list_name in r.lists]
@@ -324,7 +325,7 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
         report.deliveries = plan(mailing, recipients, state, resend=resend)
         report.outbox = _outbox(root, kind, name, report.deliveries)
         return report
-    smtp = site.get("smtp")
+    smtp = site.smtp
     if not smtp:
         line = loaded.site_located.line() if loaded.site_located else None
         raise PublisherError(Problem(str(DEFAULTS["site_file"]), line, "no smtp settings: "
@@ -353,10 +354,8 @@ def send(project: Path | str, kind: str, name: str, *, as_of: dt.datetime | None
                                            "the @ is not ASCII (it does not offer SMTPUTF8)")
             trouble = deliver(
                 report.deliveries, transport, ledger, sender=sender,
-                per_minute=float(smtp.get("per_minute", DEFAULTS["smtp_per_minute"])),
-                retries=int(smtp.get("retries", DEFAULTS["smtp_retries"])),
-                backoff=float(smtp.get("backoff_seconds", DEFAULTS["smtp_backoff_seconds"])),
-                batch_seconds=float(smtp.get("batch_seconds", DEFAULTS["smtp_batch_seconds"])),
+                per_minute=smtp.per_minute, retries=smtp.retries, backoff=smtp.backoff_seconds,
+                batch_seconds=smtp.batch_seconds,
                 mailing=mailing, on_delivery=on_delivery)
         finally:
             transport.close()
@@ -386,18 +385,18 @@ def _where(loaded, key: str) -> _Where:
     return _Where(str(DEFAULTS["site_file"]), located.line(key) if located else None)
 
 
-def _transport(loaded, smtp: dict) -> Smtp:
+def _transport(loaded, smtp: SmtpSettings) -> Smtp:
     located = loaded.site_located
     where = _where(loaded, "smtp")
-    variable = smtp.get("password_env") or DEFAULTS["smtp_password_env"]
+    variable = smtp.password_env
     password = os.environ.get(variable)
-    if smtp.get("user") and not password:
+    if smtp.user and not password:
         raise PublisherError(Problem(where.file, located.line("smtp", "user") if located
                                      else None, f"smtp.user is set but ${variable} is empty; "
                                      f"export {variable}=… with the password before "
                                      "sending", code="M006"))
-    if smtp.get("user") and smtp.get("security") == "none" and \
-            smtp["host"] not in ("localhost", "127.0.0.1", "::1"):
+    if smtp.user and smtp.security == "none" and \
+            smtp.host not in ("localhost", "127.0.0.1", "::1"):
         raise PublisherError(Problem(where.file, located.line("smtp", "security") if located
                                      else None, "a password is never sent unencrypted: use "
                                      "security: starttls or tls with this server", code="M006"))
@@ -408,7 +407,7 @@ def _sender(loaded) -> str:
     """The envelope sender: email.from's address."""
     from email.utils import parseaddr
 
-    written = (loaded.site.get("email") or {}).get("from") or ""
+    written = loaded.site.email.sender
     try:
         return read_address(parseaddr(written)[1]).envelope
     except BadAddress:
@@ -472,7 +471,7 @@ def _mailing(loaded, kind: str, name: str, built, as_of: dt.datetime) -> Mailing
         ids = []  # a newsletter leaves out what is under embargo
     moments = [release.meta["embargo"] for rid in ids for release in index.get(rid, {}).values()
                if release.meta.get("embargo") and release.meta["embargo"] > as_of]
-    default = loaded.site.get("default_lang") or DEFAULTS["default_lang"]
+    default = loaded.site.default_lang or DEFAULTS["default_lang"]
     return Mailing(kind, name, editions, default, max(moments) if moments else None)
 
 

@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass
 
 from ..defaults import DEFAULTS
+from ..inputs.settings import SmtpSettings
 
 REPLY_LINES = 100  # lines of one server reply (a greeting, an EHLO answer…)
 
@@ -54,10 +55,8 @@ class Bounds:
     message: float = float(DEFAULTS["smtp_message_seconds"])  # one message, MAIL to DATA's end
 
     @classmethod
-    def of(cls, settings: dict) -> Bounds:
-        return cls(float(settings.get("timeout_seconds") or cls.command),
-                   float(settings.get("connect_seconds") or cls.connect),
-                   float(settings.get("message_seconds") or cls.message))
+    def of(cls, settings: SmtpSettings) -> Bounds:
+        return cls(settings.timeout_seconds, settings.connect_seconds, settings.message_seconds)
 
 
 class _Slow(smtplib.SMTPServerDisconnected):
@@ -147,7 +146,8 @@ class Smtp:
     """One connection to the server in site.yaml's ``smtp``, opened by :meth:`open`
     and again by :meth:`send` after a drop."""
 
-    def __init__(self, settings: dict, password: str | None, bounds: Bounds | None = None):
+    def __init__(self, settings: SmtpSettings, password: str | None,
+                 bounds: Bounds | None = None):
         self.settings = settings
         self.password = password
         self.bounds = bounds or Bounds.of(settings)
@@ -155,15 +155,15 @@ class Smtp:
 
     @property
     def security(self) -> str:
-        return str(self.settings.get("security") or "starttls")
+        return self.settings.security
 
     @property
     def port(self) -> int:
-        return int(self.settings.get("port") or DEFAULTS["smtp_ports"][self.security])
+        return self.settings.port_in_use
 
     @property
     def host(self) -> str:
-        return f"{self.settings['host']}:{self.port}"
+        return f"{self.settings.host}:{self.port}"
 
     def offers(self, extension: str) -> bool:
         return self.client is not None and bool(self.client.has_extn(extension))
@@ -192,7 +192,7 @@ class Smtp:
         self.client = client
 
     def _greet(self, client: smtplib.SMTP, context: ssl.SSLContext) -> None:
-        host = str(self.settings["host"])
+        host = self.settings.host
         # the name TLS checks the certificate against (the client was made without one)
         client._host = host  # type: ignore[attr-defined]  # smtplib's own, not in its stubs
         code, text = client.connect(host, self.port)
@@ -205,7 +205,7 @@ class Smtp:
                                     "to tls (port 465) or ask for a server that does")
             client.starttls(context=context)
             client.ehlo()
-        user = self.settings.get("user")
+        user = self.settings.user
         if user:
             client.login(str(user), self.password or "")
 
@@ -216,8 +216,8 @@ class Smtp:
             return (f"its certificate cannot be trusted ({exc.verify_message}); check "
                     "smtp.host, or give the CA in SSL_CERT_FILE")
         if isinstance(exc, smtplib.SMTPAuthenticationError):
-            variable = self.settings.get("password_env") or DEFAULTS["smtp_password_env"]
-            return (f"the server refused the login of '{self.settings.get('user')}' "
+            variable = self.settings.password_env
+            return (f"the server refused the login of '{self.settings.user}' "
                     f"({exc.smtp_code} {said(exc.smtp_error)}); check the password in "
                     f"${variable}")
         if isinstance(exc, _Slow):
