@@ -21,7 +21,7 @@ from .errors import ConfigError, Problem, display_path, has_errors
 from .inputs import schema
 from .inputs.characters import NotText, control_problems, decode
 from .inputs.resources import RefusedResource, ResourcePolicy
-from .inputs.settings import Site, site_settings
+from .inputs.settings import ContactEntry, Site, contact_entry, site_settings
 from .inputs.yamlfile import Located, YamlSyntaxError, parse_yaml
 
 LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,4})?)$")
@@ -73,7 +73,7 @@ class Project:
     root: Path
     site: Site
     site_located: Located | None
-    contacts: dict[str, dict]
+    contacts: dict[str, ContactEntry]
     contacts_located: Located | None
     releases: list[Release]
     kits: list[Kit] = field(default_factory=list)
@@ -213,9 +213,8 @@ def _load_contacts(root: Path, problems: list[Problem], policy: ResourcePolicy):
     for cid, entry in data.items():
         values, found = schema.validate(entry, located, schema.CONTACT_FIELDS, "contact", (cid,))
         problems.extend(found)
-        values["id"] = str(cid)
-        values["file"], values["line"] = shown, located.line(cid)
-        contacts[str(cid)] = values
+        contacts[str(cid)] = contact_entry(values, id=str(cid), file=shown,
+                                           line=located.line(cid))
     return contacts, located
 
 

@@ -20,7 +20,7 @@ from .defaults import DEFAULTS
 from .errors import Problem
 from .inputs.fonts import describe, uncovered
 from .inputs.resources import RefusedResource, ResourcePolicy
-from .inputs.settings import About, Site
+from .inputs.settings import About, ContactEntry, Site, contact_entry
 from .inputs.yamlfile import Located
 from .load import Release
 from .text.phones import Phone, read_phone
@@ -104,7 +104,7 @@ class LocaleInputs:
 
     site: Site
     site_located: Located | None
-    contacts: dict[str, dict]
+    contacts: dict[str, ContactEntry]
     as_of: dt.datetime
     policy: ResourcePolicy
     covered: frozenset[int]  # code points the shipped fonts cover
@@ -288,27 +288,27 @@ def pick_language(values: Mapping, lang: str):
 def _contact(ref, index, release: Release, inputs: LocaleInputs,
              problems) -> Contact | None:
     if isinstance(ref, str):
-        entry = inputs.contacts.get(ref)
-        if entry is None:
+        found = inputs.contacts.get(ref)
+        if found is None:
             return None  # reported by load
-        file, line = entry["file"], entry["line"]
+        entry = found
     else:
-        entry = ref
-        file, line = release.file, release.front.line("contacts", index)
+        entry = contact_entry(ref, file=release.file, line=release.front.line("contacts", index))
+    file, line = entry.file, entry.line
     lang = release.lang or ""
-    roles = entry.get("role") or {}
+    roles = entry.role
     role = pick_language(roles, lang) or ""
     if roles and not role:
         problems.append(Problem(
-            file, line, f"contact '{entry.get('id', entry['name'])}' has no role in "
+            file, line, f"contact '{entry.id or entry.name}' has no role in "
                         f"'{release.lang}'; add 'role: {{{release.lang}: …}}'",
             severity="warning", code="C002"))
-    organisation = entry.get("organisation") or ""
+    organisation = entry.organisation
     known = inputs.site.organisations.get(organisation)
-    countries = [entry.get("country"), known.country if known else None, inputs.site.country]
+    countries = [entry.country, known.country if known else None, inputs.site.country]
     numbers: dict[str, Phone | None] = {}
     for kind in ("phone", "mobile", "fax"):
-        written = entry.get(kind) or ""
+        written = entry.number(kind)
         read = numbers[kind] = read_phone(written, countries) if written else None
         if read is not None and not read.valid:
             tried = [c for c in countries if c]
@@ -316,27 +316,27 @@ def _contact(ref, index, release: Release, inputs: LocaleInputs,
                     f"it is not a valid number in {tried[0]}; give the contact its 'country' "
                     "or write the number in international form (+1 202 358 0142)")
             problems.append(Problem(file, line, f"{kind} number '{written}' of "
-                                                f"'{entry['name']}' is printed as written, "
+                                                f"'{entry.name}' is printed as written, "
                                                 f"without a link: {hint}",
                                     severity="warning", code="C001"))
     phone = numbers["phone"]
     typo = site_typographer(site_locale(lang, inputs.site), inputs.site)
     name = organisation_name(organisation, inputs.site, lang)
     return Contact(
-        id=str(entry.get("id") or entry["name"]),
-        name=entry["name"],
+        id=entry.id or entry.name,
+        name=entry.name,
         role=typo.text(role),
         phone=phone.number if phone else "",
         phone_uri=phone.uri if phone else "",
-        email=entry.get("email") or "",
+        email=entry.email,
         organisation=organisation,
         organisation_name=name,
-        sort_name=entry.get("sort_name") or sort_name(entry["name"]),
+        sort_name=entry.sort_name or sort_name(entry.name),
         extension=phone.extension if phone else "",
         mobile=numbers["mobile"],
         fax=numbers["fax"],
-        address=entry.get("address") or "",
-        note=typo.text(pick_language(entry.get("note") or {}, lang) or ""),
+        address=entry.address,
+        note=typo.text(pick_language(entry.note, lang) or ""),
         external=not is_issuer(organisation, inputs.site),
     )
 
@@ -411,7 +411,7 @@ def _glyph_problems(release: Release, inputs: LocaleInputs,
         missing = uncovered(text, covered)
         entry = inputs.contacts.get(contact.id)
         if missing and entry:
-            problems.append(Problem(entry["file"], entry["line"],
+            problems.append(Problem(entry.file, entry.line,
                                     f"no shipped font has {describe(missing)}; add a font "
                                     "that covers them to fonts/", code="T004"))
     if localised.about:

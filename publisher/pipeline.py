@@ -471,7 +471,7 @@ class Build:
 
     def _release_inputs(self, release: Release, settings: Profile | None) -> list:
         files = [release.path, *body_images(release)]
-        contacts = [{k: v for k, v in self.project.contacts[ref].items() if k != "line"}
+        contacts = [self.project.contacts[ref].content()
                     for ref in release.meta.get("contacts") or []
                     if isinstance(ref, str) and ref in self.project.contacts]
         embargo = release.meta.get("embargo")

@@ -159,3 +159,53 @@ def _number(value: object) -> float | None:
 
 def _items(value: object) -> list[str]:
     return [str(item) for item in value] if isinstance(value, (list, tuple)) else []
+
+
+@dataclass(frozen=True)
+class ContactEntry:
+    """A contact as ``contacts.yaml`` (or a release's inline ``contacts``) gives it."""
+
+    name: str
+    role: Mapping[str, str] = field(default_factory=dict)  # by language, "*" for any
+    phone: str = ""
+    mobile: str = ""
+    fax: str = ""
+    email: str = ""
+    organisation: str = ""  # an id of site.yaml's organisations, or a name
+    country: str | None = None
+    address: str = ""
+    note: Mapping[str, str] = field(default_factory=dict)
+    sort_name: str = ""
+    id: str = ""  # its id in contacts.yaml; "" when written inline
+    file: str = ""  # where it is written, for messages
+    line: int | None = None
+
+    def number(self, kind: str) -> str:
+        """The ``phone``, ``mobile`` or ``fax`` number as written."""
+        return {"phone": self.phone, "mobile": self.mobile, "fax": self.fax}[kind]
+
+    def content(self) -> tuple:
+        """What a release printed with this contact depends on (not where it is written)."""
+        return (self.name, sorted(self.role.items()), self.phone, self.mobile, self.fax,
+                self.email, self.organisation, self.country, self.address,
+                sorted(self.note.items()), self.sort_name, self.id)
+
+
+def contact_entry(values: Mapping[str, object], *, id: str = "", file: str = "",
+                  line: int | None = None) -> ContactEntry:
+    """A :class:`ContactEntry` from a contact's validated values."""
+    def text(key: str) -> str:
+        value = values.get(key)
+        return "" if value is None else str(value)
+
+    def by_language(key: str) -> dict[str, str]:
+        value = values.get(key)
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+    country = values.get("country")
+    return ContactEntry(name=text("name"), role=by_language("role"), phone=text("phone"),
+                        mobile=text("mobile"), fax=text("fax"), email=text("email"),
+                        organisation=text("organisation"),
+                        country=str(country) if country else None, address=text("address"),
+                        note=by_language("note"), sort_name=text("sort_name"), id=id,
+                        file=file, line=line)
