@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -31,7 +32,7 @@ from .defaults import DEFAULTS
 from .errors import Problem, has_errors
 from .inputs.profiles import Profile
 from .inputs.schema import suggest
-from .inputs.settings import Site
+from .inputs.settings import KitSettings, Site
 from .load import Kit, Project, Release
 from .localise import (
     Contact,
@@ -79,7 +80,7 @@ class KitBundle:
     slug: str
     file: str  # the kit's source, as shown to people
     lang: str
-    meta: dict  # the kit's validated front matter
+    meta: KitSettings  # the kit's settings
     releases: list[Localised]  # in the kit's order, anchors set
     left_out: list[str]  # titles of releases not available in this language
     intro_html: str
@@ -279,13 +280,13 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
     lang = job.lang
     locale = site_locale(lang, job.site)
     typo = site_typographer(locale, job.site)
-    groups = contact_groups(job.releases) if job.meta["contacts_appendix"] else []
+    groups = contact_groups(job.releases) if job.meta.contacts_appendix else []
     attachments = vcard_attachments(groups) + job.attachments
     site = job.releases[0].site if job.releases else job.site
-    title = typo.text(kit_text(job.meta["title"], lang) or job.slug)
-    date = job.meta["date"]
+    title = typo.text(kit_text(job.meta.title, lang) or job.slug)
+    date = job.meta.date or dt.date(1970, 1, 1)  # the schema requires it
     meta = {"title": title, "author": site.issuer,
-            "subject": typo.text(kit_text(job.meta.get("subtitle") or {}, lang)),
+            "subject": typo.text(kit_text(job.meta.subtitle, lang)),
             "keywords": sorted({t for r in job.releases for t in r.tags}),
             "created": creation_date(date)}
     context = base_context(site, lang, job.page, meta)
@@ -467,11 +468,11 @@ def release_index(project: Project, clean: bool = False) -> dict[str, dict[str, 
 def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[list[str],
                                                                               list[Problem]]:
     """The kit's release ids, in order: its list, or what its selector matches."""
-    selection = kit.meta["releases"]
+    selection = kit.meta.releases
     problems = []
-    if "ids" in selection:
+    if selection.ids is not None:
         ids = []
-        for position, rid in enumerate(selection["ids"]):
+        for position, rid in enumerate(selection.ids):
             if rid not in index:
                 hint = suggest(rid, index) or "check the release's file name"
                 problems.append(kit.front.problem(("releases", position),
@@ -480,8 +481,8 @@ def kit_release_ids(kit: Kit, index: dict[str, dict[str, Release]]) -> tuple[lis
             else:
                 ids.append(rid)
         return ids, problems
-    tags = set(selection.get("tags") or [])
-    start, end = selection.get("from"), selection.get("to")
+    tags = set(selection.tags)
+    start, end = selection.start, selection.end
     matches = []
     for rid, versions in index.items():
         day = next((r.meta["date"] for r in versions.values() if r.meta.get("date")), None)
@@ -552,7 +553,7 @@ def title_of(versions: dict[str, Release], default_lang: str | None) -> str:
     return f"{release.meta.get('title') or release.id} ({release.id})"
 
 
-def kit_text(value: dict, lang: str) -> str:
+def kit_text(value: Mapping[str, str], lang: str) -> str:
     return pick_language(value or {}, lang) or ""
 
 

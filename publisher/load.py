@@ -21,7 +21,14 @@ from .errors import ConfigError, Problem, display_path, has_errors
 from .inputs import schema
 from .inputs.characters import NotText, control_problems, decode
 from .inputs.resources import RefusedResource, ResourcePolicy
-from .inputs.settings import ContactEntry, Site, contact_entry, site_settings
+from .inputs.settings import (
+    ContactEntry,
+    KitSettings,
+    Site,
+    contact_entry,
+    kit_settings,
+    site_settings,
+)
 from .inputs.yamlfile import Located, YamlSyntaxError, parse_yaml
 
 LANG_SUFFIX = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,4})?)$")
@@ -57,7 +64,7 @@ class Kit:
     path: Path
     file: str
     slug: str
-    meta: dict = field(default_factory=dict)
+    meta: KitSettings = field(default_factory=KitSettings)
     located: Located | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -119,7 +126,8 @@ def load_kit(path: Path, root: Path, policy: ResourcePolicy) -> Kit:
     kit.located = _read_yaml(path, kit.file, kit.problems, policy)
     if kit.located is None:
         return kit
-    kit.meta, problems = schema.validate(kit.located.data, kit.located, schema.KIT_FIELDS, "kit")
+    values, problems = schema.validate(kit.located.data, kit.located, schema.KIT_FIELDS, "kit")
+    kit.meta = kit_settings(values)
     kit.problems.extend(problems)
     return kit
 

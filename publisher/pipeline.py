@@ -511,7 +511,7 @@ class Build:
                 if kit.problems:
                     self.record(kit.file, None, kit.problems)
                     continue
-                jobs += [self.plan_kit(index, lang) for lang in kit.meta["lang"]
+                jobs += [self.plan_kit(index, lang) for lang in kit.meta.lang
                          if chosen(lang)]
             months = bundling.months(self.project)
             jobs += [self.plan_newsletter(month, lang, months[month])
@@ -551,7 +551,7 @@ class Build:
 
     def plan_kit(self, index: int, lang: str):
         kit = self.project.kits[index]
-        settings = self.profile(kit.meta.get("profile"))
+        settings = self.profile(kit.meta.profile)
         releases = bundling.release_index(self.project)
         ids, _problems = bundling.kit_release_ids(kit, releases)
         inputs: list = [self.files.hash(kit.path, "settings")]
@@ -559,7 +559,7 @@ class Build:
             release = bundling.version_in(releases.get(rid, {}), lang)
             inputs.append(self.release_inputs(release, settings) if release
                           else f"missing {rid}")
-        for name in [kit.meta.get("cover"), *(kit.meta.get("attachments") or [])]:
+        for name in [kit.meta.cover, *kit.meta.attachments]:
             if name:
                 inputs.append(self.files.hash(kit.path.parent / name, "attachment"))
         key = key_of(self.options.key_salt, "kit", lang,
@@ -661,7 +661,7 @@ class Build:
         elif isinstance(job, KitJob):
             kit = self.project.kits[job.kit]
             target = self.target("kits", f"{kit.slug}.{job.lang}.",
-                                 self.profile(kit.meta.get("profile")))
+                                 self.profile(kit.meta.profile))
         else:
             target = self.target("newsletters", f"{job.month}.{job.lang}.", self.profile())
         return display_path(target, self.build_dir)
@@ -879,7 +879,7 @@ class Build:
     def _kit(self, kit: Kit, lang: str):
         index = bundling.release_index(self.project)
         ids, problems = bundling.kit_release_ids(kit, index)
-        positions = {rid: i for i, rid in enumerate((kit.meta["releases"] or {}).get("ids", []))}
+        positions = {rid: i for i, rid in enumerate(kit.meta.releases.ids or ())}
 
         def where(rid):
             path = ("releases", positions[rid]) if rid in positions else ("releases",)
@@ -897,7 +897,7 @@ class Build:
                            f"translations or remove '{lang}' from the kit's languages",
                                code="K003"))
         intro_html = ""
-        intro = bundling.kit_text(kit.meta.get("intro") or {}, lang)
+        intro = bundling.kit_text(kit.meta.intro, lang)
         if intro:
             intro_html, found = localise_markdown(
                 intro, lang, source=kit.path, shown=kit.file,
@@ -905,24 +905,24 @@ class Build:
                 prepare_image=self.prepare_image)
             problems += found
         cover_url = None
-        if kit.meta.get("cover"):
+        if kit.meta.cover:
             try:
-                cover_url = self.policy.resolve_reference(kit.meta["cover"], kit.path.parent,
+                cover_url = self.policy.resolve_reference(kit.meta.cover, kit.path.parent,
                                                           "image")
-                cover_url = self.prepare_image(cover_url, kit.meta["cover"])
+                cover_url = self.prepare_image(cover_url, kit.meta.cover)
             except RefusedResource as exc:
                 problems.append(kit.front.problem(("cover",), f"cover: {exc}", code="K006"))
         attachments = []
-        for position, name in enumerate(kit.meta.get("attachments") or []):
+        for position, name in enumerate(kit.meta.attachments):
             try:
                 data = self.policy.read_bytes(kit.path.parent / name, "attachment", name)
                 attachments.append(Attachment(name.rsplit("/", 1)[-1], data, name))
             except (RefusedResource, OSError) as exc:
                 problems.append(kit.front.problem(("attachments", position),
                                                     f"attachment: {exc}", code="K006"))
-        settings = self.profile(kit.meta.get("profile"))
+        settings = self.profile(kit.meta.profile)
         sources = [kit.file] + [r.file for r in releases] + [str(DEFAULTS["site_file"])]
-        if kit.meta["contacts_appendix"] and any(r.contacts for r in releases):
+        if kit.meta.contacts_appendix and any(r.contacts for r in releases):
             sources.append(str(DEFAULTS["contacts_file"]))
         spec = KitBundle(kit.slug, kit.file, lang, kit.meta, releases, left_out, intro_html,
                          cover_url, attachments, self.project.site, self.page(settings),
@@ -962,7 +962,7 @@ class Build:
         names = [f"releases/{release.stem}.{suffix}" for release in self.project.releases
                  for suffix in ("pdf", "eml")]
         for kit in self.project.kits:
-            langs = kit.meta.get("lang") if not kit.problems else None
+            langs = kit.meta.lang if not kit.problems else None
             names += ([f"kits/{kit.slug}.{lang}.{suffix}" for lang in langs
                        for suffix in ("pdf", "eml")] if langs
                       else [f"kits/{kit.slug}."])  # a broken kit keeps its last outputs
@@ -1226,7 +1226,7 @@ def build_kit(project: Path | str, slug: str, *, lang: str | None = None,
     if kit.problems:
         made.record(kit.file, None, kit.problems)
         return made.finish()
-    langs = kit.meta["lang"]
+    langs = kit.meta.lang
     if lang and lang not in langs:
         raise UsageError(Problem(kit.file, kit.front.line("lang"),
                                  f"the kit is not made in '{lang}'; its languages: "

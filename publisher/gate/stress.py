@@ -10,6 +10,7 @@ from pathlib import Path
 from ..inputs.catalogs import languages as catalog_languages
 from ..inputs.layouts import layout_dirs
 from ..inputs.resources import ResourcePolicy
+from ..inputs.settings import KitSettings, Selection
 from ..inputs.yamlfile import Located
 from ..load import Kit, Project, load_release
 
@@ -42,10 +43,9 @@ def with_stress_sources(loaded: Project, scratch: Path, only) -> Project:
         ids += sorted({r.id for r in loaded.releases if r.lang == lang and r.id not in ids})
         kit = Kit(path=path, file=f"(stress kit, {lang})", slug=f"stress-kit-{lang}",
                   located=Located({}, f"(stress kit, {lang})"))
-        kit.meta = {"title": {"*": "Stress test"}, "subtitle": {"*": stress_words()},
-                    "lang": [lang], "date": day, "intro": {"*": stress_paragraph()},
-                    "releases": {"ids": ids}, "contacts_appendix": True, "attachments": [],
-                    "cover": None, "profile": None}
+        kit.meta = KitSettings(title={"*": "Stress test"}, subtitle={"*": stress_words()},
+                               lang=(lang,), date=day, intro={"*": stress_paragraph()},
+                               releases=Selection(ids=tuple(ids)))
         kits.append(kit)
     return loaded.with_sources(releases, kits)
 

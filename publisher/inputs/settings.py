@@ -10,6 +10,7 @@ typed values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -209,3 +210,53 @@ def contact_entry(values: Mapping[str, object], *, id: str = "", file: str = "",
                         country=str(country) if country else None, address=text("address"),
                         note=by_language("note"), sort_name=text("sort_name"), id=id,
                         file=file, line=line)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which releases a kit holds: ``ids`` in order, or those whose tags and dates match."""
+
+    ids: tuple[str, ...] | None = None
+    tags: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class KitSettings:
+    """A press kit as ``sources/kits/<slug>.yaml`` says it."""
+
+    title: Mapping[str, str] = field(default_factory=dict)  # by language, "*" for any
+    subtitle: Mapping[str, str] = field(default_factory=dict)
+    lang: tuple[str, ...] = ()
+    date: dt.date | None = None
+    cover: str | None = None
+    intro: Mapping[str, str] = field(default_factory=dict)
+    releases: Selection = field(default_factory=Selection)
+    contacts_appendix: bool = True
+    attachments: tuple[str, ...] = ()
+    profile: str | None = None
+
+
+def kit_settings(values: Mapping[str, object]) -> KitSettings:
+    """:class:`KitSettings` from a kit's validated values."""
+    def by_language(key: str) -> dict[str, str]:
+        value = values.get(key)
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+    chosen = values.get("releases")
+    chosen = chosen if isinstance(chosen, Mapping) else {}
+    ids = chosen.get("ids")
+    day = values.get("date")
+    cover, profile = values.get("cover"), values.get("profile")
+    return KitSettings(
+        title=by_language("title"), subtitle=by_language("subtitle"),
+        lang=tuple(_items(values.get("lang"))),
+        date=day if isinstance(day, dt.date) else None,
+        cover=str(cover) if cover else None, intro=by_language("intro"),
+        releases=Selection(ids=tuple(_items(ids)) if ids is not None else None,
+                           tags=tuple(_items(chosen.get("tags"))), start=chosen.get("from"),
+                           end=chosen.get("to")),
+        contacts_appendix=values.get("contacts_appendix") is not False,
+        attachments=tuple(_items(values.get("attachments"))),
+        profile=str(profile) if profile else None)
