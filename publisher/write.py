@@ -84,14 +84,9 @@ class WritePolicy:
         return write(self.check(path), data)
 
     def _shown(self, path) -> str:
-        path = Path(path)
-        if self.root is not None:
-            try:
-                return (Path(os.path.abspath(path)).relative_to(self.root).as_posix()
-                        or ".")
-            except ValueError:
-                pass
-        return str(path)
+        from .errors import display_path
+
+        return display_path(path, self.root) or "."
 
 
 def write(path: Path, data: bytes) -> str:

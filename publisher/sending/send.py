@@ -9,12 +9,11 @@ ledger says was already sent.  The deliveries then go through one SMTP
 connection, at most ``smtp.per_minute`` a minute; a temporary refusal (4xx) is
 tried again later with a growing wait, and never holds up the others.
 
-The ledger, ``build/sent/<kind>-<name>.jsonl``, is appended to and flushed to
-disk before each message ("sending") and after it (the result).  A send
-killed half-way therefore resumes where it stopped: what was sent is skipped,
-and a message whose fate is unknown is sent again with the same
-``Message-ID``, which mail clients show once.  A new version of what was sent
-goes to those who had the old one only with ``resend``.
+What was sent to whom is in the ledger (:mod:`.ledger`), written before and
+after each message, so that a send killed half-way resumes where it stopped;
+the server is reached through :mod:`.smtp`, every wait on it bounded.  A new
+version of what was sent goes to those who had the old one only with
+``resend``.
 """
 
 from __future__ import annotations
