@@ -69,6 +69,15 @@ def _extension(suffix: str) -> str:
     return "." + suffix.rsplit(".", 1)[-1] if suffix else ""
 
 
+def _sha_of(entry: dict, suffix: str) -> str | None:
+    """The digest of the one object an entry holds for ``suffix``."""
+    try:
+        [item] = [item for item in entry["files"] if item["suffix"] == suffix]
+        return str(item["sha256"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class Store:
     """Objects named by the sha256 of their bytes, under ``folder/objects``."""
 
@@ -145,20 +154,14 @@ class Cache:
     def data(self, key: str, entry: dict, suffix: str) -> bytes | None:
         """The bytes an entry holds for ``suffix``, or None if they are not what
         their digest says."""
-        try:
-            [item] = [item for item in entry["files"] if item["suffix"] == suffix]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return self.store.read(item["sha256"], _extension(suffix))
+        sha = _sha_of(entry, suffix)
+        return self.store.read(sha, _extension(suffix)) if sha else None
 
     def path(self, entry: dict, suffix: str) -> Path | None:
         """The checked file an entry holds for ``suffix`` (for a renderer that reads
         files itself), or None."""
-        try:
-            [item] = [item for item in entry["files"] if item["suffix"] == suffix]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return self.store.checked(item["sha256"], _extension(suffix))
+        sha = _sha_of(entry, suffix)
+        return self.store.checked(sha, _extension(suffix)) if sha else None
 
     def put(self, key: str, files: dict[str, bytes], meta: dict) -> None:
         entry = dict(meta, files=[])

@@ -28,7 +28,6 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
 from urllib.parse import urljoin
 
 from .compose import Composed
@@ -144,7 +143,8 @@ class RenderState:
             if key not in cache or "@import" in text:  # an import may have changed
                 if len(cache) > 256:
                     cache.clear()
-                collect, refused = _Collect(), cast(list[tuple[str, str]], [])
+                collect = _Collect()
+                refused: list[tuple[str, str]] = []
                 try:
                     css = CSS(string=text, base_url=url, font_config=self.fonts.config,
                               url_fetcher=make_fetcher(self.policy, refused))

@@ -71,11 +71,11 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
                                extra_roots=(scratch / "stress",))
 
         from_cache: list[str] = []  # said after the plan's own line
-        planning = [True]
+        planning = True  # read by record() when it is called
 
         def record(output, name, problems):
             report.checked.append(("layouts", name))
-            if progress and planning[0]:
+            if progress and planning:
                 from_cache.append(name)
             elif progress:
                 progress(len(report.checked), name)
@@ -90,7 +90,7 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
             for done, name in enumerate(from_cache, start=len(report.checked)
                                         - len(from_cache) + 1):
                 progress(done, name)
-        planning[0] = False
+        planning = False
         made.execute(planned, jobs or default_jobs())
         for problem in made.result.problems:  # each once, with how many documents had it
             if problem.file.startswith("(") and problem.code == "K001":

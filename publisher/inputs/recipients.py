@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem, display_path
-from .addresses import BadAddress, mailbox_key, name_problem, read_address
+from .addresses import BadAddress, Mailbox, mailbox_key, name_problem, read_address
 from .resources import RefusedResource, ResourcePolicy
 from .yamlfile import YamlSyntaxError, parse_yaml
 
@@ -44,17 +44,21 @@ class Recipient:
     line: int | None = None
 
     @property
-    def envelope(self) -> str:
-        """The address as the server is given it (the domain in ASCII when it can be)."""
+    def mailbox(self) -> Mailbox:
+        """The address as the server is given it (:mod:`.addresses`)."""
         try:
-            return read_address(self.email).envelope
-        except BadAddress:
-            return self.email
+            return read_address(self.email)
+        except BadAddress:  # made by hand, not read: as it is
+            return Mailbox(self.email, self.email, not self.email.isascii())
+
+    @property
+    def envelope(self) -> str:
+        return self.mailbox.envelope
 
     @property
     def smtputf8(self) -> bool:
         """Only a server that offers SMTPUTF8 can take this address."""
-        return not self.email.rpartition("@")[0].isascii()
+        return self.mailbox.smtputf8
 
 
 def recipients_file(root: Path, configured: str) -> Path:

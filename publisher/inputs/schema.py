@@ -18,6 +18,7 @@ from ..defaults import DEFAULTS, PROFILES
 from ..defaults import limits as merged_limits
 from ..errors import Problem
 from .characters import CONTROL, bidi_message, codepoint
+from .moments import FIRST_YEAR
 from .yamlfile import Located
 
 
@@ -66,7 +67,6 @@ def text(value, located, path):
 
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-FIRST_YEAR = 1900
 
 
 def date(value, located, path):

@@ -21,9 +21,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from dataclasses import dataclass
 
-from ..defaults import DEFAULTS
 from ..inputs.settings import SmtpSettings
 
 REPLY_LINES = 100  # lines of one server reply (a greeting, an EHLO answer…)
@@ -44,19 +42,6 @@ class ServerTrouble(Exception):
     def __init__(self, message: str, maybe_sent: bool = False):
         super().__init__(message)
         self.maybe_sent = maybe_sent
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """How long the server may take (seconds)."""
-
-    command: float = float(DEFAULTS["smtp_timeout_seconds"])  # one read or write
-    connect: float = float(DEFAULTS["smtp_connect_seconds"])  # greeting, TLS and login
-    message: float = float(DEFAULTS["smtp_message_seconds"])  # one message, MAIL to DATA's end
-
-    @classmethod
-    def of(cls, settings: SmtpSettings) -> Bounds:
-        return cls(settings.timeout_seconds, settings.connect_seconds, settings.message_seconds)
 
 
 class _Slow(smtplib.SMTPServerDisconnected):
@@ -146,11 +131,9 @@ class Smtp:
     """One connection to the server in site.yaml's ``smtp``, opened by :meth:`open`
     and again by :meth:`send` after a drop."""
 
-    def __init__(self, settings: SmtpSettings, password: str | None,
-                 bounds: Bounds | None = None):
+    def __init__(self, settings: SmtpSettings, password: str | None):
         self.settings = settings
         self.password = password
-        self.bounds = bounds or Bounds.of(settings)
         self.client: smtplib.SMTP | None = None
 
     @property
@@ -169,13 +152,13 @@ class Smtp:
         return self.client is not None and bool(self.client.has_extn(extension))
 
     def open(self) -> None:
-        """Connect, greet, start TLS and log in, within ``bounds.connect``;
+        """Connect, greet, start TLS and log in, within ``smtp.connect_seconds``;
         :class:`ServerTrouble` when that cannot be done."""
         context = ssl.create_default_context()  # the system's CAs, or SSL_CERT_FILE
-        client: smtplib.SMTP = (_ClientTLS(timeout=self.bounds.command, context=context)
+        client: smtplib.SMTP = (_ClientTLS(timeout=self.settings.timeout_seconds, context=context)
                                 if self.security == "tls" else
-                                _Client(timeout=self.bounds.command))
-        deadline = _Deadline(client, self.bounds.connect)
+                                _Client(timeout=self.settings.timeout_seconds))
+        deadline = _Deadline(client, self.settings.connect_seconds)
         try:
             with deadline:
                 self._greet(client, context)
@@ -183,9 +166,9 @@ class Smtp:
             client.close()
             if deadline.fired:
                 raise ServerTrouble(
-                    f"the server took more than {self.bounds.connect:g} s to greet and let "
-                    "this machine in (smtp.connect_seconds); try again later or ask for "
-                    "another server") from None
+                    f"the server took more than {self.settings.connect_seconds:g} s to greet "
+                    "and let this machine in (smtp.connect_seconds); try again later or ask "
+                    "for another server") from None
             if isinstance(exc, Exception):
                 raise ServerTrouble(self._reason(exc)) from None
             raise
@@ -221,7 +204,7 @@ class Smtp:
                     f"({exc.smtp_code} {said(exc.smtp_error)}); check the password in "
                     f"${variable}")
         if isinstance(exc, _Slow):
-            return (f"the server did not answer within {self.bounds.command:g} s "
+            return (f"the server did not answer within {self.settings.timeout_seconds:g} s "
                     "(smtp.timeout_seconds)")
         if isinstance(exc, smtplib.SMTPResponseException):  # a 421 greeting, a 5xx EHLO…
             return f"the server refused the connection ({exc.smtp_code} {said(exc.smtp_error)})"
@@ -235,12 +218,13 @@ class Smtp:
 
     def send(self, sender: str, address: str, data: bytes, *, seconds: float | None = None,
              utf8: bool = False) -> None:
-        """One message to one address, within ``seconds`` (default ``bounds.message``)."""
+        """One message to one address, within ``seconds`` (default ``smtp.message_seconds``)."""
         if self.client is None:
             self.open()
         client = self.client
         assert client is not None  # open() made it or raised
-        limit = min(seconds, self.bounds.message) if seconds else self.bounds.message
+        most = self.settings.message_seconds
+        limit = min(seconds, most) if seconds else most
         deadline = _Deadline(client, limit)
         try:
             with deadline:
@@ -264,7 +248,7 @@ class Smtp:
             self.client = None
             if deadline.fired or isinstance(exc, _Slow):
                 took = f"more than {limit:g} s" if deadline.fired else \
-                    f"more than {self.bounds.command:g} s for one answer"
+                    f"more than {self.settings.timeout_seconds:g} s for one answer"
                 raise ServerTrouble(f"the server took {took} over one message "
                                     "(smtp.message_seconds, smtp.timeout_seconds)",
                                     maybe_sent=True) from None
@@ -273,7 +257,7 @@ class Smtp:
     def close(self) -> None:
         if self.client is not None:
             client, self.client = self.client, None
-            with _Deadline(client, self.bounds.command):
+            with _Deadline(client, self.settings.timeout_seconds):
                 try:
                     client.quit()
                 except Exception:  # a server that went away: nothing left to close

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..defaults import DEFAULTS
-from .state import _WIDTHS, KIND_FOLDERS, Output, Pictures, State, pdf_facts
+from .state import KIND_FOLDERS, WIDTHS, Output, Pictures, State, pdf_facts
 
 PAGES = Path(__file__).with_name("pages")
 
@@ -41,7 +41,7 @@ def host_names(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
     import socket
 
     names = {host.lower().strip("[]"), *(name.lower() for name in extra)}
-    if host in LOOPBACK or host.startswith("127."):
+    if is_loopback(host):
         names.update(LOOPBACK)
     if host in ("0.0.0.0", "::", ""):
         names.update(LOOPBACK)
@@ -83,7 +83,7 @@ class Guard:
             body = b"This server answers only for the addresses it listens on.\n"
             await send({"type": "http.response.start", "status": 403, "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()), *_SAFETY(PAGE_POLICY)]})
+                (b"content-length", str(len(body)).encode()), *_safety_headers(PAGE_POLICY)]})
             await send({"type": "http.response.body", "body": body})
             return
         path = scope.get("path", "")
@@ -94,13 +94,13 @@ class Guard:
         async def guarded(message):
             if message["type"] == "http.response.start":
                 message = dict(message, headers=[*message.get("headers", []),
-                                                 *_SAFETY(policy)])
+                                                 *_safety_headers(policy)])
             await send(message)
 
         await self.app(scope, receive, guarded)
 
 
-def _SAFETY(policy: str) -> list[tuple[bytes, bytes]]:
+def _safety_headers(policy: str) -> list[tuple[bytes, bytes]]:
     return [(b"content-security-policy", policy.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer")]
@@ -231,7 +231,7 @@ def application(state: State, hosts: frozenset[str] = frozenset(LOOPBACK),
             wanted = int(request.query_params.get("w", "800"))
         except ValueError:
             wanted = 800
-        width = next((w for w in _WIDTHS if w >= wanted), _WIDTHS[-1])
+        width = next((w for w in WIDTHS if w >= wanted), WIDTHS[-1])
         output = state.by_sha(sha)
         path = file_of(output.path) if output else None
         if path is None:

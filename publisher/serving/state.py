@@ -18,7 +18,7 @@ from ..errors import Problem
 KIND_FOLDERS = {"releases": "release", "kits": "kit", "newsletters": "newsletter"}
 
 
-_WIDTHS = (160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560)  # rasterised widths
+WIDTHS = (160, 320, 480, 640, 800, 960, 1280, 1600, 1920, 2560)  # rasterised widths
 
 
 @dataclass
