@@ -18,6 +18,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .errors import display_path
+
 TEMPORARY = ".*.publisher-tmp"  # the glob of write()'s temporary files
 # the name of an output in build/ (and so in the manifest)
 OUTPUT_PATH = re.compile(r"(?:print/)?(?:releases|kits|newsletters)/[^/\\]+")
@@ -84,8 +86,6 @@ class WritePolicy:
         return write(self.check(path), data)
 
     def _shown(self, path) -> str:
-        from .errors import display_path
-
         return display_path(path, self.root) or "."
 
 
