@@ -23,7 +23,9 @@ import datetime as dt
 import hashlib
 import html as html_lib
 import logging
+import multiprocessing.util
 import re
+import shutil
 import signal
 import threading
 from collections.abc import Callable
@@ -86,6 +88,19 @@ class FontState:
         self.config = FontConfiguration()
         # parsed stylesheets by content: (CSS, warnings, refusals) from their parsing
         self.sheets: dict[tuple, tuple] = {}
+        # WeasyPrint copies the fonts of @font-face rules into a temporary folder
+        # that it removes only when the configuration is garbage collected, which
+        # never happens in a worker process (it ends with os._exit): removed when
+        # this state goes, or when its process ends, whichever comes first
+        multiprocessing.util.Finalize(self, _remove_font_folder, args=(self.config,),
+                                      exitpriority=10)
+
+
+def _remove_font_folder(config) -> None:
+    folder = getattr(config, "_folder", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        config._folder = None
 
 
 class RenderState:

@@ -235,3 +235,17 @@ def test_two_projects_in_one_process_build_as_in_fresh_processes(only_fr, tmp_pa
     in_process = [_outputs(only_fr.root), _outputs(aurora)]
     assert in_process == _fresh([only_fr.root, aurora], tmp_path)
     assert any(name.startswith("newsletters/") for name in in_process[1])
+
+
+def test_worker_processes_leave_no_temporary_font_folders(only_fr, tmp_path):
+    # WeasyPrint copies @font-face fonts into a temporary folder per font
+    # configuration; a worker process ends without garbage collection, so a
+    # folder left behind by each worker of each build would fill the disk
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    code = (f"from publisher.pipeline import build; "
+            f"result = build({str(only_fr.root)!r}, jobs=2); "
+            f"assert result.ok and result.rendered >= 2, result.errors")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300,
+                   env={**os.environ, "TMPDIR": str(temporary)})
+    assert sorted(p.name for p in temporary.iterdir()) == []
