@@ -66,18 +66,20 @@ def overhead(work: Path, releases: int) -> float:
     """Toolkit time per release ÷ a bare WeasyPrint render of the same HTML, warm."""
     import weasyprint
 
+    from publisher.actions import run
     from publisher.compose import compose, release_document
     from publisher.load import load
     from publisher.pipeline import Build, BuildOptions, ReleaseJob
 
     project = generate(work / "overhead", releases, ["en"])
-    made = Build(load(project), BuildOptions(use_cache=False,
-                                             build_dir=work / "overhead-build"))
-    jobs = [job for job in made.plan(True) if isinstance(job, ReleaseJob)]
-    made.run(jobs[0])  # warm up fonts, stylesheets and templates
+    building = Build(load(project), BuildOptions(use_cache=False,
+                                                 build_dir=work / "overhead-build"))
+    made = building.workspace
+    jobs = [job for job in building.plan(True) if isinstance(job, ReleaseJob)]
+    run(made, jobs[0])  # warm up fonts, stylesheets and templates
     started = time.perf_counter()
     for job in jobs:
-        made.run(job)
+        building.folder.collect(job, run(made, job))  # made and written
     toolkit = (time.perf_counter() - started) / len(jobs)
     config = made.render_state().fonts.config
     composed = [compose(release_document(made.localise(job.release), made.page(made.profile()),
@@ -98,7 +100,8 @@ def bare_renders(project: Path) -> dict[str, float]:
     from publisher.load import load
     from publisher.pipeline import Build, BuildOptions
 
-    made = Build(load(project), BuildOptions(use_cache=False, build_dir=project / "bare"))
+    made = Build(load(project), BuildOptions(use_cache=False,
+                                             build_dir=project / "bare")).workspace
     config = made.render_state().fonts.config
     page = made.page(made.profile())
     documents = [(release.stem, compose(release_document(made.localise(i), page, "release"),

@@ -83,6 +83,7 @@ class Defaults(TypedDict):
     watch_interval: float
     watch_jobs: int
     jobs: int | None
+    start_method: str
     front_pages: int
 
 
@@ -157,6 +158,9 @@ DEFAULTS: Defaults = {
     "watch_jobs": 1,  # one process keeps the render state warm between builds
     # running a build
     "jobs": None,  # worker processes; None: one per core
+    # how workers start: fork is quicker where it exists; spawn shares nothing
+    # with the planning process (PUBLISHER_START_METHOD or --start-method)
+    "start_method": "fork",
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise
 }
 

@@ -82,7 +82,7 @@ class FontState:
     it is parsed, so the two live and die together.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         from weasyprint.text.fonts import FontConfiguration
 
         self.config = FontConfiguration()
@@ -180,7 +180,7 @@ class _Collect(logging.Filter):
     output) pass; the logger's level, handlers and propagation stay as the
     application set them."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.messages: list[str] = []
         self.errors: list[str] = []

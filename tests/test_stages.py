@@ -26,16 +26,17 @@ def _build(root):
     from publisher.pipeline import Build, BuildOptions
 
     return Build(load(root), BuildOptions(as_of=AS_OF, use_cache=False,
-                                          build_dir=root / "scratch-build"))
+                                          build_dir=root / "scratch-build")).workspace
 
 
 def _composed(made, lang: str):
+    from publisher.actions import release_spec
     from publisher.compose import Document, compose
 
     index = next(i for i, r in enumerate(made.project.releases)
                  if r.stem == f"{SAMPLE_STEM}.{lang}")
     localised = made.localise(index)
-    spec = made.release_spec(localised, made.profile())
+    spec = release_spec(made, localised, made.profile())
     return localised, compose(Document(f"{spec.layout}/{spec.layout}.html", spec.lang,
                                        spec.context), made.layouts)
 

@@ -44,6 +44,10 @@ def _imports(path: Path) -> set[str]:
 GRAPH = {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
 STAGES = ["publisher.load", "publisher.localise", "publisher.compose",
           "publisher.render", "publisher.bundle", "publisher.write"]
+# the parts of a build below the orchestrator: what the actions read, the plan,
+# the actions, the executor, the build folder
+PARTS = ["publisher.keys", "publisher.workspace", "publisher.plan", "publisher.actions",
+         "publisher.execute", "publisher.buildfolder"]
 FEATURES = ("publisher.gate", "publisher.sending", "publisher.serving", "publisher.watch")
 COMMANDS = {m for m in GRAPH if m.startswith("publisher.commands")}
 
@@ -54,7 +58,8 @@ def _feature(module: str) -> bool:
 
 def test_the_graph_is_read():
     # A parser that saw nothing would pass every test below.
-    assert "publisher.render" in GRAPH["publisher.pipeline"]
+    assert "publisher.render" in GRAPH["publisher.actions"]
+    assert "publisher.execute" in GRAPH["publisher.pipeline"]
     assert "publisher.pipeline" in GRAPH["publisher.gate.run"]
     assert "publisher.pipeline" in GRAPH["publisher.commands.cli"]
 
@@ -83,6 +88,35 @@ def test_no_feature_imports_the_commands():
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_stage_calls_no_later_stage(stage):
-    later = set(STAGES[STAGES.index(stage) + 1:]) | {"publisher.pipeline"}
+    later = set(STAGES[STAGES.index(stage) + 1:]) | {"publisher.pipeline", *PARTS}
     later |= COMMANDS | {m for m in GRAPH if _feature(m)}
     assert not GRAPH[stage] & later, f"{stage} imports {sorted(GRAPH[stage] & later)}"
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_no_action_module_imports_the_orchestrator_the_executor_or_the_commands(part):
+    above = {"publisher.pipeline"} | COMMANDS | {m for m in GRAPH if _feature(m)}
+    if part != "publisher.execute":
+        above.add("publisher.execute")
+    assert part in GRAPH and not GRAPH[part] & above, \
+        f"{part} imports {sorted(GRAPH[part] & above)}"
+
+
+def test_only_the_orchestrator_uses_the_executor_and_the_build_folder():
+    for part in ("publisher.execute", "publisher.buildfolder"):
+        users = {m for m, imported in GRAPH.items() if part in imported}
+        assert users <= {"publisher.pipeline", "publisher.buildfolder"}, (part, users)
+
+
+def test_no_class_is_larger_than_one_sitting():
+    large = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                methods = sum(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                              for item in node.body)
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if methods > 15 or lines > 300:
+                    large.append(f"{_module_name(path)}.{node.name}: {methods} methods, "
+                                 f"{lines} lines")
+    assert large == []

@@ -97,10 +97,11 @@ def check(project: Path | str = ".", *, as_of: dt.datetime | None = None, public
                 continue  # a stress kit holds the real releases: their errors are said
             report.add(_kind(problem), [gate(problem)], made.result.affected.get(problem, 1))
         report.rendered, report.reused = made.result.rendered, made.result.reused
-        report.add("catalogs", catalog_problems(made.layout_dirs, root, made.fontset))
+        report.add("catalogs", catalog_problems(made.workspace.layout_dirs, root,
+                                                  made.workspace.fontset))
         if baseline is not None:
             report.diff_images = compare_baseline(
-                made.build_dir, outputs, Path(baseline), root, report,
+                made.workspace.build_dir, outputs, Path(baseline), root, report,
                 update=update_baseline)
     report.seconds = time.perf_counter() - started
     return report
