@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import bundle as bundling
+from . import selection
 from .bundle import Bundled, KitBundle, NewsletterBundle, Part, PartSpec, bundle
 from .cache import FontPrograms, key_of
 from .compose import Document, compose, release_document
@@ -146,13 +147,13 @@ def members(ws: Workspace, ids: list[str], lang: str, *, where, missing_ok: bool
 
     ``where(rid)`` gives the (file, line) that left-out messages point at.
     """
-    index = bundling.release_index(ws.project)
+    index = selection.release_index(ws.project)
     localised, left_out, problems, embargoed = [], [], [], []
     for rid in ids:
         versions = index.get(rid, {})
-        release = bundling.version_in(versions, lang)
+        release = selection.version_in(versions, lang)
         file, line = where(rid)
-        title = bundling.title_of(versions, ws.project.site.default_lang)
+        title = selection.title_of(versions, ws.project.site.default_lang)
         if release is None:
             if not missing_ok:
                 left_out.append(title)
@@ -196,8 +197,8 @@ def _bundle(ws: Workspace, job: KitJob | NewsletterJob, parts: Parts):
 
 
 def _kit(ws: Workspace, kit: Kit, lang: str):
-    index = bundling.release_index(ws.project)
-    ids, problems = bundling.kit_release_ids(kit, index)
+    index = selection.release_index(ws.project)
+    ids, problems = selection.kit_release_ids(kit, index)
     positions = {rid: i for i, rid in enumerate(kit.meta.releases.ids or ())}
 
     def where(rid):
@@ -248,10 +249,10 @@ def _kit(ws: Workspace, kit: Kit, lang: str):
 
 
 def _newsletter(ws: Workspace, job: NewsletterJob):
-    index = bundling.release_index(ws.project, clean=True)
+    index = selection.release_index(ws.project, clean=True)
 
     def where(rid):
-        release = bundling.version_in(index[rid], job.lang) or next(iter(index[rid].values()))
+        release = selection.version_in(index[rid], job.lang) or next(iter(index[rid].values()))
         return release.file, None
 
     releases, _left_out, problems, embargoed = members(
@@ -266,7 +267,7 @@ def _newsletter(ws: Workspace, job: NewsletterJob):
     sources = [r.file for r in releases] + [str(DEFAULTS["site_file"]),
                                             str(DEFAULTS["contacts_file"])]
     spec = NewsletterBundle(
-        job.month, job.lang, bundling.issue_number(ws.project, job.month), releases,
+        job.month, job.lang, selection.issue_number(ws.project, job.month), releases,
         ws.project.site, ws.page(ws.profile()), sources, mail=ws.mail_inputs())
     return spec, problems, notes
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import bundle as bundling
+from . import selection
 from .actions import JobResult, Made
 from .cache import Cache
 from .errors import Problem, PublisherError, display_path, has_errors, os_problem
@@ -237,13 +237,13 @@ def expected(project: Project) -> tuple[str, ...]:
                    for suffix in ("pdf", "eml")] if langs
                   else [f"kits/{kit.slug}."])  # a broken kit keeps its last outputs
     names += [f"newsletters/{month}.{lang}."
-              for month, lang in bundling.newsletter_editions(project)]
+              for month, lang in selection.newsletter_editions(project)]
     # a release that failed may be the only one of its month in its language:
     # the newsletter it was in stays until the release is fixed or removed
     for release in project.releases:
         if has_errors(release.problems) or not release.meta.get("date"):
             day = release.meta.get("date")
-            month = bundling.month_of(day) if day else _month_in_name(release.id)
+            month = selection.month_of(day) if day else _month_in_name(release.id)
             names.append(f"newsletters/{month}.{release.lang}." if month and release.lang
                          else "newsletters/")
     return tuple(names)

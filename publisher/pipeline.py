@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import bundle as bundling
+from . import selection
 from .buildfolder import BuildFolder, BuildResult, OnOutput, Output
 from .cache import Cache
 from .defaults import DEFAULTS
@@ -207,14 +207,14 @@ def build_newsletter(project: Path | str, month: str, *, lang: str | None = None
                  on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made
-    langs = sorted({each for m, each in bundling.newsletter_editions(made.project)
+    langs = sorted({each for m, each in selection.newsletter_editions(made.project)
                     if m == month})
     if lang:
         langs = [lang] if lang in langs else []
     if not langs:
         raise UsageError(Problem(str(DEFAULTS["releases_dir"]), None, f"no release in {month}"
                                  + (f" in '{lang}'" if lang else ""), code="U001"))
-    ids = bundling.months(made.project)[month]
+    ids = selection.months(made.project)[month]
     planned = [job for each in langs for job in made.plan_newsletter(month, each, ids)]
     made.execute(planned, jobs or default_jobs())
     return made.finish()

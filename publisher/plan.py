@@ -19,7 +19,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from . import bundle as bundling
+from . import selection
 from .cache import key_of
 from .errors import Problem, display_path, has_errors
 from .inputs.schema import suggest
@@ -99,9 +99,9 @@ def plan(ws: Workspace, paths_given: bool) -> list[Step]:
             steps.append(Refused(kit.file, tuple(kit.problems)))
             continue
         steps += [plan_kit(ws, index, lang) for lang in kit.meta.lang if chosen(lang)]
-    months = bundling.months(ws.project)
+    months = selection.months(ws.project)
     steps += [plan_newsletter(ws, month, lang, months[month])
-              for month, lang in bundling.newsletter_editions(ws.project) if chosen(lang)]
+              for month, lang in selection.newsletter_editions(ws.project) if chosen(lang)]
     return steps
 
 
@@ -138,11 +138,11 @@ def plan_release(ws: Workspace, index: int, release: Release, seen: dict[str, st
 def plan_kit(ws: Workspace, index: int, lang: str) -> KitJob:
     kit = ws.project.kits[index]
     settings = ws.profile(kit.meta.profile)
-    releases = bundling.release_index(ws.project)
-    ids, _problems = bundling.kit_release_ids(kit, releases)
+    releases = selection.release_index(ws.project)
+    ids, _problems = selection.kit_release_ids(kit, releases)
     inputs: list = [ws.files.hash(kit.path, "settings")]
     for rid in ids:
-        release = bundling.version_in(releases.get(rid, {}), lang)
+        release = selection.version_in(releases.get(rid, {}), lang)
         inputs.append(ws.keys.release_inputs(release, settings) if release
                       else f"missing {rid}")
     for name in [kit.meta.cover, *kit.meta.attachments]:
@@ -154,14 +154,14 @@ def plan_kit(ws: Workspace, index: int, lang: str) -> KitJob:
 
 
 def plan_newsletter(ws: Workspace, month: str, lang: str, ids: list[str]) -> Step:
-    releases = bundling.release_index(ws.project, clean=True)
-    versions = [bundling.version_in(releases[rid], lang) for rid in ids]
+    releases = selection.release_index(ws.project, clean=True)
+    versions = [selection.version_in(releases[rid], lang) for rid in ids]
     present = [r for r in versions if r is not None]
     if present and all(r.meta.get("embargo") and r.meta["embargo"] > ws.as_of
                        for r in present):
         return Note(f"newsletter {month}.{lang}: not made, every release of the month is "
                     f"under embargo at {ws.as_of.isoformat()}")
-    inputs: list = [bundling.issue_number(ws.project, month)]
+    inputs: list = [selection.issue_number(ws.project, month)]
     inputs += [ws.keys.release_inputs(r, ws.profile()) if r else f"absent {rid}"
                for rid, r in zip(ids, versions, strict=True)]
     key = key_of(ws.options.key_salt, "newsletter", month, lang,

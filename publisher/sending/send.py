@@ -417,8 +417,8 @@ def _sender(loaded) -> str:
 
 
 def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
-    from ..bundle import release_index
     from ..pipeline import build, build_kit, build_newsletter
+    from ..selection import release_index
 
     root = loaded.root
     common = {"as_of": as_of, "profile": "screen", "jobs": jobs, "on_output": on_output}
@@ -440,8 +440,8 @@ def _build(loaded, kind: str, name: str, as_of: dt.datetime, jobs, on_output):
 def _mailing(loaded, kind: str, name: str, built, as_of: dt.datetime) -> Mailing | None:
     """What is sent, from the messages the build wrote; None when one of them is
     not the file the build recorded (changed in place since): it is made again."""
-    from ..bundle import kit_release_ids, release_index
     from ..load import LANG_SUFFIX
+    from ..selection import kit_release_ids, release_index
 
     editions = {}
     changed = []

@@ -168,8 +168,8 @@ def _manifest(root: Path) -> dict[str, Output]:
 def _embargoes(root: Path) -> dict[str, dt.datetime]:
     """When each release (by id) and each kit (by slug: its latest release's) may be
     published; none for what is public."""
-    from ..bundle import kit_release_ids, release_index
     from ..load import load
+    from ..selection import kit_release_ids, release_index
 
     try:
         project = load(root)
