@@ -121,6 +121,8 @@ CODES: dict[str, tuple[str, str]] = {
              "nothing was written; check the path and the links in build/"),
     "O003": ("an internal error: this output was not made", "report it with the output of "
                                                             "the same command run with --debug"),
+    "O004": ("an isolated worker could not make the project again from the store (an object "
+             "missing or damaged, a source changed during the build)", "build again"),
     # --- mail
     "M001": ("a press list is missing, unreadable or not UTF-8", "write sources/recipients."
                                                                  "yaml or a .csv beside it"),

@@ -16,16 +16,20 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from .actions import JobResult, run
+from .cache import Cache
 from .defaults import DEFAULTS
 from .errors import Problem, PublisherError, UsageError
 from .plan import Job, ReleaseJob
+from .tree import loaded
 from .workspace import Recipe, Workspace
 
 Done = Callable[[Job, JobResult], None]
 
 
-def execute(jobs: list[Job], workspace: Workspace, workers: int, done: Done) -> None:
-    """Run ``jobs`` and give each result to ``done``, in the order of ``jobs``.
+def execute(jobs: list[Job], workspace: Workspace, workers: int, done: Done,
+            recipe: Recipe | None = None) -> None:
+    """Run ``jobs`` and give each result to ``done``, in the order of ``jobs``;
+    workers start from ``recipe`` (default: the workspace's).
 
     Releases first: a kit or newsletter then takes their pages from the cache.
     A wave of one job runs in this process, which then stays warm (WeasyPrint
@@ -37,7 +41,7 @@ def execute(jobs: list[Job], workspace: Workspace, workers: int, done: Done) -> 
         if workers > 1 and len(wave) > 1:
             method = start_method(workspace.options.start_method)
             start: Callable[..., None] = _start_worker  # initargs are typed as ()
-            given: tuple = (workspace.recipe,)
+            given: tuple = (recipe or workspace.recipe,)
             with ProcessPoolExecutor(min(workers, len(wave)),
                                      mp_context=multiprocessing.get_context(method),
                                      initializer=start, initargs=given) as pool:
@@ -75,8 +79,13 @@ def _start_worker(recipe: Recipe) -> None:
 
 def _run_in_worker(job: Job) -> JobResult:
     if not _made:
+        recipe = _given[0]
         try:
-            _made.append(Workspace(_given[0]))
+            project = None
+            if recipe.tree is not None:
+                assert recipe.options.cache_dir is not None, "an isolated build names its store"
+                project = loaded(recipe.tree, Cache(recipe.options.cache_dir).store)
+            _made.append(Workspace(recipe, project=project))
         except PublisherError as exc:  # a file changed since planning: this output fails
             return JobResult([], exc.problems, [])
     return run(_made[0], job)

@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from . import selection
@@ -37,6 +38,7 @@ from .load import Project, load
 from .plan import Job, KitJob, NewsletterJob, Note, Refused, ReleaseJob, Step, plan, prefix
 from .plan import plan_kit as _plan_kit
 from .plan import plan_newsletter as _plan_newsletter
+from .tree import snapshot
 from .workspace import BuildOptions, Recipe, Session, Workspace
 
 __all__ = ["Build", "BuildOptions", "BuildResult", "Job", "KitJob", "NewsletterJob",
@@ -54,11 +56,14 @@ class Build:
 
     def __init__(self, project: Project, options: BuildOptions, *,
                  session: Session | None = None, on_output: OnOutput | None = None,
-                 on_plan: OnPlan | None = None):
+                 on_plan: OnPlan | None = None, partial: bool = False):
         as_of = options.as_of or dt.datetime.now(dt.timezone.utc)
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=dt.timezone.utc)
         start_method(options.start_method)  # a bad one is said before anything is done
+        if options.isolated and (not options.use_cache or options.extra_roots):
+            raise UsageError(Problem("isolated", None, "an isolated build needs its cache "
+                                     "and reads only the project's own folders", code="U002"))
         self.project = project
         self.options = options
         self.workspace = Workspace(Recipe(project, options, as_of), session)
@@ -66,6 +71,7 @@ class Build:
         self.folder = BuildFolder(ws.root, ws.build_dir, ws.cache, ws.writes, on_output)
         self.result = self.folder.result
         self.on_plan = on_plan
+        self.partial = partial
 
     def plan(self, paths_given: bool) -> list[Job]:
         """The actions to run; those the cache or the sources settle are recorded now."""
@@ -97,7 +103,16 @@ class Build:
         if self.on_plan:
             self.on_plan(len(jobs), self.result.reused)
         if self.folder.forget(prefix(self.workspace, job) for job in jobs):
-            execute(jobs, self.workspace, workers, self.folder.collect)
+            execute(jobs, self.workspace, workers, self.folder.collect,
+                    self.isolated() if self.options.isolated else None)
+
+    def isolated(self) -> Recipe:
+        """The recipe of workers that read the project from the store alone."""
+        ws = self.workspace
+        assert ws.cache is not None, "checked when the build was made"
+        return Recipe(None, replace(self.options, build_dir=ws.build_dir,
+                                    cache_dir=ws.cache_dir), ws.as_of,
+                      snapshot(self.project, ws.cache.store, self.partial))
 
     def remove_orphans(self, keep: bool = False) -> None:
         self.folder.remove_orphans(self.project, keep)
@@ -121,7 +136,7 @@ def start(project: Path | str, paths=None, options: BuildOptions | None = None, 
     try:
         loaded = loaded or load(Path(project), paths)
         made = Build(loaded, options or BuildOptions(), session=session, on_output=on_output,
-                     on_plan=on_plan)
+                     on_plan=on_plan, partial=paths is not None)
     except ConfigError as exc:  # site.yaml or contacts.yaml: every output fails with it
         return BuildResult(problems=list(exc.problems),
                            failed=sorted({problem.file for problem in exc.problems}))
@@ -134,7 +149,8 @@ def build(project: Path | str = ".", paths: Sequence[Path | str] | None = None, 
           jobs: int | None = None, on_output: OnOutput | None = None,
           session: Session | None = None, keep_orphans: bool = False,
           on_plan: OnPlan | None = None, langs: list[str] | None = None,
-          dry_run: bool = False, start_method: str | None = None) -> BuildResult:
+          dry_run: bool = False, start_method: str | None = None,
+          isolated: bool = False) -> BuildResult:
     """Build ``project`` into ``build/``: every release, kit and newsletter.
 
     With ``paths``, only those release sources; without, the outputs whose
@@ -149,10 +165,12 @@ def build(project: Path | str = ".", paths: Sequence[Path | str] | None = None, 
     names what would be rendered, ``reused`` counts what is up to date.
     ``start_method`` is how worker processes start: ``fork`` or ``spawn``
     (default: ``PUBLISHER_START_METHOD``, else fork where the system has it).
+    With ``isolated``, workers read the project from the cache's store, not
+    from its folder (see :mod:`publisher.tree`).
     """
     made = start(project, paths, BuildOptions(as_of=as_of, profile=profile, jobs=jobs,
                                               langs=tuple(langs or ()), dry_run=dry_run,
-                                              start_method=start_method),
+                                              start_method=start_method, isolated=isolated),
                  session=session, on_output=on_output, on_plan=on_plan)
     if isinstance(made, BuildResult):
         return made

@@ -42,6 +42,7 @@ from .load import Project, Release
 from .localise import LocaleInputs, Localised, localise
 from .pdf.subset import Originals
 from .render import FontState, Rendered, RenderState
+from .tree import Tree
 from .write import WritePolicy
 
 
@@ -63,15 +64,19 @@ class BuildOptions:
     langs: tuple[str, ...] = ()  # only the outputs in these languages (default: all)
     dry_run: bool = False  # plan only: say what would be rendered, write nothing
     start_method: str | None = None  # how worker processes start: fork or spawn
+    # workers read the project from the store (publisher/tree.py), not from its folder
+    isolated: bool = False
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """All a worker process needs to make its own :class:`Workspace`."""
+    """All a worker process needs to make its own :class:`Workspace`: the loaded
+    project, or (isolated) the tree to load it from."""
 
-    project: Project
+    project: Project | None
     options: BuildOptions
     as_of: dt.datetime  # fixed when the build starts, the same in every process
+    tree: Tree | None = None
 
 
 class Session:
@@ -100,8 +105,11 @@ class Session:
 class Workspace:
     """The project as the actions read it, in one process."""
 
-    def __init__(self, recipe: Recipe, session: Session | None = None):
-        project, options = recipe.project, recipe.options
+    def __init__(self, recipe: Recipe, session: Session | None = None,
+                 project: Project | None = None):
+        project = project or recipe.project
+        assert project is not None, "an isolated recipe is loaded from its tree first"
+        options = recipe.options
         self.recipe = recipe
         self.project = project
         self.root = project.root
@@ -115,11 +123,15 @@ class Workspace:
         self.cache = Cache(self.cache_dir, self.writes) if options.use_cache else None
         self.layout_dirs = layout_dirs(self.root)
         self.font_dirs = font_dirs(self.root)
+        # the cache's objects (reduced images, decoded fonts) are read wherever the
+        # cache is, and named alike wherever it is
+        objects = [self.cache_dir / "objects"] if options.use_cache else []
         names = {"project": self.root, "toolkit-layouts": builtin_dir("layouts"),
                  "toolkit-fonts": builtin_dir("fonts"),
+                 **({"cache": objects[0]} if objects else {}),
                  **{f"extra-{i}": folder for i, folder in enumerate(options.extra_roots)}}
         self.policy = ResourcePolicy([self.root, *self.layout_dirs, *self.font_dirs,
-                                      *options.extra_roots],
+                                      *objects, *options.extra_roots],
                                      list(project.site.allowed_hosts),
                                      limits=dict(project.site.limits), names=names)
         self.files = Files(self.policy)

@@ -79,13 +79,14 @@ def _outputs(root: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("sources", ["sources", "tests/fixtures/aurora/sources"],
                          ids=["sample", "aurora"])
 def test_inline_fork_and_spawn_give_the_same_bytes(sources, tmp_path):
-    ways = {"inline": (1, "fork"), "fork": (2, "fork"), "spawn": (2, "spawn")}
+    ways = {"inline": (1, "fork", False), "fork": (2, "fork", False),
+            "spawn": (2, "spawn", False), "isolated": (2, "spawn", True)}
     built = {}
-    for way, (jobs, method) in ways.items():
+    for way, (jobs, method, isolated) in ways.items():
         root = tmp_path / way
         shutil.copytree(REPO / sources, root / "sources")
         code = ("import datetime as dt; from publisher.pipeline import build; "
-                f"result = build({str(root)!r}, jobs={jobs}, "
+                f"result = build({str(root)!r}, jobs={jobs}, isolated={isolated}, "
                 "as_of=dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)); "
                 "assert result.ok, [str(p) for p in result.errors]; "
                 "assert result.rendered >= 3, result.rendered")
@@ -93,7 +94,53 @@ def test_inline_fork_and_spawn_give_the_same_bytes(sources, tmp_path):
                        env={**os.environ, "PUBLISHER_START_METHOD": method})
         built[way] = _outputs(root)
     assert len(built["inline"]) >= 9 and any(n.startswith("kits/") for n in built["inline"])
-    for way in ("fork", "spawn"):
+    for way in ("fork", "spawn", "isolated"):
         assert built[way].keys() == built["inline"].keys()
         differ = [name for name, data in built[way].items() if data != built["inline"][name]]
         assert differ == [], f"{way} differs from inline in {differ}"
+
+
+def test_isolated_workers_need_the_store_not_the_project_folder(tmp_path):
+    from publisher.execute import execute
+    from publisher.load import load
+    from publisher.pipeline import Build, BuildOptions
+    from publisher.plan import ReleaseJob
+
+    root, away = tmp_path / "project", tmp_path / "elsewhere"
+    shutil.copytree(REPO / "sources", root / "sources")
+    out = tmp_path / "out"
+    made = Build(load(root), BuildOptions(as_of=AS_OF, isolated=True, start_method="spawn",
+                                          build_dir=out / "build", cache_dir=out / "cache"))
+    jobs = [job for job in made.plan(False) if isinstance(job, ReleaseJob)]
+    assert len(jobs) == 3
+    recipe = made.isolated()
+    assert recipe.project is None and recipe.tree is not None
+    assert any(name.endswith(".fr.md") for name, _sha in recipe.tree.files)
+    root.rename(away)  # from here on, the project's folder is gone
+    execute(jobs, made.workspace, 2, made.folder.collect, recipe)
+    assert made.result.errors == [] and made.result.rendered == 3
+    for output in made.result.outputs:
+        assert output.path.is_file() and output.path.is_relative_to(out / "build")
+    pdf = next(o.path for o in made.result.outputs if o.path.name.endswith(".ru.pdf"))
+    assert "Роскосмос" in PdfReader(pdf).pages[0].extract_text()
+
+
+def test_an_isolated_worker_says_when_the_store_lost_an_object(tmp_path):
+    from publisher.load import load
+    from publisher.pipeline import Build, BuildOptions
+    from publisher.plan import ReleaseJob
+
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "sources", root / "sources")
+    made = Build(load(root), BuildOptions(as_of=AS_OF, isolated=True, start_method="spawn"))
+    jobs = [job for job in made.plan(False) if isinstance(job, ReleaseJob)]
+    recipe = made.isolated()
+    assert recipe.tree is not None
+    site = next(sha for name, sha in recipe.tree.files if name == "sources/site.yaml")
+    made.workspace.cache.store.path(site).unlink()  # the store lost it after planning
+    from publisher.execute import execute
+
+    execute(jobs, made.workspace, 2, made.folder.collect, recipe)
+    assert made.result.rendered == 0 and len(made.result.failed) == 3
+    assert [(p.file, p.code) for p in made.result.errors] == [("sources/site.yaml", "O004")]
+    assert "missing from the store" in str(made.result.errors[0])

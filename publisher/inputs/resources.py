@@ -110,8 +110,9 @@ class ResourcePolicy:
         """``text`` with ``publisher://`` and ``file:`` URLs of the named folders written
         as people know them: project files by their path in the project."""
         for name, prefix in self._names:
-            readable = "" if name == "project" or name.startswith("extra-") else \
-                f"(toolkit) {name.removeprefix('toolkit-')}/"
+            readable = ("" if name == "project" or name.startswith("extra-") else
+                        "(cache) " if name == "cache" else
+                        f"(toolkit) {name.removeprefix('toolkit-')}/")
             text = text.replace(f"{SCHEME}://{name}/", readable).replace(prefix, readable)
         return text
 
