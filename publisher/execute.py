@@ -19,7 +19,7 @@ from .actions import JobResult, run
 from .cache import Cache
 from .defaults import DEFAULTS
 from .errors import Problem, PublisherError, UsageError
-from .plan import Job, ReleaseJob
+from .plan import Job, levels
 from .tree import loaded
 from .workspace import Recipe, Workspace
 
@@ -28,16 +28,14 @@ Done = Callable[[Job, JobResult], None]
 
 def execute(jobs: list[Job], workspace: Workspace, workers: int, done: Done,
             recipe: Recipe | None = None) -> None:
-    """Run ``jobs`` and give each result to ``done``, in the order of ``jobs``;
-    workers start from ``recipe`` (default: the workspace's).
+    """Run ``jobs`` and give each result to ``done``, level by level (what an
+    action needs is done before it starts: a kit takes its releases' pages
+    from the store); workers start from ``recipe`` (default: the workspace's).
 
-    Releases first: a kit or newsletter then takes their pages from the cache.
-    A wave of one job runs in this process, which then stays warm (WeasyPrint
-    imported, fonts read) for the next wave.
+    A level of one action runs in this process, which then stays warm
+    (WeasyPrint imported, fonts read) for the next level.
     """
-    waves: list[list[Job]] = [[job for job in jobs if isinstance(job, ReleaseJob)],
-             [job for job in jobs if not isinstance(job, ReleaseJob)]]
-    for wave in waves:
+    for wave in levels(jobs):
         if workers > 1 and len(wave) > 1:
             method = start_method(workspace.options.start_method)
             start: Callable[..., None] = _start_worker  # initargs are typed as ()

@@ -31,8 +31,9 @@ from .workspace import Workspace
 @dataclass(frozen=True)
 class ReleaseJob:
     name: str  # what people see
-    key: str  # cache key
+    key: str  # the digest of what it reads: its cache key
     release: int  # index into the project's releases
+    needs: tuple[str, ...] = ()  # the keys of the actions whose results it reads
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class KitJob:
     key: str
     kit: int  # index into the project's kits
     lang: str
+    needs: tuple[str, ...] = ()  # its releases' actions: it takes their pages from the store
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class NewsletterJob:
     month: str  # YYYY-MM
     lang: str
     ids: tuple[str, ...]  # the month's release ids, in date order
+    needs: tuple[str, ...] = ()
 
 
 Job = ReleaseJob | KitJob | NewsletterJob
@@ -85,6 +88,9 @@ def plan(ws: Workspace, paths_given: bool) -> list[Step]:
             steps.append(plan_release(ws, index, release, seen))
     if paths_given:
         return steps
+    # a bundle laid out in the build's profile takes its releases' pages from
+    # their actions (in another profile, it lays them out itself)
+    made = {step.release: step.key for step in steps if isinstance(step, ReleaseJob)}
     slugs: dict[str, str] = {}
     for index, kit in enumerate(ws.project.kits):
         same = comparable(kit.slug)
@@ -98,11 +104,19 @@ def plan(ws: Workspace, paths_given: bool) -> list[Step]:
         if kit.problems:
             steps.append(Refused(kit.file, tuple(kit.problems)))
             continue
-        steps += [plan_kit(ws, index, lang) for lang in kit.meta.lang if chosen(lang)]
+        steps += [plan_kit(ws, index, lang, made) for lang in kit.meta.lang if chosen(lang)]
     months = selection.months(ws.project)
-    steps += [plan_newsletter(ws, month, lang, months[month])
+    steps += [plan_newsletter(ws, month, lang, months[month], made)
               for month, lang in selection.newsletter_editions(ws.project) if chosen(lang)]
     return steps
+
+
+def _needs(ws: Workspace, releases: list[Release | None], made: dict[int, str] | None,
+           profile_key: str) -> tuple[str, ...]:
+    if not made or profile_key != ws.profile().key():
+        return ()
+    positions = [ws.index_of[id(r)] for r in releases if r is not None]
+    return tuple(made[i] for i in positions if i in made)
 
 
 def plan_release(ws: Workspace, index: int, release: Release, seen: dict[str, str]) -> Step:
@@ -135,14 +149,16 @@ def plan_release(ws: Workspace, index: int, release: Release, seen: dict[str, st
     return ReleaseJob(release.file, key, index)
 
 
-def plan_kit(ws: Workspace, index: int, lang: str) -> KitJob:
+def plan_kit(ws: Workspace, index: int, lang: str,
+             made: dict[int, str] | None = None) -> KitJob:
+    """``made``: release index → key of its action in this plan."""
     kit = ws.project.kits[index]
     settings = ws.profile(kit.meta.profile)
     releases = selection.release_index(ws.project)
     ids, _problems = selection.kit_release_ids(kit, releases)
     inputs: list = [ws.files.hash(kit.path, "settings")]
-    for rid in ids:
-        release = selection.version_in(releases.get(rid, {}), lang)
+    members = [selection.version_in(releases.get(rid, {}), lang) for rid in ids]
+    for rid, release in zip(ids, members, strict=True):
         inputs.append(ws.keys.release_inputs(release, settings) if release
                       else f"missing {rid}")
     for name in [kit.meta.cover, *kit.meta.attachments]:
@@ -150,10 +166,12 @@ def plan_kit(ws: Workspace, index: int, lang: str) -> KitJob:
             inputs.append(ws.files.hash(kit.path.parent / name, "attachment"))
     key = key_of(ws.options.key_salt, "kit", lang,
                  ws.keys.fingerprint("kit", lang, settings), inputs)
-    return KitJob(f"{kit.file} [{lang}]", key, index, lang)
+    return KitJob(f"{kit.file} [{lang}]", key, index, lang,
+                  _needs(ws, members, made, settings.key()))
 
 
-def plan_newsletter(ws: Workspace, month: str, lang: str, ids: list[str]) -> Step:
+def plan_newsletter(ws: Workspace, month: str, lang: str, ids: list[str],
+                    made: dict[int, str] | None = None) -> Step:
     releases = selection.release_index(ws.project, clean=True)
     versions = [selection.version_in(releases[rid], lang) for rid in ids]
     present = [r for r in versions if r is not None]
@@ -166,7 +184,20 @@ def plan_newsletter(ws: Workspace, month: str, lang: str, ids: list[str]) -> Ste
                for rid, r in zip(ids, versions, strict=True)]
     key = key_of(ws.options.key_salt, "newsletter", month, lang,
                  ws.keys.fingerprint("newsletter", lang, ws.profile()), inputs)
-    return NewsletterJob(f"newsletter {month} [{lang}]", key, month, lang, tuple(ids))
+    return NewsletterJob(f"newsletter {month} [{lang}]", key, month, lang, tuple(ids),
+                         _needs(ws, versions, made, ws.profile().key()))
+
+
+def levels(jobs: list[Job]) -> list[list[Job]]:
+    """``jobs`` in the order they can run: each level needs only the levels
+    before it (an action's needs that are not planned are in the cache)."""
+    level: dict[str, int] = {}
+    for job in jobs:  # planned after what they need
+        level[job.key] = 1 + max((level[k] for k in job.needs if k in level), default=-1)
+    grouped: list[list[Job]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for job in jobs:
+        grouped[level[job.key]].append(job)
+    return grouped
 
 
 def prefix(ws: Workspace, job: Job) -> str:

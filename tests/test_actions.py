@@ -64,6 +64,28 @@ def test_an_action_and_its_recipe_pickle_and_give_the_same_bytes(only_fr):
     assert len(pickle.dumps(job)) < 300  # an action is named, not shipped
 
 
+def test_a_bundle_needs_its_releases_actions_and_runs_after_them(only_fr):
+    from publisher.plan import KitJob, NewsletterJob, ReleaseJob, levels
+
+    _made, jobs = _planned(only_fr.root)
+    release = next(job for job in jobs if isinstance(job, ReleaseJob))
+    bundles = [job for job in jobs if isinstance(job, KitJob | NewsletterJob)]
+    assert release.needs == () and len(bundles) == 2
+    assert all(job.needs == (release.key,) for job in bundles)
+    assert levels(jobs) == [[release], bundles]
+    # what a bundle needs and the cache already holds is not planned: it runs at once
+    assert levels(bundles) == [bundles]
+
+
+def test_a_bundle_in_another_profile_lays_out_its_releases_itself(only_fr):
+    from publisher.plan import KitJob
+
+    kit = only_fr.root / "sources/kits/cnes-roscosmos-2018.yaml"
+    kit.write_text(kit.read_text(encoding="utf-8") + "profile: print\n", encoding="utf-8")
+    _made, jobs = _planned(only_fr.root)
+    assert [job.needs for job in jobs if isinstance(job, KitJob)] == [()]
+
+
 def test_planning_is_data_the_same_twice(only_fr):
     _made, first = _planned(only_fr.root)
     _made, second = _planned(only_fr.root)
