@@ -10,6 +10,14 @@ moved or cloned elsewhere keeps its cache:
   whether an embargo is in force;
 - a localised release: those, the site, the contacts file, the fonts and the
   profile's image sizes.
+
+The plan keys a kit or newsletter by the fingerprint and the inputs of every
+release it holds, the kit file, its cover and attachments, the issue number
+(:mod:`publisher.plan`); the actions key a part of one by its composed HTML
+(with the project's and the toolkit's locations replaced by names), the
+content of every local file that HTML refers to, the fingerprint, the profile
+and the date (:mod:`publisher.actions`).  Every key also holds the versions,
+and the code, of publisher and WeasyPrint (:func:`publisher.cache.key_of`).
 """
 
 from __future__ import annotations

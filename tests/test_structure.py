@@ -46,8 +46,8 @@ STAGES = ["publisher.load", "publisher.localise", "publisher.compose",
           "publisher.render", "publisher.bundle", "publisher.write"]
 # the parts of a build below the orchestrator: what the actions read, the plan,
 # the actions, the executor, the build folder
-PARTS = ["publisher.keys", "publisher.tree", "publisher.workspace", "publisher.plan", "publisher.actions",
-         "publisher.execute", "publisher.buildfolder"]
+PARTS = ["publisher.keys", "publisher.tree", "publisher.workspace", "publisher.plan",
+         "publisher.actions", "publisher.execute", "publisher.buildfolder"]
 FEATURES = ("publisher.gate", "publisher.sending", "publisher.serving", "publisher.watch")
 COMMANDS = {m for m in GRAPH if m.startswith("publisher.commands")}
 
