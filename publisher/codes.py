@@ -154,6 +154,9 @@ CODES: dict[str, tuple[str, str]] = {
     "G007": ("a page differs from its baseline picture, or has none",
              "look at the difference; --update-baseline records the new page"),
     "G008": ("a translation still holds its original's text", "translate it"),
+    "G009": ("a line ends with a word its language forbids at a line end (a Polish, Czech or "
+             "Slovak one-letter word)", "join it to the next word with a no-break space; "
+                                        "release text is joined for you, layout strings are not"),
     # --- the command line
     "U001": ("an argument does not name what the project has (a kit, a release, a month, a "
              "language)", "use one of those the message lists"),
@@ -168,7 +171,8 @@ GATED = frozenset({"L005", "R009"})
 
 # which check a finding belongs to, by its code (the others: "sources")
 CHECK_OF = {"T004": "glyphs", "L001": "layouts", "L002": "layouts", "L003": "layouts",
-            "L005": "layouts", "L006": "layouts", "L004": "catalogs", "G002": "overflow"}
+            "L005": "layouts", "L006": "layouts", "L004": "catalogs", "G002": "overflow",
+            "G009": "typesetting"}
 
 
 def meaning(code: str) -> str:

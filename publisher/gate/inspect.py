@@ -18,12 +18,14 @@ from ..inputs.fonts import coverage, describe, uncovered
 from ..inputs.resources import RefusedResource, ResourcePolicy
 from ..pdf.weasy import page_box
 from ..render import Rendered
+from ..text.rules import rules_of
 
 
 class Inspector:
     """Called after every render (in the worker that rendered it): overflow,
-    accessibility, page limit.  A kit or newsletter is inspected part by part
-    for overflow (``target`` None), then whole for the rest."""
+    words a language forbids at a line end, accessibility, page limit.  A kit
+    or newsletter is inspected part by part for overflow and line ends
+    (``target`` None), then whole for the rest."""
 
     def __init__(self, loaded):
         self.loaded = loaded
@@ -33,6 +35,7 @@ class Inspector:
         problems = []
         if rendered.document is not None:
             problems += overflow_problems(rendered.document, file)
+            problems += line_end_problems(rendered.document, file)
         if target is None:
             return problems  # one part of a kit or newsletter: the whole is inspected later
         problems += accessibility_problems(rendered.pdf, file)
@@ -101,6 +104,49 @@ def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Probl
 
         for child in root_box.children:
             walk(child, right, root_box)
+    return problems
+
+
+def line_end_problems(document, file: str) -> list[Problem]:
+    """Lines that end with a word their language forbids there (a Polish, Czech
+    or Slovak one-letter word), each line once, with its page."""
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[Problem] = []
+
+    def texts(box):
+        if isinstance(box, boxes.TextBox):
+            yield box
+        for child in getattr(box, "children", None) or []:
+            yield from texts(child)
+
+    def line(box, number: int) -> None:
+        parts = list(texts(box))
+        words = "".join(part.text for part in parts).split()
+        lang = str(parts[-1].style["lang"] or "").replace("-", "_") if parts else ""
+        language = lang.split("_")[0].lower()
+        if words and words[-1] in rules_of(language, lang).no_break_after:
+            problems.append(Problem(file, None, f"page {number}: a line ends with the "
+                                    f"one-letter word '{words[-1]}' (…{' '.join(words[-6:])}), "
+                                    f"which {language} typography does not allow at a line "
+                                    "end; join it to the next word with a no-break space",
+                                    code="G009"))
+
+    def walk(box, number: int) -> None:
+        if isinstance(box, boxes.MarginBox):
+            return
+        children = getattr(box, "children", None) or []
+        for index, child in enumerate(children):
+            if isinstance(child, boxes.LineBox):
+                # only a line that text goes on from: the last line of a block
+                # (a table cell's "a") ends nothing
+                if any(isinstance(c, boxes.LineBox) for c in children[index + 1:]):
+                    line(child, number)
+            else:
+                walk(child, number)
+
+    for number, page in enumerate(document.pages, start=1):
+        walk(page_box(page), number)
     return problems
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import Problem
 
-CHECKS = ("sources", "layouts", "glyphs", "overflow", "catalogs", "page-limit",
-          "accessibility", "translations", "embargo", "visual")
+CHECKS = ("sources", "layouts", "glyphs", "overflow", "typesetting", "catalogs",
+          "page-limit", "accessibility", "translations", "embargo", "visual")
 
 
 @dataclass

@@ -226,12 +226,12 @@ def _typeset_inline(children, typographer: Typographer, mark: bool = True) -> No
     # softbreaks split runs only as a space would: keep them in the sequence
     segments = [" " if t is None else "x" if isinstance(t, tuple) else t.content
                 for t in texts]
-    out = typographer.apply(segments)
+    out = typographer.apply(segments, breaks=mark)
     for token, value in zip(texts, out, strict=True):
         if isinstance(token, tuple):
             own, tokens = token
-            for inner, typeset in zip(tokens, own.apply([t.content for t in tokens]),
-                                      strict=True):
+            for inner, typeset in zip(tokens, own.apply([t.content for t in tokens],
+                                                        breaks=mark), strict=True):
                 inner.content = typeset
         elif token is not None:
             token.content = value

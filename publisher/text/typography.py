@@ -1,8 +1,11 @@
 """Each language's typography, applied to running text.
 
-Quotes follow each language's usage as recorded in CLDR (« » in French and
-Russian, “ ” in English, „ “ in German…); French adds its spaces: a narrow no-break space
-before ; ! ? and inside « », a no-break space before :.  URLs, e-mail
+The rules come from one table, :mod:`publisher.text.rules`: quotes as CLDR
+records them (« » in French and Russian, “ ” in English, „ “ in German…),
+the words that must not end a line, the dash a spaced hyphen becomes, a
+compound's hyphen repeated on the next line, Korean's breaks between words
+only.  French adds its spaces: a narrow no-break space before ; ! ? and
+inside « », a no-break space before :.  URLs, e-mail
 addresses and code are never touched: callers pass only text, and text that
 looks like an address is left as it is.
 """
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from .rules import rules_of
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -22,22 +27,11 @@ _OPENING_CONTEXT = set(" \t\n\u00a0\u202f([{\u2014\u2013-/«„“‘‚") | {""
 _WORDISH = re.compile(r"[\w\u00bb\u201d\u2019)\].…%°\u20ac$£]")
 
 
-# (outer open, outer close, inner open, inner close), by language
-QUOTES = {
-    "en": ("\u201c", "\u201d", "\u2018", "\u2019"),
-    "fr": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
-    "de": ("\u201e", "\u201c", "\u201a", "\u2018"),
-    "es": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
-    "it": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
-    "ru": ("\u00ab", "\u00bb", "\u201e", "\u201c"),
-    "uk": ("\u00ab", "\u00bb", "\u201e", "\u201c"),
-    "pl": ("\u201e", "\u201d", "\u00ab", "\u00bb"),
-    "pt": ("\u201c", "\u201d", "\u2018", "\u2019"),
-    "nl": ("\u2018", "\u2019", "\u201c", "\u201d"),
-    "el": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
-}
-QUOTES_BY_LOCALE = {"pt_PT": ("\u00ab", "\u00bb", "\u201c", "\u201d"),
-                    "de_CH": ("\u00ab", "\u00bb", "\u2039", "\u203a")}
+SHY, WJ = "\u00ad", "\u2060"
+_COMPOUND_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")  # between letters
+_SPACED_HYPHEN = re.compile(r"(?<=\S) - (?=\S)")
+_HANGUL = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f"
+_INSIDE_KOREAN_WORD = re.compile(f"(?<=[{_HANGUL}])(?=\\w)|(?<=\\w)(?=[{_HANGUL}])")
 
 
 class Typographer:
@@ -53,25 +47,34 @@ class Typographer:
                                              sorted(keep, key=len, reverse=True)]))
         locale = Locale.parse(lang)
         self.lang = str(locale)
-        quotes = QUOTES_BY_LOCALE.get(self.lang) or QUOTES.get(locale.language, QUOTES["en"])
-        self.quotes, self.inner_quotes = quotes[:2], quotes[2:]
+        self.rules = rules = rules_of(locale.language, self.lang)
+        self.quotes, self.inner_quotes = rules.quotes[:2], rules.quotes[2:]
+        # the space after a word that must not end a line becomes a no-break space
+        self.no_break_after = re.compile(
+            r"(?<![\w\u2011\u00ad-])(" + "|".join(sorted(rules.no_break_after)) + r") (?=\S)"
+        ) if rules.no_break_after else None
         self.french = locale.language == "fr"
         self.rtl = locale.character_order == "right-to-left"
         # Canadian French keeps no space before ; ! ?
         self.french_thin = self.french and locale.territory != "CA"
 
-    def apply(self, segments: list[str], before: str = "") -> list[str]:
+    def apply(self, segments: list[str], before: str = "", breaks: bool = False) -> list[str]:
         """Typeset consecutive text segments that read as one run of text.
 
         ``before`` is the character that precedes the first segment, so that a
-        quote or a '!' right after bold text is still handled correctly.
+        quote or a '!' right after bold text is still handled correctly.  With
+        ``breaks`` (running text that a PDF lays out, not a title that also goes
+        into metadata and e-mail subjects), the language's line-breaking rules
+        are written in as invisible characters: a soft hyphen before a
+        compound's hyphen that the next line repeats, word joiners inside a
+        Korean word.
         """
         out = []
         state = {"double": 0, "single": 0}
         prev = before[-1:] if before else ""
         for index, segment in enumerate(segments):
             follow = next((s[0] for s in segments[index + 1:] if s), "")
-            out.append(self._segment(segment, prev, state, follow))
+            out.append(self._segment(segment, prev, state, follow, breaks))
             if segment:
                 prev = segment[-1]
         return out
@@ -79,7 +82,8 @@ class Typographer:
     def text(self, value: str) -> str:
         return self.apply([value])[0]
 
-    def _segment(self, segment: str, prev: str, state: dict, follow: str) -> str:
+    def _segment(self, segment: str, prev: str, state: dict, follow: str,
+                 breaks: bool = False) -> str:
         pieces = []
         position = 0
         for match in self.protected.finditer(segment):
@@ -92,6 +96,8 @@ class Typographer:
             if typeset and piece:
                 after = next((p[0] for p, _ in pieces[index + 1:] if p), follow)
                 piece = self._typeset(piece, prev, state, after)
+                if breaks:
+                    piece = self._breaks(piece)
             result.append(piece)
             if piece:
                 prev = piece[-1]
@@ -127,8 +133,19 @@ class Typographer:
             else:
                 chars.append(char)
         s = "".join(chars)
+        if self.rules.dash:  # " - " is a dash, which never starts a line
+            s = _SPACED_HYPHEN.sub(NBSP + self.rules.dash + " ", s)
+        if self.no_break_after is not None:
+            s = self.no_break_after.sub(r"\1" + NBSP, s)
         if self.french:
             s = self._french_spaces(s, prev)
+        return s
+
+    def _breaks(self, s: str) -> str:
+        if self.rules.repeat_hyphen:  # auto-gerir: "auto-" / "-gerir", never "auto-" / "gerir"
+            s = _COMPOUND_HYPHEN.sub(SHY + "-" + WJ, s)
+        if self.rules.keep_words:
+            s = _INSIDE_KOREAN_WORD.sub(WJ, s)
         return s
 
     def _french_spaces(self, s: str, prev: str) -> str:

@@ -1,0 +1,127 @@
+"""Each language's rules, read back from the PDF as a native reader sees them:
+Polish and Czech one-letter words never end a line, a compound broken at its
+hyphen repeats it on the next line (Polish, Czech, Portuguese), a spaced
+hyphen is the language's dash, Korean lines break between words only — and
+the gate reports a forbidden line end (tests/fixtures/native, written for
+these tests)."""
+
+from __future__ import annotations
+
+import email
+import re
+import shutil
+from email import policy
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ProjectDir
+from pypdf import PdfReader
+
+from publisher.text.rules import rules_of
+
+NATIVE = Path(__file__).parent / "fixtures" / "native"
+KOREAN = Path(__file__).parent / "fixtures" / "scripts" / "2018-06-20-satellite-ocean.ko.md"
+STEMS = {"pl": "2018-06-21-stacja-pomiarowa.pl", "cs": "2018-06-21-merici-stanice.cs",
+         "pt": "2018-06-21-estacao-costeira.pt", "ko": "2018-06-20-satellite-ocean.ko"}
+HYPHENS = "-\u2010"
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory):
+    from publisher.pipeline import build
+
+    root = tmp_path_factory.mktemp("native")
+    shutil.copytree(REPO / "sources", root / "sources")
+    folder = root / "sources/releases/2018"
+    paths = [shutil.copy(source, folder) for source in sorted(NATIVE.glob("*.md"))]
+    paths.append(shutil.copy(KOREAN, folder))
+    result = build(root, [Path(p) for p in paths], jobs=2)
+    assert result.errors == [], [str(p) for p in result.errors]
+    return ProjectDir(root)
+
+
+def _lines(project: ProjectDir, lang: str) -> list[str]:
+    reader = PdfReader(project.pdf(STEMS[lang]))
+    return [line.strip() for page in reader.pages
+            for line in page.extract_text().splitlines() if line.strip()]
+
+
+def _source(lang: str) -> str:
+    path = KOREAN if lang == "ko" else NATIVE / f"{STEMS[lang]}.md"
+    return path.read_text(encoding="utf-8").split("---", 2)[2]
+
+
+@pytest.mark.parametrize("lang", ["pl", "cs"])
+def test_one_letter_words_never_end_a_line(native, lang):
+    words = rules_of(lang, lang).no_break_after
+    lines = _lines(native, lang)
+    ending = [line for line in lines if line.split()[-1] in words]
+    assert ending == []
+    # the text has many of them, in the middle of lines: the rule had work to do
+    inside = sum(1 for line in lines for word in line.split()[:-1] if word in words)
+    assert inside >= 15
+
+
+@pytest.mark.parametrize("lang", ["pl", "cs", "pt"])
+def test_a_compound_broken_at_its_hyphen_repeats_it_on_the_next_line(native, lang):
+    compounds = {c.lower() for c in re.findall(r"[^\W\d_]+-[^\W\d_]+", _source(lang))}
+    lines = _lines(native, lang)
+    broken = []
+    for line, following in zip(lines, lines[1:], strict=False):
+        if line[-1] not in HYPHENS or not following:
+            continue
+        head, tail = line.split()[-1].rstrip(HYPHENS), following.split()[0].lstrip(HYPHENS)
+        joined = re.sub(r"\W+$", "", f"{head}-{tail}").lower()
+        if joined in compounds:
+            broken.append((line.split()[-1], following.split()[0]))
+    assert broken, "no compound broke at its hyphen: the text proves nothing"
+    assert [pair for pair in broken if pair[1][0] not in HYPHENS] == []
+
+
+@pytest.mark.parametrize(("lang", "dash"), [("pl", "\u2013"), ("cs", "\u2013"),
+                                            ("pt", "\u2014")])
+def test_a_spaced_hyphen_is_the_language_s_dash_and_never_starts_a_line(native, lang, dash):
+    lines = _lines(native, lang)
+    text = " ".join(lines)
+    assert f" {dash} " in text.replace("\u00a0", " ") and " - " not in text
+    assert [line for line in lines if line[0] == dash] == []  # "-gerir" may: it repeats
+
+
+def test_korean_lines_break_between_words_only(native):
+    body = " ".join(_source("ko").split())
+    checked = 0
+    for line in _lines(native, "ko"):
+        at = body.find(line)
+        if at < 0 or len(line) < 8:  # not a line of the body (header, contacts…)
+            continue
+        checked += 1
+        after = body[at + len(line):at + len(line) + 1]
+        assert after in ("", " "), f"a line ends inside a word: …{line[-6:]}|{after}"
+    assert checked >= 4
+
+
+def test_the_rules_leave_no_invisible_characters_in_copied_text_or_e_mail(native):
+    for lang, stem in STEMS.items():
+        text = "\n".join(_lines(native, lang))
+        assert "\u2060" not in text and "\u00ad" not in text, lang
+        message = email.message_from_bytes(
+            (native.root / "build/releases" / f"{stem}.eml").read_bytes(), policy=policy.default)
+        for part in message.walk():
+            if part.get_content_type() in ("text/html", "text/plain"):
+                content = part.get_content()
+                assert "\u2060" not in content and "\u00ad" not in content, (lang, part)
+
+
+def test_the_gate_reports_a_one_letter_word_at_a_line_end():
+    from weasyprint import HTML
+
+    from publisher.gate.inspect import line_end_problems
+
+    def found(html: str) -> list:
+        return line_end_problems(HTML(string=html).render(), "x.pl.md")
+
+    problems = found('<p lang="pl">Spotkanie w<br>Warszawie</p>')
+    assert [(p.code, p.file) for p in problems] == [("G009", "x.pl.md")]
+    assert "'w'" in problems[0].message and "page 1" in problems[0].message
+    assert found('<p lang="pl">Spotkanie w\u00a0Warszawie</p>') == []
+    assert found('<p lang="en">Meeting a<br>minister</p>') == []  # English allows it
