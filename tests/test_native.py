@@ -22,7 +22,8 @@ from publisher.text.rules import rules_of
 NATIVE = Path(__file__).parent / "fixtures" / "native"
 KOREAN = Path(__file__).parent / "fixtures" / "scripts" / "2018-06-20-satellite-ocean.ko.md"
 STEMS = {"pl": "2018-06-21-stacja-pomiarowa.pl", "cs": "2018-06-21-merici-stanice.cs",
-         "pt": "2018-06-21-estacao-costeira.pt", "ko": "2018-06-20-satellite-ocean.ko"}
+         "pt": "2018-06-21-estacao-costeira.pt", "ko": "2018-06-20-satellite-ocean.ko",
+         "pt_BR": "2018-06-22-rede-de-sensores.pt_BR"}
 HYPHENS = "-\u2010"
 
 
@@ -125,3 +126,19 @@ def test_the_gate_reports_a_one_letter_word_at_a_line_end():
     assert "'w'" in problems[0].message and "page 1" in problems[0].message
     assert found('<p lang="pl">Spotkanie w\u00a0Warszawie</p>') == []
     assert found('<p lang="en">Meeting a<br>minister</p>') == []  # English allows it
+
+
+def test_brazilian_portuguese_has_brazil_s_words_and_portugal_s_for_the_rest(native):
+    brazil = " ".join(_lines(native, "pt_BR")).casefold()  # labels may be set in capitals
+    assert "contatos para a imprensa" in brazil and "celular" in brazil
+    assert "contactos" not in brazil and "telemóvel" not in brazil
+    assert "comunicado de imprensa" in brazil  # the same in both: from the pt catalog
+
+
+def test_a_regional_catalog_holds_only_what_differs_and_the_gate_accepts_it():
+    from publisher.gate.inspect import catalog_problems
+    from publisher.inputs.fonts import font_files
+
+    fonts = tuple((path, "") for path in font_files([REPO / "fonts"]))
+    found = catalog_problems([REPO / "layouts"], REPO, fonts)
+    assert [str(p) for p in found if "pt_BR" in p.file] == []

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, display_path
-from ..inputs.catalogs import DOMAIN, extract
+from ..inputs.catalogs import DOMAIN, extract, read_messages
 from ..inputs.fonts import coverage, describe, uncovered
 from ..inputs.resources import RefusedResource, ResourcePolicy
 from ..pdf.weasy import page_box
@@ -250,8 +250,14 @@ def catalog_problems(layout_dirs: list[Path], root: Path, fontset) -> list[Probl
             with path.open("rb") as handle:
                 catalog = read_po(handle)
             entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalog if m.id}
+            # a regional catalog (pt_BR) holds only what the region writes
+            # otherwise: the rest comes from its language's (pt)
+            parent = folder / "locale" / lang.split("_")[0] / "LC_MESSAGES" / f"{DOMAIN}.po"
+            inherited = read_messages(parent) if "_" in lang and parent.is_file() else {}
             for message, (file, line) in sorted(used.items()):
                 entry = entries.get(message)
+                if (entry is None or not entry.string) and message in inherited:
+                    continue
                 if entry is None or not entry.string:
                     problems.append(Problem(
                         shown, entry.lineno if entry else None,

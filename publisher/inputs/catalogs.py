@@ -167,7 +167,17 @@ def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
                 catalog = read_po(handle, locale=lang)
         else:
             catalog = BabelCatalog(locale=lang, fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True)
+        wanted = template
+        parent = layout_dir / "locale" / lang.split("_")[0] / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if "_" in lang and parent.is_file() and path.exists():
+            # a regional catalog (pt_BR) keeps only what the region writes
+            # otherwise; the rest comes from its language's catalog
+            own = {m.id for m in catalog if m.id}
+            wanted = BabelCatalog(project="publisher layouts", fuzzy=False)
+            for message in template:
+                if message.id in own:
+                    wanted.add(message.id, locations=message.locations, flags=message.flags)
+        catalog.update(wanted, no_fuzzy_matching=True)
         buffer = io.BytesIO()
         write_po(buffer, catalog, omit_header=True, sort_output=True,
                  ignore_obsolete=True, include_previous=False)
