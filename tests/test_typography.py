@@ -56,3 +56,29 @@ def test_context_carries_across_segments():
     assert typographer("fr").apply(["Le ", "CNES", "!"]) == ["Le ", "CNES", f"{NNBSP}!"]
     # a quote closed after bold text is a closing quote
     assert typographer("en").apply(['say "', "this", '"']) == ["say \u201c", "this", "\u201d"]
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "said:\u201cWe go.\u201d"),
+                                                ("de", "said:\u201eWe go.\u201c")])
+def test_a_quote_right_after_a_colon_opens(lang, expected):
+    assert typographer(lang).text('said:"We go."') == expected
+    assert typographer(lang).text('"Read this:" now').startswith(expected[5])
+
+
+def test_each_language_s_rules_from_its_table():
+    assert typographer("pl").text("Dom w lesie i z ogrodem") == \
+        "Dom w\u00a0lesie i\u00a0z\u00a0ogrodem"
+    assert typographer("cs").text("Dům v lese k sobě") == "Dům v\u00a0lese k\u00a0sobě"
+    assert typographer("en").text("Dom w lesie") == "Dom w lesie"  # English allows it
+    assert typographer("en").text("today - tomorrow") == "today\u00a0\u2013 tomorrow"
+    assert typographer("pt").text("hoje - amanhã") == "hoje\u00a0\u2014 amanhã"
+    assert typographer("ja").text("今日 - 明日") == "今日 - 明日"  # no rule: as written
+
+
+def test_line_breaking_rules_are_written_only_into_running_text():
+    pt, ko = typographer("pt"), typographer("ko")
+    assert pt.text("auto-gerir") == "auto-gerir"  # a title, metadata, a subject line
+    assert pt.apply(["auto-gerir em 2018-06"], breaks=True) == \
+        ["auto\u00ad-\u2060gerir em 2018-06"]  # letters only: a date keeps its hyphens
+    assert ko.apply(["위성 5G망"], breaks=True) == ["위\u2060성 5G\u2060망"]
+    assert typographer("fr").apply(["franco-russe"], breaks=True) == ["franco-russe"]

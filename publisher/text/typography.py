@@ -23,7 +23,10 @@ NNBSP = "\u202f"
 PROTECTED = re.compile(
     r"(?:(?:https?|ftp|mailto|tel|file|data):\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 )
-_OPENING_CONTEXT = set(" \t\n\u00a0\u202f([{\u2014\u2013-/«„“‘‚") | {""}
+# what a quote that opens follows: a space, an opening bracket or quote, a dash,
+# and a colon written without its space ('said:"We…'), which a closing quote
+# never follows unless it ends the run ('"Read this:"', decided by what comes after)
+_OPENING_CONTEXT = set(" \t\n\u00a0\u202f([{\u2014\u2013-/«„“‘‚:") | {""}
 _WORDISH = re.compile(r"[\w\u00bb\u201d\u2019)\].…%°\u20ac$£]")
 
 
