@@ -157,6 +157,10 @@ CODES: dict[str, tuple[str, str]] = {
     "G009": ("a line ends with a word its language forbids at a line end (a Polish, Czech or "
              "Slovak one-letter word)", "join it to the next word with a no-break space; "
                                         "release text is joined for you, layout strings are not"),
+    "G010": ("a table row is split across pages (warning: a row taller than a page must "
+             "be)", "shorten its cells"),
+    "G011": ("a table's label column breaks a word inside, without a hyphen",
+             "let the column take its longest word"),
     # --- the command line
     "U001": ("an argument does not name what the project has (a kit, a release, a month, a "
              "language)", "use one of those the message lists"),
@@ -172,7 +176,7 @@ GATED = frozenset({"L005", "R009"})
 # which check a finding belongs to, by its code (the others: "sources")
 CHECK_OF = {"T004": "glyphs", "L001": "layouts", "L002": "layouts", "L003": "layouts",
             "L005": "layouts", "L006": "layouts", "L004": "catalogs", "G002": "overflow",
-            "G009": "typesetting"}
+            "G009": "typesetting", "G010": "typesetting", "G011": "typesetting"}
 
 
 def meaning(code: str) -> str:

@@ -23,7 +23,8 @@ NATIVE = Path(__file__).parent / "fixtures" / "native"
 KOREAN = Path(__file__).parent / "fixtures" / "scripts" / "2018-06-20-satellite-ocean.ko.md"
 STEMS = {"pl": "2018-06-21-stacja-pomiarowa.pl", "cs": "2018-06-21-merici-stanice.cs",
          "pt": "2018-06-21-estacao-costeira.pt", "ko": "2018-06-20-satellite-ocean.ko",
-         "pt_BR": "2018-06-22-rede-de-sensores.pt_BR"}
+         "pt_BR": "2018-06-22-rede-de-sensores.pt_BR",
+         "en-table": "2018-06-23-instrument-table.en", "ko-table": "2018-06-23-gwancheuk-jangbi.ko"}
 HYPHENS = "-\u2010"
 
 
@@ -142,3 +143,53 @@ def test_a_regional_catalog_holds_only_what_differs_and_the_gate_accepts_it():
     fonts = tuple((path, "") for path in font_files([REPO / "fonts"]))
     found = catalog_problems([REPO / "layouts"], REPO, fonts)
     assert [str(p) for p in found if "pt_BR" in p.file] == []
+
+
+def _rows(lang: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in _source(lang).splitlines()
+            if line.startswith("| ") and not line.startswith("| ---")][1:]
+
+
+def _pages(project: ProjectDir, lang: str) -> list[str]:
+    reader = PdfReader(project.pdf(STEMS[lang]))
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+@pytest.mark.parametrize("lang", ["en-table", "ko-table"])
+def test_a_table_s_label_column_is_as_wide_as_its_longest_word(native, lang):
+    lines = _lines(native, lang)
+    labels = [row[0] for row in _rows(lang)]
+    assert labels
+    for label in labels:  # each label whole on one line, never cut inside
+        assert any(label in line for line in lines), label
+
+
+def test_a_table_s_rows_are_never_split_and_its_header_is_repeated(native):
+    pages = _pages(native, "en-table")
+    rows = _rows("en-table")
+    assert len(pages) >= 2, "the table should run to a second page"
+    on = [next(i for i, page in enumerate(pages) if row[0] in page) for row in rows]
+    assert len(set(on)) >= 2  # the table runs across a page break
+    for row, page in zip(rows, on, strict=True):
+        end = " ".join(row[1].split()[-4:]).replace("'", "\u2019")
+        assert end in pages[page], row[0]  # the row's end is on the page of its label
+    for page in sorted(set(on)):
+        assert "Instrument What it does" in pages[page]
+
+
+def test_the_gate_reports_a_split_row_and_a_word_broken_in_a_cell():
+    from weasyprint import HTML
+
+    from publisher.gate.inspect import table_problems
+
+    tall = "<p>" + "word " * 3000 + "</p>"
+    split = HTML(string=f"<table><tr><td>Kestrel</td><td>{tall}</td></tr></table>").render()
+    assert [p.code for p in table_problems(split, "x.md")] == ["G010"]
+    narrow = HTML(string='<table><tr><td style="overflow-wrap: anywhere; width: 1cm">'
+                         "OceanTemperatureProbe</td><td>" + "text " * 40 + "</td></tr></table>"
+                  ).render()
+    found = table_problems(narrow, "x.md")
+    assert [p.code for p in found] == ["G011"] and "OceanTemperatureProbe" in found[0].message
+    fine = HTML(string="<table><tr><td>Kestrel</td><td>short</td></tr></table>").render()
+    assert table_problems(fine, "x.md") == []

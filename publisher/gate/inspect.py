@@ -36,6 +36,7 @@ class Inspector:
         if rendered.document is not None:
             problems += overflow_problems(rendered.document, file)
             problems += line_end_problems(rendered.document, file)
+            problems += table_problems(rendered.document, file)
         if target is None:
             return problems  # one part of a kit or newsletter: the whole is inspected later
         problems += accessibility_problems(rendered.pdf, file)
@@ -147,6 +148,67 @@ def line_end_problems(document, file: str) -> list[Problem]:
 
     for number, page in enumerate(document.pages, start=1):
         walk(page_box(page), number)
+    return problems
+
+
+# scripts whose lines break between any two characters
+_BETWEEN_CHARACTERS = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|.[\u3040-\u30ff"
+                                 "\u3400-\u9fff\uf900-\ufaff]")
+
+
+def table_problems(document, file: str) -> list[Problem]:
+    """Table rows split across pages, and words broken inside a label (a table's
+    first column) without a hyphen: a column narrower than its longest word."""
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[Problem] = []
+    pages_of: dict[int, list[int]] = {}  # a row's element → the pages it is on
+    rows: dict[int, object] = {}
+    said: set[tuple[int, str]] = set()
+
+    def text(box) -> str:
+        if isinstance(box, boxes.TextBox):
+            return box.text
+        return "".join(text(child) for child in getattr(box, "children", None) or [])
+
+    def cell(box, number: int) -> None:
+        lines = [text(child) for child in box.children if isinstance(child, boxes.LineBox)]
+        element = getattr(box, "element", None)
+        whole = " ".join("".join(element.itertext()).split()) if element is not None else ""
+        for first, second in zip(lines, lines[1:], strict=False):
+            head, tail = first.rstrip(), second.lstrip()
+            if not (head and tail and head[-1].isalnum() and tail[0].isalnum()) or \
+                    _BETWEEN_CHARACTERS.match(head[-1] + tail[0]):
+                continue  # a break between words, or between Chinese or Japanese characters
+            joined = head.split()[-1] + tail.split()[0]  # across the break: inside one word?
+            word = next((w for w in whole.replace("\u200b", "").split() if joined in w), "")
+            if word and (number, word) not in said:
+                said.add((number, word))
+                problems.append(Problem(file, None, f"page {number}: a table's label column "
+                                        f"breaks '{word}' inside, without a hyphen; let the "
+                                        "column take its longest word (no overflow-wrap: "
+                                        "anywhere on the first column)", code="G011"))
+
+    def walk(box, number: int) -> None:
+        if isinstance(box, boxes.MarginBox):
+            return
+        if isinstance(box, boxes.TableRowBox) and getattr(box, "element", None) is not None:
+            pages_of.setdefault(id(box.element), []).append(number)
+            rows[id(box.element)] = box
+        if isinstance(box, boxes.TableRowBox) and box.children:
+            cell(box.children[0], number)  # the label column
+        for child in getattr(box, "children", None) or []:
+            walk(child, number)
+
+    for number, page in enumerate(document.pages, start=1):
+        walk(page_box(page), number)
+    for key, pages in pages_of.items():
+        if len(set(pages)) > 1:
+            row = " ".join(text(rows[key]).split())[:50]
+            problems.append(Problem(file, None, f"page {min(pages)}: a table row is split "
+                                    f"across pages {min(pages)}–{max(pages)} ({row!r}); "
+                                    "shorten its cells or give the table a page of its own",
+                                    severity="warning", code="G010"))
     return problems
 
 

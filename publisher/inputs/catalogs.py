@@ -174,9 +174,9 @@ def update(layout_dir: Path, langs: list[str]) -> dict[str, list[str]]:
             # otherwise; the rest comes from its language's catalog
             own = {m.id for m in catalog if m.id}
             wanted = BabelCatalog(project="publisher layouts", fuzzy=False)
-            for message in template:
-                if message.id in own:
-                    wanted.add(message.id, locations=message.locations, flags=message.flags)
+            for entry in template:
+                if entry.id in own:
+                    wanted.add(entry.id, locations=entry.locations, flags=entry.flags)
         catalog.update(wanted, no_fuzzy_matching=True)
         buffer = io.BytesIO()
         write_po(buffer, catalog, omit_header=True, sort_output=True,

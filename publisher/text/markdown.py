@@ -123,6 +123,8 @@ def render_body(
             continue
         _typeset_inline(token.children, typographer,
                         mark=not (index and tokens[index - 1].type == "heading_open"))
+        if index and tokens[index - 1].type in ("td_open", "th_open"):
+            token.children[:] = _cell_words(token.children)
         problems += _passages(token.children, shown, _line_of("{lang", lines, token.map,
                                                                 first_line), typographer.lang)
         for child in token.children:
@@ -312,6 +314,37 @@ def _marked(children, rtl: bool = False) -> list:
             out.append(child)
         elif position < len(child.content):
             out.append(_text(child.content[position:]))
+    return out
+
+
+_LONG_WORD = 30  # letters: about a third of a table's measure
+_LONG_PARTS = re.compile(r"(?<=[_/])")
+
+
+def _cell_words(children) -> list:
+    """A table cell's words as a column's width is reckoned from them: a word is
+    never broken inside (the column takes its longest word), except a word
+    longer than about a third of the table, which may break after its hyphens,
+    underscores and slashes and, if a part of it is still that long, anywhere."""
+    from markdown_it.token import Token
+
+    out = []
+    for child in children:
+        if child.type != "text" or len(child.content) <= _LONG_WORD or all(
+                len(word) <= _LONG_WORD for word in child.content.split()):
+            out.append(child)
+            continue
+        for piece in re.split(r"(\s+)", child.content):
+            if len(piece) <= _LONG_WORD or piece.isspace():
+                out.append(_text(piece))
+                continue
+            parts = _LONG_PARTS.split(piece)
+            joined = _text("\u200b".join(parts))
+            if all(len(part) <= _LONG_WORD for part in re.split(r"[-_/]", piece)):
+                out.append(joined)
+            else:
+                out += [Token("html_inline", "", 0, content='<span class="long">'), joined,
+                        Token("html_inline", "", 0, content="</span>")]
     return out
 
 
