@@ -161,6 +161,8 @@ CODES: dict[str, tuple[str, str]] = {
              "be)", "shorten its cells"),
     "G011": ("a table's label column breaks a word inside, without a hyphen",
              "let the column take its longest word"),
+    "G012": ("a justified line is stretched beyond check.word_spacing normal spaces (4 by "
+             "default; warning)", "reword the line, or set check.word_spacing"),
     # --- the command line
     "U001": ("an argument does not name what the project has (a kit, a release, a month, a "
              "language)", "use one of those the message lists"),
@@ -176,7 +178,8 @@ GATED = frozenset({"L005", "R009"})
 # which check a finding belongs to, by its code (the others: "sources")
 CHECK_OF = {"T004": "glyphs", "L001": "layouts", "L002": "layouts", "L003": "layouts",
             "L005": "layouts", "L006": "layouts", "L004": "catalogs", "G002": "overflow",
-            "G009": "typesetting", "G010": "typesetting", "G011": "typesetting"}
+            "G009": "typesetting", "G010": "typesetting", "G011": "typesetting",
+            "G012": "typesetting"}
 
 
 def meaning(code: str) -> str:

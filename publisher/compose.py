@@ -24,6 +24,7 @@ from .inputs.settings import Site
 from .localise import Localised
 from .pdf.join import PART_LINK
 from .pdf.tagged import ARTIFACT, LANG
+from .text.markdown import unjustifiable
 
 _ANCHOR_HREF = re.compile(r"""<a\b[^>]*?\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
                           re.I)
@@ -138,6 +139,7 @@ class Layouts:
             self._env.filters["counter_content"] = counter_content
             self._env.filters["css_string"] = css_string
             self._env.filters["balanced"] = balanced
+            self._env.tests["unjustifiable"] = unjustifiable  # text to set ragged
             self._env.globals["layout_url"] = self.layout_url
         return self._env
 

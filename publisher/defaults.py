@@ -85,6 +85,7 @@ class Defaults(TypedDict):
     jobs: int | None
     start_method: str
     front_pages: int
+    check_word_spacing: float
 
 
 DEFAULTS: Defaults = {
@@ -162,6 +163,8 @@ DEFAULTS: Defaults = {
     # with the planning process (PUBLISHER_START_METHOD or --start-method)
     "start_method": "fork",
     "front_pages": 2,  # a kit's cover and contents, until a build says otherwise
+    # publisher check: the widest word spacing of a justified line, in normal spaces
+    "check_word_spacing": 4.0,
 }
 
 class ProfileDefaults(TypedDict):

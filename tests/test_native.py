@@ -193,3 +193,48 @@ def test_the_gate_reports_a_split_row_and_a_word_broken_in_a_cell():
     assert [p.code for p in found] == ["G011"] and "OceanTemperatureProbe" in found[0].message
     fine = HTML(string="<table><tr><td>Kestrel</td><td>short</td></tr></table>").render()
     assert table_problems(fine, "x.md") == []
+    rows = "".join(f"<tr><td>Row {n}</td><td>text</td></tr>" for n in range(120))
+    repeated = HTML(string=f"<table><thead><tr><th>Name</th><th>What</th></tr></thead>"
+                           f"<tbody>{rows}</tbody></table>").render()
+    assert len(repeated.pages) >= 2 and table_problems(repeated, "x.md") == []
+
+
+def test_the_gate_reports_a_line_stretched_beyond_its_word_spacing():
+    from weasyprint import HTML
+
+    from publisher.gate.inspect import stretched_lines
+
+    def found(text: str, most: float = 4.0) -> list:
+        html = f'<p style="text-align: justify; width: 8cm; font-size: 10pt">{text}</p>'
+        return stretched_lines(HTML(string=html).render(), "x.md", most)
+
+    loose = found("one two " + "Unbreakablewordthatfillsthemeasure" * 1 + " and more words after")
+    assert [p.code for p in loose] == ["G012"] and "'one two'" in loose[0].message
+    assert loose[0].severity == "warning"
+    normal = "The station measures the water every hour and sends the data to the archive. " * 3
+    assert found(normal) == []
+    assert found(loose and "one two " + "Unbreakablewordthatfillsthemeasure", most=500) == []
+
+
+def test_a_paragraph_with_a_long_address_or_chinese_run_is_set_ragged():
+    from publisher.text.markdown import unjustifiable
+
+    assert unjustifiable("see https://example.org/a/very/long/path/that/does/not/break")
+    assert unjustifiable("script: 報道関係者各位プレスリリースです新闻稿卫星发射成功")
+    assert not unjustifiable("The station measures the water every hour, www.cnes.fr.")
+    assert not unjustifiable("Donaudampfschifffahrtsgesellschaftskapitän")  # hyphenated
+
+
+def test_the_word_spacing_a_check_allows_is_a_setting(project):
+    from publisher.errors import ConfigError
+    from publisher.load import load
+
+    site = project.root / "sources/site.yaml"
+    original = site.read_text(encoding="utf-8")
+    assert load(project.root).site.word_spacing == 4.0
+    site.write_text(original + "check: {word_spacing: 6}\n", encoding="utf-8")
+    assert load(project.root).site.word_spacing == 6.0
+    site.write_text(original + "check: {word_spacing: 0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load(project.root)
+    assert [p.code for p in refused.value.problems] == ["S003"]

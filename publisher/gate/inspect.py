@@ -30,6 +30,7 @@ class Inspector:
     def __init__(self, loaded):
         self.loaded = loaded
         self.page_limit = loaded.site.page_limit
+        self.word_spacing = loaded.site.word_spacing
 
     def __call__(self, target: Path | None, rendered: Rendered, file: str) -> list[Problem]:
         problems = []
@@ -37,6 +38,7 @@ class Inspector:
             problems += overflow_problems(rendered.document, file)
             problems += line_end_problems(rendered.document, file)
             problems += table_problems(rendered.document, file)
+            problems += stretched_lines(rendered.document, file, self.word_spacing)
         if target is None:
             return problems  # one part of a kit or newsletter: the whole is inspected later
         problems += accessibility_problems(rendered.pdf, file)
@@ -151,6 +153,45 @@ def line_end_problems(document, file: str) -> list[Problem]:
     return problems
 
 
+def stretched_lines(document, file: str, most: float) -> list[Problem]:
+    """Justified lines whose word spacing is more than ``most`` normal spaces
+    (taken as a quarter of the font size): a line of a few words across the
+    measure.  One finding per page, with its worst line."""
+    from weasyprint.formatting_structure import boxes
+
+    worst: dict[int, tuple[float, str]] = {}
+
+    def texts(box):
+        if isinstance(box, boxes.TextBox):
+            yield box
+        for child in getattr(box, "children", None) or []:
+            yield from texts(child)
+
+    def walk(box, number: int) -> None:
+        if isinstance(box, boxes.MarginBox):
+            return
+        if isinstance(box, boxes.LineBox):
+            parts = list(texts(box))
+            extra = max((getattr(p, "justification_spacing", 0) or 0) for p in parts) \
+                if parts else 0
+            normal = 0.25 * float(parts[0].style["font_size"]) if parts else 0
+            if normal and 1 + extra / normal > most and 1 + extra / normal > worst.get(
+                    number, (0.0, ""))[0]:
+                line = " ".join("".join(p.text for p in parts).split())
+                worst[number] = (1 + extra / normal, line)
+            return
+        for child in getattr(box, "children", None) or []:
+            walk(child, number)
+
+    for number, page in enumerate(document.pages, start=1):
+        walk(page_box(page), number)
+    return [Problem(file, None, f"page {number}: a justified line is stretched to {ratio:.0f} "
+                                f"times its word spacing ({line[:60]!r}); reword it, or set "
+                                "check.word_spacing in site.yaml if the layout wants it",
+                    severity="warning", code="G012")
+            for number, (ratio, line) in sorted(worst.items())]
+
+
 # scripts whose lines break between any two characters
 _BETWEEN_CHARACTERS = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|.[\u3040-\u30ff"
                                  "\u3400-\u9fff\uf900-\ufaff]")
@@ -192,6 +233,8 @@ def table_problems(document, file: str) -> list[Problem]:
     def walk(box, number: int) -> None:
         if isinstance(box, boxes.MarginBox):
             return
+        if isinstance(box, boxes.TableRowGroupBox) and (box.is_header or box.is_footer):
+            return  # repeated on every page the table runs to, as it should be
         if isinstance(box, boxes.TableRowBox) and getattr(box, "element", None) is not None:
             pages_of.setdefault(id(box.element), []).append(number)
             rows[id(box.element)] = box

@@ -575,6 +575,9 @@ SITE_FIELDS = [
     Field("check", mapping_of([
         Field("ignore", problem_codes, "Codes of problems publisher check does not report "
                                        "(S001, L004…).", default=[]),
+        Field("word_spacing", positive, "The widest word spacing publisher check lets a "
+                                        "justified line have, in normal spaces.",
+              default=DEFAULTS["check_word_spacing"]),
     ], "check"), "Settings of publisher check.", default={}),
 ]
 

@@ -92,6 +92,7 @@ class Site:
     email: EmailSettings = field(default_factory=EmailSettings)
     smtp: SmtpSettings | None = None
     ignore: tuple[str, ...] = ()  # check.ignore: problem codes publisher check leaves out
+    word_spacing: float = DEFAULTS["check_word_spacing"]  # check.word_spacing
 
     @property
     def issuer(self) -> str:
@@ -147,6 +148,8 @@ def site_settings(values: Mapping[str, object]) -> Site:
         smtp=None if not smtp else SmtpSettings(**{
             key: value for key, value in smtp.items() if value is not None}),
         ignore=tuple(_items(section("check").get("ignore"))),
+        word_spacing=float(section("check").get("word_spacing")
+                           or DEFAULTS["check_word_spacing"]),
     )
 
 

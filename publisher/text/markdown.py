@@ -125,6 +125,9 @@ def render_body(
                         mark=not (index and tokens[index - 1].type == "heading_open"))
         if index and tokens[index - 1].type in ("td_open", "th_open"):
             token.children[:] = _cell_words(token.children)
+        if index and tokens[index - 1].type == "paragraph_open" and unjustifiable(
+                "".join(c.content for c in token.children if c.type == "text")):
+            tokens[index - 1].attrJoin("class", "ragged")
         problems += _passages(token.children, shown, _line_of("{lang", lines, token.map,
                                                                 first_line), typographer.lang)
         for child in token.children:
@@ -315,6 +318,17 @@ def _marked(children, rtl: bool = False) -> list:
         elif position < len(child.content):
             out.append(_text(child.content[position:]))
     return out
+
+
+# a web address, a path, or a run of Chinese or Japanese: text without spaces
+_SPACELESS = re.compile(r"\S*[/@.]\S*[/@.]\S{20,}|[\u3040-\u30ff\u3400-\u9fff]{12,}")
+
+
+def unjustifiable(text: str) -> bool:
+    """Whether a paragraph holds a long run without spaces, which justification
+    would stretch the few spaces of its line around (WeasyPrint stretches only
+    spaces): such a paragraph is set ragged."""
+    return bool(_SPACELESS.search(text.replace("\u200b", "").replace("\u2060", "")))
 
 
 _LONG_WORD = 30  # letters: about a third of a table's measure
