@@ -110,6 +110,16 @@ def overflow_problems(document, file: str, tolerance: float = 1.0) -> list[Probl
     return problems
 
 
+def _text_boxes(box):
+    """The text boxes inside ``box``, in order."""
+    from weasyprint.formatting_structure import boxes
+
+    if isinstance(box, boxes.TextBox):
+        yield box
+    for child in getattr(box, "children", None) or []:
+        yield from _text_boxes(child)
+
+
 def line_end_problems(document, file: str) -> list[Problem]:
     """Lines that end with a word their language forbids there (a Polish, Czech
     or Slovak one-letter word), each line once, with its page."""
@@ -117,14 +127,8 @@ def line_end_problems(document, file: str) -> list[Problem]:
 
     problems: list[Problem] = []
 
-    def texts(box):
-        if isinstance(box, boxes.TextBox):
-            yield box
-        for child in getattr(box, "children", None) or []:
-            yield from texts(child)
-
     def line(box, number: int) -> None:
-        parts = list(texts(box))
+        parts = list(_text_boxes(box))
         words = "".join(part.text for part in parts).split()
         lang = str(parts[-1].style["lang"] or "").replace("-", "_") if parts else ""
         language = lang.split("_")[0].lower()
@@ -161,17 +165,11 @@ def stretched_lines(document, file: str, most: float) -> list[Problem]:
 
     worst: dict[int, tuple[float, str]] = {}
 
-    def texts(box):
-        if isinstance(box, boxes.TextBox):
-            yield box
-        for child in getattr(box, "children", None) or []:
-            yield from texts(child)
-
     def walk(box, number: int) -> None:
         if isinstance(box, boxes.MarginBox):
             return
         if isinstance(box, boxes.LineBox):
-            parts = list(texts(box))
+            parts = list(_text_boxes(box))
             extra = max((getattr(p, "justification_spacing", 0) or 0) for p in parts) \
                 if parts else 0
             normal = 0.25 * float(parts[0].style["font_size"]) if parts else 0
@@ -208,9 +206,7 @@ def table_problems(document, file: str) -> list[Problem]:
     said: set[tuple[int, str]] = set()
 
     def text(box) -> str:
-        if isinstance(box, boxes.TextBox):
-            return box.text
-        return "".join(text(child) for child in getattr(box, "children", None) or [])
+        return "".join(part.text for part in _text_boxes(box))
 
     def cell(box, number: int) -> None:
         lines = [text(child) for child in box.children if isinstance(child, boxes.LineBox)]
