@@ -208,12 +208,13 @@ def test_the_gate_reports_a_line_stretched_beyond_its_word_spacing():
         html = f'<p style="text-align: justify; width: 8cm; font-size: 10pt">{text}</p>'
         return stretched_lines(HTML(string=html).render(), "x.md", most)
 
-    loose = found("one two " + "Unbreakablewordthatfillsthemeasure" * 1 + " and more words after")
+    text = "one two Unbreakablewordthatfillsthemeasure and more words after"
+    loose = found(text)
     assert [p.code for p in loose] == ["G012"] and "'one two'" in loose[0].message
     assert loose[0].severity == "warning"
     normal = "The station measures the water every hour and sends the data to the archive. " * 3
     assert found(normal) == []
-    assert found(loose and "one two " + "Unbreakablewordthatfillsthemeasure", most=500) == []
+    assert found(text, most=500) == []  # a layout that wants it may allow it
 
 
 def test_a_paragraph_with_a_long_address_or_chinese_run_is_set_ragged():
