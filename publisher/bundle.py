@@ -300,8 +300,9 @@ def _kit(job: KitBundle, maker: PartMaker) -> Bundled:
     files = [BundledFile("kits", name, pdf, pages)] if pdf is not None else []
     if pdf is not None and not job.page.profile.condition:
         images = _images(job.mail, maker)
-        context["kit"] = dict(context["kit"], intro_email=images.rewrite(job.intro_html),
-                              intro_text=mail.to_text(job.intro_html))
+        intro = without_break_hints(job.intro_html)  # an e-mail client breaks lines itself
+        context["kit"] = dict(context["kit"], intro_email=images.rewrite(intro),
+                              intro_text=mail.to_text(intro))
         letter, found = _letter(maker, "kit", context, images, site=site,
                                 identifier=f"kit/{job.slug}/{lang}", day=date,
                                 attachments=[mail.Attached(name, pdf)])

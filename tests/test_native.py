@@ -239,3 +239,22 @@ def test_the_word_spacing_a_check_allows_is_a_setting(project):
     with pytest.raises(ConfigError) as refused:
         load(project.root)
     assert [p.code for p in refused.value.problems] == ["S003"]
+
+
+def test_a_kit_s_e_mail_intro_keeps_no_invisible_break_characters(native):
+    from publisher.pipeline import build_kit
+
+    native.write("sources/kits/baltyk.yaml", "title: Bałtyk pod kontrolą\nlang: pl\n"
+                 "date: 2018-06-21\nreleases: [2018-06-21-stacja-pomiarowa]\n"
+                 "intro: Polsko-francuski system i biało-czerwone boje w Zatoce Gdańskiej.\n")
+    try:
+        result = build_kit(native.root, "baltyk")
+        assert result.errors == [], [str(p) for p in result.errors]
+        message = email.message_from_bytes(
+            (native.root / "build/kits/baltyk.pl.eml").read_bytes(), policy=policy.default)
+        parts = [part.get_content() for part in message.walk()
+                 if part.get_content_type() in ("text/html", "text/plain")]
+        assert parts and any("Polsko-francuski" in part for part in parts)
+        assert not any("\u2060" in part or "\u00ad" in part for part in parts)
+    finally:
+        (native.root / "sources/kits/baltyk.yaml").unlink()

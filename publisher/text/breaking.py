@@ -30,9 +30,9 @@ def breaking(address: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-# and a language's rules (publisher.text.typography): word joiners, a soft
-# hyphen before a compound's hyphen
-_BREAK_HINTS = re.compile("(?<=[/?&=])\u200b|(?<=&amp;)\u200b|\u2060|\u00ad(?=-)")
+# and a language's rules (publisher.text.typography): word joiners, soft hyphens
+# (before a compound's hyphen, which a name's span may stand between)
+_BREAK_HINTS = re.compile("(?<=[/?&=])\u200b|(?<=&amp;)\u200b|\u2060|\u00ad")
 
 
 def without_break_hints(html: str) -> str:
