@@ -18,7 +18,7 @@ from ..inputs.fonts import coverage, describe, uncovered
 from ..inputs.resources import RefusedResource, ResourcePolicy
 from ..pdf.weasy import page_box
 from ..render import Rendered
-from ..text.rules import rules_of
+from ..text.rules import HAN_KANA, rules_of
 
 
 class Inspector:
@@ -191,8 +191,7 @@ def stretched_lines(document, file: str, most: float) -> list[Problem]:
 
 
 # scripts whose lines break between any two characters
-_BETWEEN_CHARACTERS = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|.[\u3040-\u30ff"
-                                 "\u3400-\u9fff\uf900-\ufaff]")
+_BETWEEN_CHARACTERS = re.compile(f"[{HAN_KANA}]")
 
 
 def table_problems(document, file: str) -> list[Problem]:
@@ -215,7 +214,7 @@ def table_problems(document, file: str) -> list[Problem]:
         for first, second in zip(lines, lines[1:], strict=False):
             head, tail = first.rstrip(), second.lstrip()
             if not (head and tail and head[-1].isalnum() and tail[0].isalnum()) or \
-                    _BETWEEN_CHARACTERS.match(head[-1] + tail[0]):
+                    _BETWEEN_CHARACTERS.search(head[-1] + tail[0]):
                 continue  # a break between words, or between Chinese or Japanese characters
             joined = head.split()[-1] + tail.split()[0]  # across the break: inside one word?
             word = next((w for w in whole.replace("\u200b", "").split() if joined in w), "")

@@ -28,6 +28,7 @@ from ..defaults import limits as merged_limits
 from ..errors import Problem
 from ..inputs.resources import link_problem
 from .breaking import SCHEME, breaking, without_break_hints
+from .rules import HAN_KANA
 from .typography import PROTECTED, Typographer, passage_typographer
 
 # what is never hyphenated: an address, or a word of 5 letters or more that starts
@@ -321,7 +322,7 @@ def _marked(children, rtl: bool = False) -> list:
 
 
 # a web address, a path, or a run of Chinese or Japanese: text without spaces
-_SPACELESS = re.compile(r"\S*[/@.]\S*[/@.]\S{20,}|[\u3040-\u30ff\u3400-\u9fff]{12,}")
+_SPACELESS = re.compile(r"\S*[/@.]\S*[/@.]\S{20,}|[" + HAN_KANA + "]{12,}")
 
 
 def unjustifiable(text: str) -> bool:

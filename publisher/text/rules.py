@@ -23,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EN_DASH, EM_DASH = "\u2013", "\u2014"
+# Chinese characters and Japanese kana: lines break between any two of them, and
+# justification has no spaces to stretch (a character class's ranges)
+HAN_KANA = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 
 
 @dataclass(frozen=True)
