@@ -27,19 +27,21 @@ Done = Callable[[Job, JobResult], None]
 
 
 def execute(jobs: list[Job], workspace: Workspace, workers: int, done: Done,
-            recipe: Recipe | None = None) -> None:
+            recipe: Callable[[], Recipe] | None = None) -> None:
     """Run ``jobs`` and give each result to ``done``, level by level (what an
     action needs is done before it starts: a kit takes its releases' pages
-    from the store); workers start from ``recipe`` (default: the workspace's).
+    from the store); workers start from what ``recipe()`` gives, asked once
+    when a pool first starts (default: the workspace's recipe).
 
     A level of one action runs in this process, which then stays warm
     (WeasyPrint imported, fonts read) for the next level.
     """
+    given: tuple = ()
     for wave in levels(jobs):
         if workers > 1 and len(wave) > 1:
             method = start_method(workspace.options.start_method)
             start: Callable[..., None] = _start_worker  # initargs are typed as ()
-            given: tuple = (recipe or workspace.recipe,)
+            given = given or (recipe() if recipe else workspace.recipe,)
             with ProcessPoolExecutor(min(workers, len(wave)),
                                      mp_context=multiprocessing.get_context(method),
                                      initializer=start, initargs=given) as pool:

@@ -104,7 +104,7 @@ class Build:
             self.on_plan(len(jobs), self.result.reused)
         if self.folder.forget(prefix(self.workspace, job) for job in jobs):
             execute(jobs, self.workspace, workers, self.folder.collect,
-                    self.isolated() if self.options.isolated else None)
+                    self.isolated if self.options.isolated else None)
 
     def isolated(self) -> Recipe:
         """The recipe of workers that read the project from the store alone."""

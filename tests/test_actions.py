@@ -139,7 +139,7 @@ def test_isolated_workers_need_the_store_not_the_project_folder(tmp_path):
     assert recipe.project is None and recipe.tree is not None
     assert any(name.endswith(".fr.md") for name, _sha in recipe.tree.files)
     root.rename(away)  # from here on, the project's folder is gone
-    execute(jobs, made.workspace, 2, made.folder.collect, recipe)
+    execute(jobs, made.workspace, 2, made.folder.collect, lambda: recipe)
     assert made.result.errors == [] and made.result.rendered == 3
     for output in made.result.outputs:
         assert output.path.is_file() and output.path.is_relative_to(out / "build")
@@ -162,7 +162,7 @@ def test_an_isolated_worker_says_when_the_store_lost_an_object(tmp_path):
     made.workspace.cache.store.path(site).unlink()  # the store lost it after planning
     from publisher.execute import execute
 
-    execute(jobs, made.workspace, 2, made.folder.collect, recipe)
+    execute(jobs, made.workspace, 2, made.folder.collect, lambda: recipe)
     assert made.result.rendered == 0 and len(made.result.failed) == 3
     assert [(p.file, p.code) for p in made.result.errors] == [("sources/site.yaml", "O004")]
     assert "missing from the store" in str(made.result.errors[0])
